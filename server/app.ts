@@ -1,0 +1,72 @@
+// createApp(config): wires HTTP, socket.io and the room registry together; never listens (tests pick the port).
+
+import { createServer, type Server as HttpServer } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import express from 'express';
+import type { ServerConfig } from './config.js';
+import { apiRouter } from './http/routes.js';
+import { clientRouter } from './http/staticClient.js';
+import { sendError } from './http/errors.js';
+import { securityHeaders } from './http/securityHeaders.js';
+import { SocketServer } from './realtime/socketServer.js';
+import { RoomRegistry } from './rooms/roomRegistry.js';
+import type { Profile } from './rooms/room.js';
+import { childEnvironment } from './terminal/ptySession.js';
+
+export const DEFAULT_PROFILE = 'default';
+
+export interface App {
+  httpServer: HttpServer;
+  io: SocketServer['io'];
+  rooms: RoomRegistry;
+  /** Closes every room (waiting for its processes), disconnects clients and stops the HTTP server. */
+  dispose(): Promise<void>;
+}
+
+export function createApp(config: ServerConfig, options: { clientDir?: string; env?: NodeJS.ProcessEnv } = {}): App {
+  mkdirSync(config.dataDir, { recursive: true });
+  const web = express();
+  web.disable('x-powered-by');
+  web.use(securityHeaders);
+  const httpServer = createServer(web);
+  const sockets = new SocketServer(httpServer);
+
+  const [file, ...args] = config.command;
+  const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
+  const rooms = new RoomRegistry({
+    profiles,
+    defaultProfile: DEFAULT_PROFILE,
+    scrollback: config.scrollback,
+    killGraceMs: config.killGraceMs,
+    exitedRoomTtlMs: config.exitedRoomTtlMs,
+    cwd: config.cwd,
+    env: childEnvironment(options.env ?? process.env),
+    createTransport: (roomId) => sockets.transportFor(roomId),
+  });
+  sockets.attach(rooms);
+
+  let accepting = true;
+  web.get('/healthz', (_req, res) => {
+    if (accepting) res.json({ ok: true });
+    else sendError(res, 'conflict', 'shutting down');
+  });
+  web.use('/api', apiRouter(rooms));
+  web.use(clientRouter(options.clientDir));
+
+  let disposing: Promise<void> | undefined;
+  const dispose = (): Promise<void> => {
+    disposing ??= (async () => {
+      accepting = false;
+      await rooms.closeAll('server-shutdown');
+      rooms.dispose();
+      sockets.dispose();
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+    })();
+    return disposing;
+  };
+
+  return { httpServer, io: sockets.io, rooms, dispose };
+}

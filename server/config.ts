@@ -1,0 +1,202 @@
+// The one place command-line options and TTYROOM_* variables are read, validated and documented.
+
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** The default profile's command line: program and arguments. */
+  command: string[];
+  dataDir: string;
+  cwd: string;
+  scrollback: number;
+  exitedRoomTtlMs: number;
+  killGraceMs: number;
+}
+
+export class ConfigError extends Error {}
+
+type Kind = 'string' | 'port' | 'count' | 'seconds';
+
+interface OptionSpec {
+  name: string;
+  kind: Kind;
+  help: string;
+  /** Shown in --help; `undefined` means computed at start (see help). */
+  fallback: string | undefined;
+}
+
+export const ConfigDefaults = {
+  Host: '127.0.0.1',
+  /** ttyd's port, so muscle memory and firewall rules carry over. */
+  Port: 7681,
+  DataDir: '.ttyroom',
+  /** Lines above the screen per room: 10 000 × 80 cells stays well under the per-room memory budget. */
+  Scrollback: 10_000,
+  MaxScrollback: 100_000,
+  /** Long enough for latecomers to read the final screen, short enough not to pile up. */
+  ExitedRoomTtlSeconds: 300,
+  /** Time for the shell and its jobs to exit on SIGHUP before SIGKILL. */
+  KillGraceSeconds: 2,
+  MaxSeconds: 7 * 24 * 3600,
+} as const;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'host', kind: 'string', fallback: ConfigDefaults.Host, help: 'address to listen on (loopback by default; see SECURITY in README)' },
+  { name: 'port', kind: 'port', fallback: String(ConfigDefaults.Port), help: 'port to listen on; 0 picks a free one' },
+  { name: 'command', kind: 'string', fallback: undefined, help: 'default profile command line (default: your login shell, as a login shell)' },
+  { name: 'data-dir', kind: 'string', fallback: ConfigDefaults.DataDir, help: 'folder for server state' },
+  { name: 'cwd', kind: 'string', fallback: undefined, help: 'working directory of room processes (default: the current directory)' },
+  { name: 'scrollback', kind: 'count', fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
+  { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
+  { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
+];
+
+export function envName(option: string): string {
+  return `TTYROOM_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export function helpText(command: string): string {
+  const lines = [
+    `usage: ttyroom ${command} [options]`,
+    '',
+    'options (each also read from the environment variable shown):',
+  ];
+  for (const option of OPTIONS) {
+    const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
+    lines.push(`  --${option.name.padEnd(16)} ${envName(option.name).padEnd(26)} ${option.help}${fallback}`);
+  }
+  lines.push(`  --${'help'.padEnd(16)} ${''.padEnd(26)} show this help`);
+  return lines.join('\n');
+}
+
+/** Splits a command line like a POSIX shell does for words: quotes and backslashes, no expansion. */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) word += line[++i];
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\') {
+      if (i + 1 >= line.length) throw new ConfigError('--command ends with a lone backslash');
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new ConfigError(`--command has an unclosed ${quote} quote`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The user's login shell, started as a login shell like a new terminal window would. */
+export function loginShellCommand(env: NodeJS.ProcessEnv): string[] {
+  let shell = env.SHELL;
+  if (!shell) {
+    try {
+      shell = userInfo().shell ?? undefined;
+    } catch {
+      // No passwd entry (e.g. an arbitrary container uid): fall back to sh below.
+    }
+  }
+  return [shell || '/bin/sh', '-l'];
+}
+
+function parseValue(option: OptionSpec, raw: string, source: string): string | number {
+  switch (option.kind) {
+    case 'string':
+      if (raw.length === 0) throw new ConfigError(`${source} must not be empty`);
+      return raw;
+    case 'port': {
+      const port = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isInteger(port) || port > 65535) throw new ConfigError(`${source} must be a whole number from 0 to 65535, got "${raw}"`);
+      return port;
+    }
+    case 'count': {
+      const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(count) || count > ConfigDefaults.MaxScrollback) {
+        throw new ConfigError(`${source} must be a whole number from 0 to ${ConfigDefaults.MaxScrollback}, got "${raw}"`);
+      }
+      return count;
+    }
+    case 'seconds': {
+      const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isFinite(seconds) || seconds > ConfigDefaults.MaxSeconds) {
+        throw new ConfigError(`${source} must be a number of seconds from 0 to ${ConfigDefaults.MaxSeconds}, got "${raw}"`);
+      }
+      return seconds;
+    }
+  }
+}
+
+export interface ParsedArgs {
+  config: ServerConfig;
+  help: boolean;
+  /** Words after `--` (used by `share`). */
+  rest: string[];
+}
+
+/** Reads options from argv first, then TTYROOM_* variables, then defaults. Throws ConfigError. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ParsedArgs {
+  const values = new Map<string, string | number>();
+  let help = false;
+  let rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest = argv.slice(i + 1);
+      break;
+    }
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const option = OPTIONS.find((o) => o.name === name);
+    if (!option) throw new ConfigError(`unknown option --${name} (see --help)`);
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else raw = argv[++i];
+    if (raw === undefined) throw new ConfigError(`--${name} needs a value`);
+    values.set(name, parseValue(option, raw, `--${name}`));
+  }
+  for (const option of OPTIONS) {
+    const raw = env[envName(option.name)];
+    if (!values.has(option.name) && raw !== undefined) values.set(option.name, parseValue(option, raw, envName(option.name)));
+  }
+  const get = <T extends string | number>(name: string, fallback: T): T => (values.get(name) as T | undefined) ?? fallback;
+  const commandLine = values.get('command') as string | undefined;
+  const command = commandLine === undefined ? loginShellCommand(env) : splitCommandLine(commandLine);
+  if (command.length === 0) throw new ConfigError('--command must name a program');
+  const config: ServerConfig = {
+    host: get('host', ConfigDefaults.Host),
+    port: get('port', ConfigDefaults.Port),
+    command,
+    dataDir: resolve(cwd, get('data-dir', ConfigDefaults.DataDir)),
+    cwd: resolve(cwd, get('cwd', cwd)),
+    scrollback: get('scrollback', ConfigDefaults.Scrollback),
+    exitedRoomTtlMs: get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000,
+    killGraceMs: get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000,
+  };
+  return { config, help, rest };
+}

@@ -1,0 +1,23 @@
+// JSON error responses: `{ error: { code, message } }` with a fitting status (CONTRACT.md §3).
+
+import type { Response } from 'express';
+import type { ApiError } from '../protocol/events.js';
+
+type Code = ApiError['error']['code'];
+
+const STATUS: Readonly<Record<Code, number>> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'payload-too-large': 413,
+  'rate-limited': 429,
+  'room-full': 409,
+  internal: 500,
+};
+
+export function sendError(res: Response, code: Code, message: string): void {
+  const body: ApiError = { error: { code, message } };
+  res.status(STATUS[code]).json(body);
+}

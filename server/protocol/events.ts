@@ -1,0 +1,126 @@
+// The wire contract: socket.io event maps and payload types for both directions (CONTRACT.md §4).
+// No Node or DOM imports, so the browser client imports this file too.
+
+export type Role = 'viewer' | 'writer' | 'owner';
+
+export const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 0, writer: 1, owner: 2 };
+
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[needed];
+}
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'forbidden'
+  | 'not-found'
+  | 'rate-limited'
+  | 'room-full'
+  | 'conflict'
+  | 'internal';
+
+export interface JoinRequest {
+  roomId: string;
+  token?: string;
+  name?: string;
+  resumeFrom?: number;
+  acks?: boolean;
+}
+
+export type JoinReply =
+  | { ok: true; role: Role; memberId: string }
+  | { ok: false; code: ErrorCode; message: string };
+
+export interface AckPayload {
+  offset: number;
+}
+
+export interface ResizePayload {
+  cols: number;
+  rows: number;
+}
+
+export interface SnapshotPayload {
+  /** Stream offset the screen was serialized at: the next chunk starts here. */
+  offset: number;
+  cols: number;
+  rows: number;
+  /** Serialized screen with scrollback and modes; write it into a reset terminal of cols × rows. */
+  data: string;
+}
+
+export interface OutputPayload {
+  offset: number;
+  data: string;
+}
+
+export interface ResizeEventPayload {
+  offset: number;
+  cols: number;
+  rows: number;
+}
+
+export type ExitReason = 'exited' | 'closed' | 'server-shutdown';
+
+export interface ExitPayload {
+  exitCode: number;
+  /** Signal name (e.g. "SIGKILL") when the process was ended by a signal. */
+  signal?: string;
+  reason: ExitReason;
+}
+
+export interface MemberInfo {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ClientToServerEvents {
+  'room:join': (request: JoinRequest, ack: (reply: JoinReply) => void) => void;
+  'term:ack': (payload: AckPayload) => void;
+  'term:input': (data: string) => void;
+  'term:resize': (payload: ResizePayload) => void;
+}
+
+export interface ServerToClientEvents {
+  'term:snapshot': (payload: SnapshotPayload) => void;
+  'term:output': (payload: OutputPayload) => void;
+  'term:resize': (payload: ResizeEventPayload) => void;
+  'term:exit': (payload: ExitPayload) => void;
+  'room:members': (members: MemberInfo[]) => void;
+  'room:role': (payload: { role: Role }) => void;
+  'room:error': (payload: ErrorPayload) => void;
+}
+
+export type ServerEventName = keyof ServerToClientEvents;
+export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
+
+/** REST shapes (CONTRACT.md §3). */
+export interface RoomSummary {
+  id: string;
+  name: string;
+  profile: string;
+  createdAt: string;
+  members: number;
+  cols: number;
+  rows: number;
+  exited: boolean;
+}
+
+export interface CreatedRoom {
+  id: string;
+  name: string;
+  viewUrl: string;
+  writeUrl: string;
+  ownerUrl: string;
+  ownerToken: string;
+  writeToken: string;
+}
+
+export interface ApiError {
+  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string };
+}

@@ -1,0 +1,35 @@
+// Named limits of the wire protocol, shared by server validators and the browser client.
+
+/** Terminal geometry bounds, in character cells. */
+export const TerminalSize = {
+  /** Smaller than this and full-screen programs cannot draw anything useful. */
+  MinCols: 2,
+  MinRows: 1,
+  /** Far beyond any real screen; caps the mirror's memory (cols × rows × scrollback cells). */
+  MaxCols: 1000,
+  MaxRows: 500,
+  /** What a room starts at when the creator gives no size, like a fresh xterm. */
+  DefaultCols: 80,
+  DefaultRows: 24,
+} as const;
+
+/** Bounds on client-sent payloads, in UTF-16 code units unless said otherwise. */
+export const PayloadLimits = {
+  /** One `term:input` event: a large paste is split by the client into chunks of at most this. */
+  MaxInputChunk: 64 * 1024,
+  /** Display names are shown in member lists; longer ones are cut. */
+  MaxNameLength: 40,
+  /** Room names are shown in the lobby; longer ones are refused. */
+  MaxRoomNameLength: 80,
+  /** Room ids and tokens are short base64url strings; anything longer is not one of ours. */
+  MaxIdLength: 64,
+  MaxTokenLength: 128,
+  /** Profile names configured by the operator. */
+  MaxProfileLength: 64,
+} as const;
+
+/**
+ * Output is numbered in UTF-16 code units of the decoded stream (JavaScript string length), because
+ * the PTY is read as UTF-8-decoded strings and sent as strings; a chunk never splits a code point.
+ */
+export const OFFSET_UNIT = 'utf16-code-units' as const;

@@ -1,0 +1,55 @@
+// The socket.io server: transport settings, one RoomConnection per socket, and room broadcast channels.
+
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.js';
+import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import type { RoomTransport } from '../rooms/ports.js';
+import { Disposable, toDisposable } from '../util/disposable.js';
+import { liveChannel, RoomConnection } from './roomConnection.js';
+
+export const SocketLimits = {
+  /** Largest message a client may send; bigger frames close that connection (input is chunked at 64 KiB). */
+  MaxMessageBytes: 1024 * 1024,
+} as const;
+
+export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+export class SocketServer extends Disposable {
+  readonly io: TypedServer;
+  private readonly connections = new Set<RoomConnection>();
+
+  constructor(httpServer: HttpServer, private readonly resizePolicy: ResizePolicy = 'owner') {
+    super();
+    this.io = new Server(httpServer, {
+      path: '/socket.io',
+      serveClient: false,
+      maxHttpBufferSize: SocketLimits.MaxMessageBytes,
+      // Compression would cost CPU per member on every broadcast frame and invites zip bombs.
+      perMessageDeflate: false,
+      httpCompression: false,
+    });
+    this.register(toDisposable(() => {
+      for (const connection of this.connections) connection.dispose();
+      this.io.disconnectSockets(true);
+      // Server.close() would also close the HTTP server, which the app owns; only engine.io is ours.
+      this.io.engine.close();
+    }));
+  }
+
+  /** Broadcast channel for one room: a string payload is encoded once for all its live members. */
+  transportFor(roomId: string): RoomTransport {
+    const channel = liveChannel(roomId);
+    return { live: { send: (event, ...args) => this.io.to(channel).emit(event, ...args) } };
+  }
+
+  attach(registry: RoomRegistry): void {
+    const roles = eventRoles(this.resizePolicy);
+    this.io.on('connection', (socket) => {
+      const connection = new RoomConnection(socket, registry, roles);
+      this.connections.add(connection);
+      socket.on('disconnect', () => this.connections.delete(connection));
+    });
+  }
+}

@@ -1,0 +1,132 @@
+// RoomRegistry: creates rooms from profiles, finds them, closes them, and forgets exited ones after a while.
+
+import type { ExitReason } from '../protocol/events.js';
+import { TerminalSize } from '../protocol/limits.js';
+import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
+import { Disposable, toDisposable } from '../util/disposable.js';
+import type { RoomTransport } from './ports.js';
+import { Room, type Profile } from './room.js';
+
+export interface RegistryOptions {
+  profiles: ReadonlyMap<string, Profile>;
+  defaultProfile: string;
+  scrollback: number;
+  killGraceMs: number;
+  /** How long an exited room stays listed and viewable with its final screen. */
+  exitedRoomTtlMs: number;
+  cwd: string;
+  env: Record<string, string>;
+  createTransport(roomId: string): RoomTransport;
+}
+
+export interface CreateRoomRequest {
+  name?: string;
+  profile?: string;
+  cols?: number;
+  rows?: number;
+}
+
+/** A refusal the HTTP and socket layers turn into their own error shapes. */
+export class RoomError extends Error {
+  constructor(readonly code: 'bad-request' | 'not-found' | 'conflict', message: string) {
+    super(message);
+  }
+}
+
+export class RoomRegistry extends Disposable {
+  private readonly rooms = new Map<string, Room>();
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly options: RegistryOptions) {
+    super();
+    this.register(toDisposable(() => {
+      for (const timer of this.expiryTimers.values()) clearTimeout(timer);
+      this.expiryTimers.clear();
+      for (const room of this.rooms.values()) room.dispose();
+      this.rooms.clear();
+    }));
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  get profileNames(): string[] {
+    return [...this.options.profiles.keys()];
+  }
+
+  create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
+    if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
+    const profileName = request.profile ?? this.options.defaultProfile;
+    const profile = this.options.profiles.get(profileName);
+    if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
+    const id = this.unusedId();
+    const ownerToken = mintToken();
+    const writeToken = mintToken();
+    const room = new Room({
+      id,
+      name: request.name ?? `room ${id.slice(0, 6)}`,
+      profile,
+      cols: request.cols ?? TerminalSize.DefaultCols,
+      rows: request.rows ?? TerminalSize.DefaultRows,
+      scrollback: this.options.scrollback,
+      cwd: this.options.cwd,
+      env: this.options.env,
+      ownerToken,
+      writeToken,
+      transport: this.options.createTransport(id),
+      killGraceMs: this.options.killGraceMs,
+    });
+    this.rooms.set(id, room);
+    room.onExit(() => this.scheduleExpiry(room));
+    return { room, ownerToken, writeToken };
+  }
+
+  get(id: string): Room | undefined {
+    return this.rooms.get(id);
+  }
+
+  list(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /** Removes the room at once (no longer listed or joinable) and ends its process tree. */
+  async close(id: string, reason: ExitReason): Promise<void> {
+    const room = this.rooms.get(id);
+    if (!room) throw new RoomError('not-found', 'no such room');
+    this.rooms.delete(id);
+    clearTimeout(this.expiryTimers.get(id));
+    this.expiryTimers.delete(id);
+    const closing = room.close(reason).finally(() => {
+      room.dispose();
+      this.closing.delete(closing);
+    });
+    this.closing.add(closing);
+    await closing;
+  }
+
+  /** Closes every room and waits for their processes; used on server shutdown. */
+  async closeAll(reason: ExitReason): Promise<void> {
+    await Promise.all([...this.rooms.keys()].map((id) => this.close(id, reason)));
+    await Promise.all([...this.closing]);
+  }
+
+  private scheduleExpiry(room: Room): void {
+    if (!this.rooms.has(room.id)) return;
+    const timer = setTimeout(() => {
+      this.expiryTimers.delete(room.id);
+      if (this.rooms.get(room.id) !== room) return;
+      this.rooms.delete(room.id);
+      room.dispose();
+    }, this.options.exitedRoomTtlMs);
+    this.expiryTimers.set(room.id, timer);
+  }
+
+  private unusedId(): string {
+    for (;;) {
+      const id = randomId(TokenSizes.RoomIdBytes);
+      if (!this.rooms.has(id)) return id;
+    }
+  }
+}

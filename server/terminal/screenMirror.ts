@@ -1,0 +1,174 @@
+// ScreenMirror: the headless xterm that parses every output byte; exact snapshots at a stream offset.
+
+import headless from '@xterm/headless';
+import serializeAddon from '@xterm/addon-serialize';
+import unicode11Addon from '@xterm/addon-unicode11';
+import { Disposable, toDisposable } from '../util/disposable.js';
+import { Emitter } from '../util/emitter.js';
+import type { SnapshotPayload } from '../protocol/events.js';
+import { assertInternals, readHiddenState, type AttributesLike } from './xtermInternals.js';
+
+const { Terminal } = headless;
+const { SerializeAddon } = serializeAddon;
+const { Unicode11Addon } = unicode11Addon;
+
+/** Browser clients must activate the same unicode version, or wide characters land in other cells. */
+export const UNICODE_VERSION = '11';
+
+export interface MirrorOptions {
+  cols: number;
+  rows: number;
+  /** Lines kept above the screen; bounds the mirror's memory and the snapshot's size. */
+  scrollback: number;
+}
+
+/**
+ * Parses the stream in order and knows, at every moment between event-loop turns, exactly which
+ * offset its screen reflects: xterm calls a write's callback right after that chunk is parsed.
+ */
+export class ScreenMirror extends Disposable {
+  private readonly terminal: InstanceType<typeof Terminal>;
+  private readonly serializer = new SerializeAddon();
+  private readonly replyEmitter = this.register(new Emitter<string>());
+  /** Answers to terminal queries found in the output (DA, DSR/CPR, …): the room's one responder. */
+  readonly onReply = this.replyEmitter.event;
+
+  /** Offset of everything handed to write(). */
+  private writtenOffset = 0;
+  /** Offset of everything parsed: the screen reflects exactly [0, parsedOffset). */
+  private parsed = 0;
+
+  constructor(options: MirrorOptions) {
+    super();
+    this.terminal = new Terminal({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: options.scrollback,
+      allowProposedApi: true,
+    });
+    this.register(toDisposable(() => this.terminal.dispose()));
+    // The addon is typed against @xterm/xterm's Terminal; the headless one has the same API it uses.
+    this.terminal.loadAddon(this.serializer as unknown as Parameters<typeof this.terminal.loadAddon>[0]);
+    this.terminal.loadAddon(new Unicode11Addon() as unknown as Parameters<typeof this.terminal.loadAddon>[0]);
+    this.terminal.unicode.activeVersion = UNICODE_VERSION;
+    assertInternals(this.terminal);
+    this.register(this.terminal.onData((reply) => this.replyEmitter.fire(reply)));
+  }
+
+  get cols(): number {
+    return this.terminal.cols;
+  }
+
+  get rows(): number {
+    return this.terminal.rows;
+  }
+
+  get parsedOffset(): number {
+    return this.parsed;
+  }
+
+  /** Code units handed to the parser and not yet parsed: what paces the PTY. */
+  get backlog(): number {
+    return this.writtenOffset - this.parsed;
+  }
+
+  /** Queues `data`; `onParsed(offset)` runs right after it is parsed, with the offset it started at. */
+  write(data: string, onParsed: (offset: number) => void): void {
+    if (this.isDisposed) return;
+    const offset = this.writtenOffset;
+    this.writtenOffset += data.length;
+    this.terminal.write(data, () => {
+      this.parsed = offset + data.length;
+      onParsed(offset);
+    });
+  }
+
+  /** Runs `callback` once everything written so far is parsed. */
+  afterParsed(callback: () => void): void {
+    if (this.isDisposed) return;
+    this.terminal.write('', () => {
+      if (!this.isDisposed) callback();
+    });
+  }
+
+  /** Resizes after everything written so far is parsed, so the reflow happens at that stream point. */
+  resize(cols: number, rows: number, onResized: (offset: number) => void): void {
+    this.afterParsed(() => {
+      this.terminal.resize(cols, rows);
+      onResized(this.parsed);
+    });
+  }
+
+  /** Serializes the screen as it is at `parsedOffset`; synchronous, so no chunk can slip in between. */
+  snapshot(): SnapshotPayload {
+    return { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data: this.serialize() };
+  }
+
+  /** The visible screen as plain text lines, trailing blanks trimmed. */
+  screenText(): string[] {
+    const buffer = this.terminal.buffer.active;
+    const lines: string[] = [];
+    for (let y = 0; y < this.terminal.rows; y++) {
+      lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+    }
+    return lines;
+  }
+
+  /** For tests and tools that compare screens cell by cell. */
+  get xterm(): InstanceType<typeof Terminal> {
+    return this.terminal;
+  }
+
+  private serialize(): string {
+    return this.serializer.serialize() + serializeHiddenState(this.terminal);
+  }
+}
+
+/**
+ * The serialize addon restores cells, cursor position, the alternate screen and the common modes,
+ * but not the scroll region, cursor visibility, mouse encoding or the current pen (the attributes the
+ * next character will get). Without them a late joiner's vim scrolls the wrong lines, shows a stray
+ * cursor, or paints the next output in the wrong colour, so we append them.
+ */
+export function serializeHiddenState(terminal: InstanceType<typeof Terminal>): string {
+  const state = readHiddenState(terminal);
+  let out = '';
+  const defaultRegion = state.scrollTop === 0 && state.scrollBottom === terminal.rows - 1;
+  if (!defaultRegion) {
+    // DECSTBM homes the cursor, so restore the cursor afterwards (absolute, 1-based).
+    const buffer = terminal.buffer.active;
+    out += `\x1b[${state.scrollTop + 1};${state.scrollBottom + 1}r`;
+    out += `\x1b[${buffer.cursorY + 1};${buffer.cursorX + 1}H`;
+  }
+  if (state.cursorHidden) out += '\x1b[?25l';
+  const encodingModes: Record<string, string> = { SGR: '\x1b[?1006h', SGR_PIXELS: '\x1b[?1016h', URXVT: '\x1b[?1015h', UTF8: '\x1b[?1005h' };
+  out += encodingModes[state.mouseEncoding] ?? '';
+  out += sgrFor(state.pen);
+  return out;
+}
+
+/** The SGR sequence that sets exactly these attributes, starting from a reset. */
+export function sgrFor(attrs: AttributesLike): string {
+  const params: string[] = ['0'];
+  if (attrs.isBold()) params.push('1');
+  if (attrs.isDim()) params.push('2');
+  if (attrs.isItalic()) params.push('3');
+  if (attrs.isUnderline()) params.push('4');
+  if (attrs.isBlink()) params.push('5');
+  if (attrs.isInverse()) params.push('7');
+  if (attrs.isInvisible()) params.push('8');
+  if (attrs.isStrikethrough()) params.push('9');
+  if (attrs.isOverline()) params.push('53');
+  params.push(...colourParams(attrs.isFgRGB(), attrs.isFgPalette(), attrs.getFgColor(), 30, 38));
+  params.push(...colourParams(attrs.isBgRGB(), attrs.isBgPalette(), attrs.getBgColor(), 40, 48));
+  return `\x1b[${params.join(';')}m`;
+}
+
+/** Palette colours 0–7 use the short codes so the output matches what programs usually emit. */
+function colourParams(rgb: boolean, palette: boolean, colour: number, base: number, extended: number): string[] {
+  if (rgb) return [String(extended), '2', String((colour >> 16) & 0xff), String((colour >> 8) & 0xff), String(colour & 0xff)];
+  if (!palette) return [];
+  if (colour < 8) return [String(base + colour)];
+  if (colour < 16) return [String(base + 60 + colour - 8)];
+  return [String(extended), '5', String(colour)];
+}

@@ -1,0 +1,28 @@
+// Typed event emitter: a private Emitter fires, the public `onX` property subscribes (STYLE.md rule 2).
+
+import type { IDisposable } from './disposable.js';
+
+export type Listener<T> = (value: T) => void;
+export type Event<T> = (listener: Listener<T>) => IDisposable;
+
+export class Emitter<T> implements IDisposable {
+  private listeners = new Set<Listener<T>>();
+
+  readonly event: Event<T> = (listener) => {
+    this.listeners.add(listener);
+    return { dispose: () => void this.listeners.delete(listener) };
+  };
+
+  fire(value: T): void {
+    // Copy so a listener that unsubscribes (or subscribes) while we iterate does not change this round.
+    for (const listener of [...this.listeners]) listener(value);
+  }
+
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
