@@ -177,7 +177,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else raw = argv[++i];
-    if (raw === undefined) throw new ConfigError(`--${name} needs a value`);
+    if (raw === undefined || (eq === -1 && raw.startsWith('--'))) throw new ConfigError(`--${name} needs a value`);
     values.set(name, parseValue(option, raw, `--${name}`));
   }
   for (const option of OPTIONS) {
@@ -195,8 +195,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     dataDir: resolve(cwd, get('data-dir', ConfigDefaults.DataDir)),
     cwd: resolve(cwd, get('cwd', cwd)),
     scrollback: get('scrollback', ConfigDefaults.Scrollback),
-    exitedRoomTtlMs: get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000,
-    killGraceMs: get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000,
+    exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
+    killGraceMs: Math.round(get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000),
   };
   return { config, help, rest };
 }

@@ -26,7 +26,7 @@ export function parseSize(value: unknown): ResizePayload | undefined {
 
 export function parseOffset(value: unknown): number | undefined {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return undefined;
-  return value;
+  return value === 0 ? 0 : value; // normalises -0
 }
 
 export function parseAck(value: unknown): AckPayload | undefined {
@@ -52,10 +52,10 @@ export function parseId(value: unknown, maxLength: number = PayloadLimits.MaxIdL
 export function sanitizeName(value: unknown, maxLength: number = PayloadLimits.MaxNameLength): string | undefined {
   if (typeof value !== 'string') return undefined;
   const cleaned = value
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .trim();
   if (cleaned.length === 0) return undefined;
-  return Array.from(cleaned).slice(0, maxLength).join('');
+  return Array.from(cleaned).slice(0, maxLength).join('').trimEnd();
 }
 
 export function parseJoin(value: unknown): JoinRequest | undefined {

@@ -20,7 +20,11 @@ export class OutputBatcher extends Disposable {
 
   constructor(private readonly flushTo: (data: string) => void) {
     super();
-    this.register(toDisposable(() => clearTimeout(this.window)));
+    this.register(toDisposable(() => {
+      clearTimeout(this.window);
+      this.pending = [];
+      this.pendingLength = 0;
+    }));
   }
 
   push(data: string): void {
@@ -38,7 +42,7 @@ export class OutputBatcher extends Disposable {
 
   /** Sends whatever is gathered now (before a resize, an exit, or disposal). */
   flush(): void {
-    if (this.pendingLength === 0) return;
+    if (this.isDisposed || this.pendingLength === 0) return;
     const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
     this.pendingLength = 0;

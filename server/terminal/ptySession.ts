@@ -51,7 +51,8 @@ export function childEnvironment(source: NodeJS.ProcessEnv): Record<string, stri
   for (const [key, value] of Object.entries(source)) {
     if (key.startsWith('LC_') && value !== undefined) env[key] = value;
   }
-  env.LANG ??= FALLBACK_LANG;
+  // POSIX treats an empty LANG as unset, which would mean the C locale.
+  if (!env.LANG) env.LANG = FALLBACK_LANG;
   return env;
 }
 

@@ -126,25 +126,50 @@ export class ScreenMirror extends Disposable {
 
 /**
  * The serialize addon restores cells, cursor position, the alternate screen and the common modes,
- * but not the scroll region, cursor visibility, mouse encoding or the current pen (the attributes the
- * next character will get). Without them a late joiner's vim scrolls the wrong lines, shows a stray
- * cursor, or paints the next output in the wrong colour, so we append them.
+ * but not the scroll region, cursor visibility, mouse encoding, a wrap pending at the right edge or
+ * the current pen (the attributes the next character will get). Without them a late joiner's vim
+ * scrolls the wrong lines, shows a stray cursor, or paints the next output in the wrong colour, so
+ * we append them. One known gap stays: a blank cell keeps only its background (the addon drops the
+ * bold/underline/inverse flags of blanks, which only the filler left by a wide character wrapped
+ * under such a pen carries); rewriting those blanks as spaces would change how lines reflow.
  */
 export function serializeHiddenState(terminal: InstanceType<typeof Terminal>): string {
   const state = readHiddenState(terminal);
   let out = '';
   const defaultRegion = state.scrollTop === 0 && state.scrollBottom === terminal.rows - 1;
-  if (!defaultRegion) {
-    // DECSTBM homes the cursor, so restore the cursor afterwards (absolute, 1-based).
+  const originMode = terminal.modes.originMode;
+  if (!defaultRegion || originMode) {
+    // DECSTBM and DECOM both home the cursor, so set the region with origin mode off, then origin
+    // mode, then put the cursor back (relative to the region when origin mode is on, 1-based).
     const buffer = terminal.buffer.active;
+    const row = originMode ? buffer.cursorY - state.scrollTop : buffer.cursorY;
+    out += '\x1b[?6l';
     out += `\x1b[${state.scrollTop + 1};${state.scrollBottom + 1}r`;
-    out += `\x1b[${buffer.cursorY + 1};${buffer.cursorX + 1}H`;
+    if (originMode) out += '\x1b[?6h';
+    out += `\x1b[${row + 1};${buffer.cursorX + 1}H`;
   }
+  if (terminal.buffer.active.cursorX >= terminal.cols) out += reprintLastCell(terminal, state.scrollTop);
   if (state.cursorHidden) out += '\x1b[?25l';
   const encodingModes: Record<string, string> = { SGR: '\x1b[?1006h', SGR_PIXELS: '\x1b[?1016h', URXVT: '\x1b[?1015h', UTF8: '\x1b[?1005h' };
   out += encodingModes[state.mouseEncoding] ?? '';
   out += sgrFor(state.pen);
   return out;
+}
+
+/**
+ * After printing in the last column the cursor sits past the edge with a wrap pending, which no
+ * cursor-positioning sequence can express; printing that last cell again recreates the state.
+ */
+function reprintLastCell(terminal: InstanceType<typeof Terminal>, scrollTop: number): string {
+  const buffer = terminal.buffer.active;
+  const line = buffer.getLine(buffer.baseY + buffer.cursorY);
+  let col = terminal.cols - 1;
+  let cell = line?.getCell(col);
+  if (cell && cell.getWidth() === 0 && col > 0) cell = line?.getCell(--col);
+  if (!cell) return '';
+  const row = terminal.modes.originMode ? buffer.cursorY - scrollTop : buffer.cursorY;
+  const insert = terminal.modes.insertMode;
+  return (insert ? '\x1b[4l' : '') + `\x1b[${row + 1};${col + 1}H` + sgrFor(cell) + (cell.getChars() || ' ') + (insert ? '\x1b[4h' : '');
 }
 
 /** The SGR sequence that sets exactly these attributes, starting from a reset. */

@@ -1,0 +1,79 @@
+// The REST calls the pages make, with the server's JSON error shape turned into readable Errors.
+
+import type { CreatedRoom, RoomSummary } from '../../server/protocol/events.js';
+
+/** An HTTP failure with the server's error code when it sent one. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function requestJson(path: string, init?: RequestInit): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...init?.headers } });
+  } catch {
+    throw new ApiRequestError(0, undefined, 'Cannot reach the server.');
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  if (!response.ok) {
+    const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
+    const message = typeof error?.message === 'string' ? error.message : `Request failed (HTTP ${response.status}).`;
+    const code = typeof error?.code === 'string' ? error.code : undefined;
+    throw new ApiRequestError(response.status, code, message);
+  }
+  return body;
+}
+
+function isRoomSummary(value: unknown): value is RoomSummary {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.name === 'string' &&
+    typeof value.members === 'number' &&
+    typeof value.cols === 'number' &&
+    typeof value.rows === 'number' &&
+    typeof value.exited === 'boolean'
+  );
+}
+
+function unreadable(): ApiRequestError {
+  return new ApiRequestError(0, undefined, 'The server sent an unreadable answer.');
+}
+
+export async function listRooms(): Promise<RoomSummary[]> {
+  const body = await requestJson('/api/rooms');
+  if (!Array.isArray(body)) throw unreadable();
+  return body.filter(isRoomSummary);
+}
+
+export async function getRoom(id: string): Promise<RoomSummary> {
+  const body = await requestJson(`/api/rooms/${encodeURIComponent(id)}`);
+  if (!isRoomSummary(body)) throw unreadable();
+  return body;
+}
+
+export async function createRoom(name: string | undefined): Promise<CreatedRoom> {
+  const body = await requestJson('/api/rooms', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(name === undefined ? {} : { name }),
+  });
+  if (!isRecord(body) || typeof body.id !== 'string' || typeof body.ownerUrl !== 'string') throw unreadable();
+  return body as unknown as CreatedRoom;
+}

@@ -1,0 +1,416 @@
+// RoomClient: the socket.io side of a room page. Joins on every connect, keeps the output stream in order
+// (snapshot, then contiguous chunks and ordered resizes), paces the server with term:ack, and reports
+// connection, role, members and exit. Knows nothing about xterm or the DOM; a TerminalSink does the drawing.
+
+import type { Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  ErrorPayload,
+  ExitPayload,
+  JoinRequest,
+  MemberInfo,
+  ResizePayload,
+  Role,
+  ServerToClientEvents,
+} from '../../server/protocol/events.js';
+import { roleAtLeast } from '../../server/protocol/events.js';
+import { PayloadLimits, TerminalSize } from '../../server/protocol/limits.js';
+import { Disposable, Emitter, toDisposable } from './disposable.js';
+import {
+  parseError,
+  parseExit,
+  parseJoinReply,
+  parseMembers,
+  parseOutput,
+  parseResizeEvent,
+  parseRoleChange,
+  parseSnapshot,
+} from './serverPayloads.js';
+
+export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Where the stream is drawn. Every call is queued behind the data written before it. */
+export interface TerminalSink {
+  /** After everything written so far: reset, resize to cols × rows, then parse `data`; `parsed` runs after it. */
+  replace(cols: number, rows: number, data: string, parsed: () => void): void;
+  /** Parse `data` after everything written so far; `parsed` runs right after it. */
+  write(data: string, parsed: () => void): void;
+  /** Resize once everything written so far has been parsed (a resize is a point in the stream). */
+  resize(cols: number, rows: number): void;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface JoinFailure {
+  code: string;
+  message: string;
+}
+
+export interface RoomClientOptions {
+  roomId: string;
+  token?: string;
+  name?: string;
+}
+
+/** Flow control toward the server (`term:ack`), in milliseconds and UTF-16 code units (the offset unit). */
+export const AckPolicy = {
+  /** An ack is held back at most this long, so the server's idea of our progress is never older. */
+  MaxDelayMs: 100,
+  /** Ack at once after this much parsed output, so a fast stream is not paced by the timer alone. */
+  MaxUnackedUnits: 256 * 1024,
+} as const;
+
+/** Join handshake timing, in milliseconds. */
+export const JoinPolicy = {
+  /** A server that has not answered a join in this long is treated as failed; the join is retried. */
+  TimeoutMs: 10_000,
+  /** Wait before retrying a join that failed for a passing reason (rate limit, full room, timeout). */
+  RetryDelayMs: 3_000,
+} as const;
+
+/** Join failures that a later attempt may not get: retrying would only repeat the refusal. */
+const FINAL_JOIN_FAILURES: ReadonlySet<string> = new Set(['not-found', 'forbidden', 'bad-request', 'conflict']);
+
+export function canWrite(role: Role | undefined): boolean {
+  return role !== undefined && roleAtLeast(role, 'writer');
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** Splits input into `term:input` chunks of at most `maxUnits` code units without splitting a surrogate pair. */
+export function splitInput(data: string, maxUnits: number = PayloadLimits.MaxInputChunk): string[] {
+  const chunks: string[] = [];
+  let start = 0;
+  while (start < data.length) {
+    let end = Math.min(start + maxUnits, data.length);
+    if (end < data.length && end - 1 > start && isHighSurrogate(data.charCodeAt(end - 1))) end -= 1;
+    chunks.push(data.slice(start, end));
+    start = end;
+  }
+  return chunks;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.floor(value)));
+}
+
+export function clampSize(size: ResizePayload): ResizePayload {
+  return {
+    cols: clamp(size.cols, TerminalSize.MinCols, TerminalSize.MaxCols),
+    rows: clamp(size.rows, TerminalSize.MinRows, TerminalSize.MaxRows),
+  };
+}
+
+export class RoomClient extends Disposable {
+  private readonly stateEmitter = this.register(new Emitter<ConnectionState>());
+  /** Connection state: `connected` means joined, not merely that the socket is open. */
+  readonly onState = this.stateEmitter.event;
+  private readonly roleEmitter = this.register(new Emitter<Role | undefined>());
+  readonly onRole = this.roleEmitter.event;
+  private readonly joinedEmitter = this.register(new Emitter<void>());
+  /** A join (first or after a reconnect) was accepted. */
+  readonly onJoined = this.joinedEmitter.event;
+  private readonly joinFailedEmitter = this.register(new Emitter<JoinFailure>());
+  readonly onJoinFailed = this.joinFailedEmitter.event;
+  private readonly membersEmitter = this.register(new Emitter<MemberInfo[]>());
+  readonly onMembers = this.membersEmitter.event;
+  private readonly exitEmitter = this.register(new Emitter<ExitPayload>());
+  readonly onExit = this.exitEmitter.event;
+  private readonly errorEmitter = this.register(new Emitter<ErrorPayload>());
+  /** The server refused something we sent (`room:error`). */
+  readonly onError = this.errorEmitter.event;
+
+  private stateValue: ConnectionState = 'connecting';
+  private roleValue: Role | undefined;
+  private memberIdValue: string | undefined;
+  private joined = false;
+  private everJoined = false;
+  private exitedValue = false;
+  /** Set when we close the socket ourselves to resynchronise; the disconnect is then not the user's doing. */
+  private resyncing = false;
+  private name: string | undefined;
+
+  /**
+   * Bumped on every snapshot and every disconnect. Parse callbacks carry the epoch they were queued in, so
+   * a stream that was replaced (or a socket that is gone) can no longer move the offset or send acks.
+   */
+  private epoch = 0;
+  /** Offset the next chunk must start at; undefined until this connection's snapshot has arrived. */
+  private expectedOffset: number | undefined;
+  private parsedOffsetValue = 0;
+  private ackedOffset = 0;
+  private ackTimer: number | undefined;
+  private retryTimer: number | undefined;
+  private joinAttempt = 0;
+  private ptySizeValue: ResizePayload | undefined;
+
+  constructor(
+    private readonly socket: RoomSocket,
+    private readonly sink: TerminalSink,
+    private readonly options: RoomClientOptions,
+  ) {
+    super();
+    this.name = options.name;
+    this.register(toDisposable(() => this.clearTimers()));
+
+    socket.on('connect', this.handleConnect);
+    socket.on('disconnect', this.handleDisconnect);
+    socket.on('connect_error', this.handleConnectError);
+    socket.on('term:snapshot', this.handleSnapshot);
+    socket.on('term:output', this.handleOutput);
+    socket.on('term:resize', this.handleResize);
+    socket.on('term:exit', this.handleExit);
+    socket.on('room:members', this.handleMembers);
+    socket.on('room:role', this.handleRole);
+    socket.on('room:error', this.handleError);
+    this.register(
+      toDisposable(() => {
+        socket.off('connect', this.handleConnect);
+        socket.off('disconnect', this.handleDisconnect);
+        socket.off('connect_error', this.handleConnectError);
+        socket.off('term:snapshot', this.handleSnapshot);
+        socket.off('term:output', this.handleOutput);
+        socket.off('term:resize', this.handleResize);
+        socket.off('term:exit', this.handleExit);
+        socket.off('room:members', this.handleMembers);
+        socket.off('room:role', this.handleRole);
+        socket.off('room:error', this.handleError);
+        socket.disconnect();
+      }),
+    );
+    if (socket.connected) this.handleConnect();
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  get role(): Role | undefined {
+    return this.roleValue;
+  }
+
+  get memberId(): string | undefined {
+    return this.memberIdValue;
+  }
+
+  get exited(): boolean {
+    return this.exitedValue;
+  }
+
+  /** Everything before this offset has been parsed by our terminal (what we ack). */
+  get parsedOffset(): number {
+    return this.parsedOffsetValue;
+  }
+
+  /** The PTY size as last announced by the server (snapshot or resize), once known. */
+  get ptySize(): ResizePayload | undefined {
+    return this.ptySizeValue;
+  }
+
+  /** Sends keystrokes or a paste; dropped unless we are joined with a role that may type. */
+  sendInput(data: string): void {
+    if (!this.joined || !canWrite(this.roleValue) || this.exitedValue) return;
+    for (const chunk of splitInput(data)) this.socket.emit('term:input', chunk);
+  }
+
+  /** Asks the server to resize the PTY (owner only); our own terminal follows when the server says so. */
+  requestResize(size: ResizePayload): void {
+    if (!this.joined || this.roleValue !== 'owner' || this.exitedValue) return;
+    const clamped = clampSize(size);
+    const current = this.ptySizeValue;
+    if (current !== undefined && current.cols === clamped.cols && current.rows === clamped.rows) return;
+    this.socket.emit('term:resize', clamped);
+  }
+
+  /** Changes our display name; it reaches the others with the next join, so we rejoin now. */
+  rename(name: string | undefined): void {
+    this.name = name;
+    this.resync();
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.stateValue) return;
+    this.stateValue = state;
+    this.stateEmitter.fire(state);
+  }
+
+  private setRole(role: Role | undefined): void {
+    if (role === this.roleValue) return;
+    this.roleValue = role;
+    this.roleEmitter.fire(role);
+  }
+
+  /** Drops the current stream and joins again over a fresh connection, which brings a fresh snapshot. */
+  private resync(): void {
+    if (this.isDisposed) return;
+    this.resyncing = true;
+    this.socket.disconnect();
+    this.socket.connect();
+  }
+
+  private clearTimers(): void {
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.ackTimer = undefined;
+    this.retryTimer = undefined;
+  }
+
+  private readonly handleConnect = (): void => {
+    this.resyncing = false;
+    this.joined = false;
+    this.epoch += 1;
+    this.expectedOffset = undefined;
+    const attempt = ++this.joinAttempt;
+    const request: JoinRequest = { roomId: this.options.roomId, acks: true };
+    if (this.options.token !== undefined) request.token = this.options.token;
+    if (this.name !== undefined) request.name = this.name;
+    this.socket.timeout(JoinPolicy.TimeoutMs).emit('room:join', request, (error, reply: unknown) => {
+      // A reply to an older connection's join says nothing about this one.
+      if (attempt !== this.joinAttempt || this.isDisposed) return;
+      if (error) {
+        this.handleJoinFailure({ code: 'timeout', message: 'The server did not answer in time; retrying.' });
+        return;
+      }
+      const parsed = parseJoinReply(reply);
+      if (parsed === undefined) {
+        this.handleJoinFailure({ code: 'internal', message: 'The server sent an unreadable join reply.' });
+      } else if (!parsed.ok) {
+        this.handleJoinFailure({ code: parsed.code, message: parsed.message });
+      } else {
+        this.joined = true;
+        this.everJoined = true;
+        this.memberIdValue = parsed.memberId;
+        this.setRole(parsed.role);
+        this.setState('connected');
+        this.joinedEmitter.fire();
+      }
+    });
+  };
+
+  private handleJoinFailure(failure: JoinFailure): void {
+    this.joinFailedEmitter.fire(failure);
+    if (FINAL_JOIN_FAILURES.has(failure.code)) {
+      this.setRole(undefined);
+      this.socket.disconnect();
+      this.setState('disconnected');
+      return;
+    }
+    this.setState('reconnecting');
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.resync();
+    }, JoinPolicy.RetryDelayMs);
+  }
+
+  private readonly handleDisconnect = (reason: Socket.DisconnectReason): void => {
+    this.joined = false;
+    this.epoch += 1;
+    this.expectedOffset = undefined;
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    // socket.io reconnects by itself except after a deliberate disconnect by either side.
+    const gaveUp = reason === 'io server disconnect' || (reason === 'io client disconnect' && !this.resyncing);
+    if (gaveUp) {
+      // A join failure already said why; keep that state instead of overwriting it.
+      if (this.stateValue !== 'disconnected') this.setState('disconnected');
+    } else {
+      this.setState(this.everJoined ? 'reconnecting' : 'connecting');
+    }
+  };
+
+  private readonly handleConnectError = (): void => {
+    // `active` false means the server refused the connection itself (middleware); socket.io will not retry.
+    if (!this.socket.active) this.setState('disconnected');
+    else this.setState(this.everJoined ? 'reconnecting' : 'connecting');
+  };
+
+  private readonly handleSnapshot = (payload: unknown): void => {
+    const snapshot = parseSnapshot(payload);
+    if (snapshot === undefined) return;
+    this.epoch += 1;
+    const epoch = this.epoch;
+    this.expectedOffset = snapshot.offset;
+    this.ptySizeValue = { cols: snapshot.cols, rows: snapshot.rows };
+    this.sink.replace(snapshot.cols, snapshot.rows, snapshot.data, () => {
+      if (epoch !== this.epoch) return;
+      this.parsedOffsetValue = snapshot.offset;
+      this.sendAck(true);
+    });
+  };
+
+  private readonly handleOutput = (payload: unknown): void => {
+    const output = parseOutput(payload);
+    const expected = this.expectedOffset;
+    // The server sends the snapshot first; a chunk before it has no place on our screen.
+    if (output === undefined || expected === undefined) return;
+    if (output.offset > expected) {
+      // A gap would leave the screen silently wrong; a fresh snapshot is the only way back to exact.
+      this.resync();
+      return;
+    }
+    const end = output.offset + output.data.length;
+    if (end <= expected) return;
+    // Overlaps with what we already have (e.g. a repeat after a resume) are cut, never written twice.
+    const data = output.data.slice(expected - output.offset);
+    this.expectedOffset = end;
+    const epoch = this.epoch;
+    this.sink.write(data, () => this.noteParsed(end, epoch));
+  };
+
+  private readonly handleResize = (payload: unknown): void => {
+    const resize = parseResizeEvent(payload);
+    const expected = this.expectedOffset;
+    if (resize === undefined || expected === undefined) return;
+    if (resize.offset > expected) {
+      this.resync();
+      return;
+    }
+    this.ptySizeValue = { cols: resize.cols, rows: resize.rows };
+    this.sink.resize(resize.cols, resize.rows);
+  };
+
+  private readonly handleExit = (payload: unknown): void => {
+    const exit = parseExit(payload);
+    if (exit === undefined) return;
+    this.exitedValue = true;
+    this.exitEmitter.fire(exit);
+  };
+
+  private readonly handleMembers = (payload: unknown): void => {
+    const members = parseMembers(payload);
+    if (members !== undefined) this.membersEmitter.fire(members);
+  };
+
+  private readonly handleRole = (payload: unknown): void => {
+    const role = parseRoleChange(payload);
+    if (role !== undefined) this.setRole(role);
+  };
+
+  private readonly handleError = (payload: unknown): void => {
+    const error = parseError(payload);
+    if (error !== undefined) this.errorEmitter.fire(error);
+  };
+
+  private noteParsed(offset: number, epoch: number): void {
+    if (epoch !== this.epoch) return;
+    this.parsedOffsetValue = offset;
+    if (offset - this.ackedOffset >= AckPolicy.MaxUnackedUnits) {
+      this.sendAck(false);
+    } else if (this.ackTimer === undefined) {
+      this.ackTimer = setTimeout(() => this.sendAck(false), AckPolicy.MaxDelayMs);
+    }
+  }
+
+  /** `force` acks even without progress: the ack right after a snapshot tells the server where we start. */
+  private sendAck(force: boolean): void {
+    if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (!this.socket.connected) return;
+    if (!force && this.parsedOffsetValue <= this.ackedOffset) return;
+    this.ackedOffset = this.parsedOffsetValue;
+    this.socket.emit('term:ack', { offset: this.parsedOffsetValue });
+  }
+}

@@ -1,0 +1,95 @@
+// Validators for server → client payloads: the client treats them as `unknown` too (STYLE.md rule 3), so a
+// malformed or newer-than-expected message is dropped instead of throwing inside xterm or the page.
+
+import type {
+  ErrorCode,
+  ErrorPayload,
+  ExitPayload,
+  ExitReason,
+  JoinReply,
+  MemberInfo,
+  OutputPayload,
+  ResizeEventPayload,
+  Role,
+  SnapshotPayload,
+} from '../../server/protocol/events.js';
+import { parseOffset, parseSize } from '../../server/protocol/validate.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
+const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown'];
+
+export function parseRole(value: unknown): Role | undefined {
+  return ROLES.find((role) => role === value);
+}
+
+/** `room:role` payload. */
+export function parseRoleChange(value: unknown): Role | undefined {
+  return isRecord(value) ? parseRole(value.role) : undefined;
+}
+
+export function parseSnapshot(value: unknown): SnapshotPayload | undefined {
+  if (!isRecord(value) || typeof value.data !== 'string') return undefined;
+  const offset = parseOffset(value.offset);
+  const size = parseSize(value);
+  if (offset === undefined || size === undefined) return undefined;
+  return { offset, cols: size.cols, rows: size.rows, data: value.data };
+}
+
+export function parseOutput(value: unknown): OutputPayload | undefined {
+  if (!isRecord(value) || typeof value.data !== 'string') return undefined;
+  const offset = parseOffset(value.offset);
+  return offset === undefined ? undefined : { offset, data: value.data };
+}
+
+export function parseResizeEvent(value: unknown): ResizeEventPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const offset = parseOffset(value.offset);
+  const size = parseSize(value);
+  if (offset === undefined || size === undefined) return undefined;
+  return { offset, cols: size.cols, rows: size.rows };
+}
+
+export function parseExit(value: unknown): ExitPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const reason = EXIT_REASONS.find((known) => known === value.reason);
+  if (reason === undefined || typeof value.exitCode !== 'number') return undefined;
+  const exit: ExitPayload = { exitCode: value.exitCode, reason };
+  if (typeof value.signal === 'string' && value.signal.length > 0) exit.signal = value.signal;
+  return exit;
+}
+
+export function parseMembers(value: unknown): MemberInfo[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const members: MemberInfo[] = [];
+  for (const item of value) {
+    if (!isRecord(item) || typeof item.id !== 'string' || typeof item.name !== 'string') return undefined;
+    const role = parseRole(item.role);
+    if (role === undefined) return undefined;
+    members.push({ id: item.id, name: item.name, role });
+  }
+  return members;
+}
+
+export function parseError(value: unknown): ErrorPayload | undefined {
+  if (!isRecord(value) || typeof value.code !== 'string' || typeof value.message !== 'string') return undefined;
+  // The code is shown, never branched on for security, so an unknown code is kept as it came.
+  return { code: value.code as ErrorCode, message: value.message };
+}
+
+export function parseJoinReply(value: unknown): JoinReply | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.ok === true) {
+    const role = parseRole(value.role);
+    if (role === undefined || typeof value.memberId !== 'string') return undefined;
+    return { ok: true, role, memberId: value.memberId };
+  }
+  if (value.ok === false) {
+    const error = parseError(value);
+    return error === undefined ? undefined : { ok: false, code: error.code, message: error.message };
+  }
+  return undefined;
+}

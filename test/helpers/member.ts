@@ -1,0 +1,94 @@
+// A test member: a real socket.io client whose headless xterm applies snapshot, output and resize in order.
+
+import { io, type Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, ServerToClientEvents,
+} from '../../server/protocol/events.js';
+import { makeTerminal, type HeadlessTerminal } from './screens.js';
+import { waitFor } from './wait.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface Member {
+  socket: ClientSocket;
+  terminal: HeadlessTerminal;
+  reply: JoinReply;
+  /** Offset the next chunk must start at; -1 before the snapshot. */
+  expectedOffset(): number;
+  /** Stream violations seen: gaps, repeats, events before the snapshot. Must stay empty. */
+  violations: string[];
+  snapshots: number;
+  outputText(): string;
+  exits: ExitPayload[];
+  errors: ErrorPayload[];
+  members: MemberInfo[];
+  /** Resolves once everything received so far is parsed by this member's terminal. */
+  settled(): Promise<void>;
+  close(): void;
+}
+
+export async function joinMember(
+  url: string,
+  roomId: string,
+  options: { token?: string; name?: string; extra?: Record<string, unknown>; scrollback?: number } = {},
+): Promise<Member> {
+  const socket: ClientSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const scrollback = options.scrollback ?? 1000;
+  let terminal = makeTerminal(80, 24, scrollback);
+  let expected = -1;
+  let output = '';
+  const member: Omit<Member, 'reply'> & { reply?: JoinReply } = {
+    socket,
+    get terminal() {
+      return terminal;
+    },
+    expectedOffset: () => expected,
+    violations: [],
+    snapshots: 0,
+    outputText: () => output,
+    exits: [],
+    errors: [],
+    members: [],
+    settled: () => new Promise<void>((resolve) => terminal.write('', resolve)),
+    close: () => {
+      socket.close();
+      terminal.dispose();
+    },
+  };
+  socket.on('term:snapshot', (snapshot) => {
+    terminal.dispose();
+    terminal = makeTerminal(snapshot.cols, snapshot.rows, scrollback);
+    terminal.write(snapshot.data);
+    expected = snapshot.offset;
+    member.snapshots++;
+  });
+  socket.on('term:output', ({ offset, data }) => {
+    if (expected < 0) member.violations.push(`output at ${offset} before any snapshot`);
+    else if (offset !== expected) member.violations.push(`output at ${offset}, expected ${expected}`);
+    expected = offset + data.length;
+    output += data;
+    terminal.write(data);
+  });
+  socket.on('term:resize', ({ offset, cols, rows }) => {
+    if (offset !== expected) member.violations.push(`resize at ${offset}, expected ${expected}`);
+    const target = terminal;
+    target.write('', () => target.resize(cols, rows));
+  });
+  socket.on('term:exit', (exit) => member.exits.push(exit));
+  socket.on('room:error', (error) => member.errors.push(error));
+  socket.on('room:members', (list) => {
+    member.members = list;
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  member.reply = await socket.emitWithAck('room:join', {
+    roomId,
+    ...(options.token ? { token: options.token } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    ...options.extra,
+  } as Parameters<ClientToServerEvents['room:join']>[0]);
+  if (member.reply.ok) await waitFor(() => member.snapshots > 0, 'the join snapshot');
+  return member as Member;
+}

@@ -1,0 +1,57 @@
+// Starts a real ttyroom app on 127.0.0.1 port 0 for a test, and tears it down afterwards.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from '../../server/app.js';
+import type { ServerConfig } from '../../server/config.js';
+import type { CreatedRoom } from '../../server/protocol/events.js';
+
+/** A shell without rc files, so prompts and timing do not depend on the machine's dotfiles. */
+export const TEST_SHELL = ['bash', '--noprofile', '--norc'];
+
+export interface TestServer {
+  url: string;
+  app: App;
+  dataDir: string;
+  createRoom(body?: Record<string, unknown>): Promise<CreatedRoom>;
+  close(): Promise<void>;
+}
+
+export async function startServer(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-test-'));
+  const config: ServerConfig = {
+    host: '127.0.0.1',
+    port: 0,
+    command: TEST_SHELL,
+    dataDir,
+    cwd: dataDir,
+    scrollback: 1000,
+    exitedRoomTtlMs: 60_000,
+    killGraceMs: 500,
+    ...overrides,
+  };
+  const app = createApp(config, { env: { ...env, PS1: '$ ' } });
+  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = app.httpServer.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    app,
+    dataDir,
+    async createRoom(body = {}) {
+      const response = await fetch(`${url}/api/rooms`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (response.status !== 201) throw new Error(`create room: ${response.status} ${await response.text()}`);
+      return (await response.json()) as CreatedRoom;
+    },
+    async close() {
+      await app.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

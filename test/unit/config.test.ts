@@ -1,0 +1,259 @@
+// Proves options are read from argv, then TTYROOM_* variables, then defaults, and that bad input fails with a ConfigError naming its source.
+
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { inspect } from 'node:util';
+import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, splitCommandLine } from '../../server/config.js';
+
+/** A fixed environment so nothing from the machine running the tests leaks in. */
+const ENV: NodeJS.ProcessEnv = { SHELL: '/bin/zsh' };
+const CWD = resolve('/srv/ttyroom-test');
+
+function configErrorFrom(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${inspect(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError, but nothing was thrown');
+}
+
+describe('splitCommandLine', () => {
+  const cases: ReadonlyArray<[string, string[]]> = [
+    ['', []],
+    ['   ', []],
+    ['bash', ['bash']],
+    ['bash -l', ['bash', '-l']],
+    ['  bash   --norc  -i ', ['bash', '--norc', '-i']],
+    ['a\tb\nc', ['a', 'b', 'c']],
+    [`sh -c 'echo  "hi" $HOME \\n'`, ['sh', '-c', 'echo  "hi" $HOME \\n']],
+    [`'it'\\''s'`, ["it's"]],
+    [`''`, ['']],
+    [`a '' b`, ['a', '', 'b']],
+    [`a""b`, ['ab']],
+    [`"two words"`, ['two words']],
+    [`"a \\"b\\" \\\\ \\$x \\\`y\\\`"`, ['a "b" \\ $x `y`']],
+    [`"keep \\n as is"`, ['keep \\n as is']],
+    [`pre"mid dle"post`, ['premid dlepost']],
+    ['a\\ b', ['a b']],
+    ['\\"x', ['"x']],
+    ["\\'x", ["'x"]],
+    ['a\\\\b', ['a\\b']],
+  ];
+  for (const [line, expected] of cases) {
+    test(`${inspect(line)} → ${inspect(expected)}`, () => {
+      assert.deepEqual(splitCommandLine(line), expected);
+    });
+  }
+
+  const failures: ReadonlyArray<[string, RegExp]> = [
+    [`'abc`, /unclosed ' quote/],
+    [`echo "abc`, /unclosed " quote/],
+    [`"abc\\"`, /unclosed " quote/],
+    ['abc\\', /lone backslash/],
+    ['\\', /lone backslash/],
+  ];
+  for (const [line, message] of failures) {
+    test(`${inspect(line)} throws a ConfigError (${message.source})`, () => {
+      assert.match(configErrorFrom(() => splitCommandLine(line)).message, message);
+    });
+  }
+});
+
+describe('parseConfig', () => {
+  test('defaults: loopback host, the ttyd port, the login shell as a login shell', () => {
+    const { config, help, rest } = parseConfig([], ENV, CWD);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.host, ConfigDefaults.Host);
+    assert.equal(config.port, 7681);
+    assert.equal(config.port, ConfigDefaults.Port);
+    assert.deepEqual(config.command, ['/bin/zsh', '-l']);
+    assert.equal(config.dataDir, resolve(CWD, ConfigDefaults.DataDir));
+    assert.equal(config.cwd, CWD);
+    assert.equal(config.scrollback, ConfigDefaults.Scrollback);
+    assert.equal(config.exitedRoomTtlMs, ConfigDefaults.ExitedRoomTtlSeconds * 1000);
+    assert.equal(config.killGraceMs, ConfigDefaults.KillGraceSeconds * 1000);
+    assert.equal(help, false);
+    assert.deepEqual(rest, []);
+  });
+
+  test('the login shell follows env.SHELL', () => {
+    assert.deepEqual(parseConfig([], { SHELL: '/usr/bin/fish' }, CWD).config.command, ['/usr/bin/fish', '-l']);
+  });
+
+  test('--port 0 is accepted (pick a free port), not replaced by the default', () => {
+    assert.equal(parseConfig(['--port', '0'], ENV, CWD).config.port, 0);
+  });
+
+  test('--port=8080 form', () => {
+    assert.equal(parseConfig(['--port=8080'], ENV, CWD).config.port, 8080);
+  });
+
+  test('--port 65535 is the largest accepted port', () => {
+    assert.equal(parseConfig(['--port', '65535'], ENV, CWD).config.port, 65535);
+  });
+
+  for (const bad of ['abc', '-1', '65536', '1.5', '', ' 80', '0x50', '1e3']) {
+    test(`--port ${inspect(bad)} throws a ConfigError naming --port`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--port', bad], ENV, CWD)).message, /--port\b/);
+    });
+  }
+
+  test('an unknown option throws a ConfigError naming it', () => {
+    assert.match(configErrorFrom(() => parseConfig(['--bogus', '1'], ENV, CWD)).message, /--bogus/);
+  });
+
+  test('a bare word outside `--` throws a ConfigError', () => {
+    assert.match(configErrorFrom(() => parseConfig(['bash'], ENV, CWD)).message, /bash/);
+  });
+
+  for (const option of ['--port', '--host', '--command']) {
+    test(`${option} without a value throws a ConfigError naming it`, () => {
+      assert.match(configErrorFrom(() => parseConfig([option], ENV, CWD)).message, new RegExp(`${option}\\b`));
+    });
+  }
+
+  test('TTYROOM_PORT is used when no flag is given', () => {
+    assert.equal(parseConfig([], { ...ENV, TTYROOM_PORT: '9000' }, CWD).config.port, 9000);
+  });
+
+  test('TTYROOM_PORT=0 is used, not replaced by the default', () => {
+    assert.equal(parseConfig([], { ...ENV, TTYROOM_PORT: '0' }, CWD).config.port, 0);
+  });
+
+  test('a flag beats the environment', () => {
+    const env = { ...ENV, TTYROOM_PORT: '9000', TTYROOM_HOST: '0.0.0.0' };
+    const { config } = parseConfig(['--port', '0', '--host=::1'], env, CWD);
+    assert.equal(config.port, 0);
+    assert.equal(config.host, '::1');
+  });
+
+  test('a bad flag is reported even when the environment holds a good value', () => {
+    const error = configErrorFrom(() => parseConfig(['--port', 'x'], { ...ENV, TTYROOM_PORT: '9000' }, CWD));
+    assert.match(error.message, /--port\b/);
+  });
+
+  test('a bad environment value throws a ConfigError naming the variable', () => {
+    const error = configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_PORT: 'seventy' }, CWD));
+    assert.match(error.message, /TTYROOM_PORT/);
+  });
+
+  test('hyphenated options are read from underscored variables', () => {
+    const env = {
+      ...ENV,
+      TTYROOM_DATA_DIR: 'state',
+      TTYROOM_EXITED_ROOM_TTL: '60',
+      TTYROOM_KILL_GRACE: '0.25',
+      TTYROOM_SCROLLBACK: '500',
+      TTYROOM_COMMAND: 'bash --norc',
+    };
+    const { config } = parseConfig([], env, CWD);
+    assert.equal(config.dataDir, resolve(CWD, 'state'));
+    assert.equal(config.exitedRoomTtlMs, 60_000);
+    assert.equal(config.killGraceMs, 250);
+    assert.equal(config.scrollback, 500);
+    assert.deepEqual(config.command, ['bash', '--norc']);
+  });
+
+  test('a bad hyphenated environment value names its variable', () => {
+    const error = configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_KILL_GRACE: 'soon' }, CWD));
+    assert.match(error.message, /TTYROOM_KILL_GRACE/);
+  });
+
+  test('--command "bash --norc" is split into program and arguments', () => {
+    assert.deepEqual(parseConfig(['--command', 'bash --norc'], ENV, CWD).config.command, ['bash', '--norc']);
+  });
+
+  test(`--command with quotes keeps a quoted argument whole`, () => {
+    assert.deepEqual(parseConfig([`--command=sh -c 'echo "hi there"'`], ENV, CWD).config.command, ['sh', '-c', 'echo "hi there"']);
+  });
+
+  test('--command of only spaces throws: it names no program', () => {
+    assert.match(configErrorFrom(() => parseConfig(['--command', '   '], ENV, CWD)).message, /--command/);
+  });
+
+  test('--command with an unclosed quote throws a ConfigError', () => {
+    assert.match(configErrorFrom(() => parseConfig(['--command', `sh -c 'oops`], ENV, CWD)).message, /unclosed/);
+  });
+
+  test('--help and -h set help without failing', () => {
+    assert.equal(parseConfig(['--help'], ENV, CWD).help, true);
+    assert.equal(parseConfig(['-h'], ENV, CWD).help, true);
+    assert.equal(parseConfig(['--port', '0', '--help'], ENV, CWD).help, true);
+  });
+
+  test('words after `--` go to rest and are not parsed as options', () => {
+    const { config, rest } = parseConfig(['--port', '0', '--', 'vim', '-p', '--port', '1'], ENV, CWD);
+    assert.deepEqual(rest, ['vim', '-p', '--port', '1']);
+    assert.equal(config.port, 0);
+  });
+
+  test('a relative --data-dir is resolved against the given cwd, not process.cwd()', () => {
+    assert.equal(parseConfig(['--data-dir', 'state/rooms'], ENV, CWD).config.dataDir, resolve(CWD, 'state/rooms'));
+  });
+
+  test('an absolute --data-dir is kept', () => {
+    const absolute = resolve('/var/lib/ttyroom');
+    assert.equal(parseConfig(['--data-dir', absolute], ENV, CWD).config.dataDir, absolute);
+  });
+
+  test('a relative --cwd is resolved against the given cwd', () => {
+    assert.equal(parseConfig(['--cwd', 'projects'], ENV, CWD).config.cwd, resolve(CWD, 'projects'));
+  });
+
+  test('seconds options are converted to milliseconds', () => {
+    const { config } = parseConfig(['--exited-room-ttl', '90', '--kill-grace=1.5'], ENV, CWD);
+    assert.equal(config.exitedRoomTtlMs, 90_000);
+    assert.equal(config.killGraceMs, 1_500);
+  });
+
+  test('seconds options accept 0 and the maximum, and refuse past it', () => {
+    assert.equal(parseConfig(['--kill-grace', '0'], ENV, CWD).config.killGraceMs, 0);
+    const max = String(ConfigDefaults.MaxSeconds);
+    assert.equal(parseConfig(['--exited-room-ttl', max], ENV, CWD).config.exitedRoomTtlMs, ConfigDefaults.MaxSeconds * 1000);
+    const error = configErrorFrom(() => parseConfig(['--exited-room-ttl', String(ConfigDefaults.MaxSeconds + 1)], ENV, CWD));
+    assert.match(error.message, /--exited-room-ttl\b/);
+  });
+
+  for (const bad of ['-1', 'abc', '1e3', '.5', 'Infinity']) {
+    test(`--kill-grace ${inspect(bad)} throws a ConfigError naming --kill-grace`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--kill-grace', bad], ENV, CWD)).message, /--kill-grace\b/);
+    });
+  }
+
+  test('--scrollback accepts its maximum and refuses one past it', () => {
+    const max = ConfigDefaults.MaxScrollback;
+    assert.equal(parseConfig(['--scrollback', String(max)], ENV, CWD).config.scrollback, max);
+    assert.match(configErrorFrom(() => parseConfig(['--scrollback', String(max + 1)], ENV, CWD)).message, /--scrollback\b/);
+  });
+
+  test('an empty string option is refused', () => {
+    assert.match(configErrorFrom(() => parseConfig(['--host='], ENV, CWD)).message, /--host\b/);
+  });
+});
+
+describe("helpText('serve')", () => {
+  const text = helpText('serve');
+  const lines = text.split('\n');
+
+  test('starts with the usage line for the command', () => {
+    assert.match(lines[0]!, /^usage: ttyroom serve\b/);
+  });
+
+  test('lists --help', () => {
+    assert.ok(lines.some((line) => /(^|\s)--help(\s|$)/.test(line)), text);
+  });
+
+  for (const option of OPTIONS) {
+    // Spelled out here (not via envName) so a wrong mapping in the code is caught.
+    const variable = `TTYROOM_${option.name.toUpperCase().replaceAll('-', '_')}`;
+    test(`mentions --${option.name} and ${variable} on the same line`, () => {
+      const flag = new RegExp(`(^|\\s)--${option.name}(\\s|=|$)`);
+      const line = lines.find((candidate) => flag.test(candidate));
+      assert.ok(line, `no help line for --${option.name}:\n${text}`);
+      assert.match(line, new RegExp(`(^|\\s)${variable}(\\s|$)`));
+    });
+  }
+});

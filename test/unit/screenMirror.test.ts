@@ -1,0 +1,144 @@
+// ScreenMirror round trip: write, snapshot, replay into a fresh terminal, compare cell by cell.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ScreenMirror, sgrFor } from '../../server/terminal/screenMirror.js';
+import { readHiddenState } from '../../server/terminal/xtermInternals.js';
+import { diffTerminals, makeTerminal, writeAsync } from '../helpers/screens.js';
+
+const COLS = 40;
+const ROWS = 12;
+
+async function mirrorOf(content: string, cols = COLS, rows = ROWS): Promise<ScreenMirror> {
+  const mirror = new ScreenMirror({ cols, rows, scrollback: 200 });
+  await new Promise<void>((resolve) => mirror.write(content, () => resolve()));
+  return mirror;
+}
+
+/** Snapshot the mirror, write the snapshot into a fresh terminal, return the differences. */
+async function roundTrip(content: string): Promise<string[]> {
+  const mirror = await mirrorOf(content);
+  try {
+    const snapshot = mirror.snapshot();
+    assert.equal(snapshot.offset, content.length, 'the snapshot is taken at the end of what was written');
+    const replay = makeTerminal(snapshot.cols, snapshot.rows, 200);
+    await writeAsync(replay, snapshot.data);
+    const diffs = diffTerminals(mirror.xterm, replay);
+    replay.dispose();
+    return diffs;
+  } finally {
+    mirror.dispose();
+  }
+}
+
+const lines = (n: number, prefix: string): string => Array.from({ length: n }, (_, i) => `${prefix} ${i}\r\n`).join('');
+
+const CASES: Record<string, string> = {
+  'plain text with scrollback': lines(60, 'line'),
+  'SGR 16, 256 and truecolour, fg and bg': '\x1b[31mred\x1b[42mgreen-bg\x1b[0m \x1b[38;5;208morange\x1b[48;5;17m navy\x1b[0m \x1b[38;2;1;2;3mrgb\x1b[48;2;250;128;0mrgbbg\x1b[0m\r\n\x1b[91mbright\x1b[0m',
+  'attributes: bold dim italic underline blink inverse invisible strike overline':
+    '\x1b[1mB\x1b[0m\x1b[2mD\x1b[0m\x1b[3mI\x1b[0m\x1b[4mU\x1b[0m\x1b[5mK\x1b[0m\x1b[7mR\x1b[0m\x1b[8mH\x1b[0m\x1b[9mS\x1b[0m\x1b[53mO\x1b[0m\x1b[1;3;4;38;5;99mall\x1b[0m',
+  'wide CJK and emoji': '漢字かなカナ 한국어\r\n👍🏽 🇩🇪 ❤️ 👨‍👩‍👧 end\r\n' + '中'.repeat(25),
+  'cursor position mid-screen': lines(5, 'x') + '\x1b[7;13Hhere\x1b[3;5H',
+  'alternate screen with content on both': lines(20, 'normal') + '\x1b[?1049h\x1b[2J\x1b[H\x1b[44malt screen\x1b[0m\x1b[5;10Hcursor',
+  'scroll region': lines(12, 'r') + '\x1b[3;9r\x1b[9;1H\r\nscrolled\x1b[4;2H',
+  'modes: app cursor, app keypad, bracketed paste, mouse drag + SGR encoding, focus, hidden cursor':
+    'vim-like\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h\x1b[?25l',
+  'origin mode inside a region, autowrap off': '\x1b[2;10r\x1b[?6h\x1b[?7lorigin' + 'w'.repeat(60),
+  'pending pen: colour set but nothing printed yet': 'before\x1b[1;35;48;2;10;20;30m',
+  'wrapped long lines': 'a'.repeat(COLS * 3 + 7) + '\r\n' + 'b'.repeat(COLS + 1),
+  'insert mode and erase': 'hello world\x1b[1;3H\x1b[4hXY\x1b[K',
+  'wrap pending after the last column': 'x'.repeat(COLS * 2) ,
+  'wrap pending after a wide character in the last two columns, insert mode on': 'y'.repeat(COLS - 2) + '\x1b[44m中\x1b[0m\x1b[4h',
+};
+
+for (const [name, content] of Object.entries(CASES)) {
+  test(`round trip: ${name}`, async () => {
+    assert.deepEqual(await roundTrip(content), []);
+  });
+}
+
+test('the pen is part of the snapshot: the next output gets the right colour', async () => {
+  const content = 'prompt \x1b[32m';
+  const mirror = await mirrorOf(content);
+  const replay = makeTerminal(COLS, ROWS);
+  await writeAsync(replay, mirror.snapshot().data);
+  await new Promise<void>((resolve) => mirror.write('green', () => resolve()));
+  await writeAsync(replay, 'green');
+  assert.deepEqual(diffTerminals(mirror.xterm, replay), []);
+  const cell = replay.buffer.active.getLine(0)!.getCell(7)!;
+  assert.equal(cell.isFgPalette(), true);
+  assert.equal(cell.getFgColor(), 2);
+  mirror.dispose();
+  replay.dispose();
+});
+
+test('without the hidden-state suffix the scroll region would be lost (the comparison can fail)', async () => {
+  const mirror = await mirrorOf('\x1b[3;9r');
+  const replay = makeTerminal(COLS, ROWS);
+  const serialized = mirror.snapshot().data;
+  const withoutRegion = serialized.replace('\x1b[3;9r', '');
+  await writeAsync(replay, withoutRegion);
+  assert.notDeepEqual(diffTerminals(mirror.xterm, replay), []);
+  mirror.dispose();
+  replay.dispose();
+});
+
+test('sgrFor encodes exactly the attributes of a cell', async () => {
+  const mirror = await mirrorOf('\x1b[1;4;38;5;200;48;2;1;2;3mX');
+  const cell = mirror.xterm.buffer.active.getLine(0)!.getCell(0)!;
+  assert.equal(sgrFor(cell), '\x1b[0;1;4;38;5;200;48;2;1;2;3m');
+  mirror.dispose();
+});
+
+test('the private xterm fields the snapshot reads exist and track the terminal (pins the @xterm/headless upgrade)', async () => {
+  const mirror = await mirrorOf('\x1b[2;5r\x1b[?25l\x1b[?1000h\x1b[?1006h\x1b[1m');
+  const state = readHiddenState(mirror.xterm);
+  assert.equal(state.scrollTop, 1);
+  assert.equal(state.scrollBottom, 4);
+  assert.equal(state.cursorHidden, true);
+  assert.equal(state.mouseEncoding, 'SGR');
+  assert.ok(state.pen.isBold(), 'bold pen');
+  mirror.dispose();
+});
+
+test('offsets: parsedOffset follows writes in order, and snapshots are taken at the parsed offset', async () => {
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  const starts: number[] = [];
+  const chunks = ['abc', '\x1b[31mdef', '😀x', ''];
+  await new Promise<void>((resolve) => {
+    for (const chunk of chunks) mirror.write(chunk, (offset) => starts.push(offset));
+    mirror.afterParsed(resolve);
+  });
+  assert.deepEqual(starts, [0, 3, 11, 14]);
+  assert.equal(mirror.parsedOffset, 14);
+  assert.equal(mirror.backlog, 0);
+  assert.equal(mirror.snapshot().offset, 14);
+  mirror.dispose();
+});
+
+test('terminal queries in the output are answered by the mirror', async () => {
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  const replies: string[] = [];
+  mirror.onReply((reply) => replies.push(reply));
+  await new Promise<void>((resolve) => mirror.write('ab\x1b[6n\x1b[c', () => resolve()));
+  assert.deepEqual(replies, ['\x1b[1;3R', '\x1b[?1;2c']);
+  mirror.dispose();
+});
+
+test('resize happens at the stream point it was queued at', async () => {
+  const mirror = new ScreenMirror({ cols: 20, rows: 5, scrollback: 100 });
+  let resizedAt = -1;
+  let colsSeenByEarlierWrite = -1;
+  mirror.write('x'.repeat(30), () => {
+    colsSeenByEarlierWrite = mirror.cols;
+  });
+  mirror.resize(10, 5, (offset) => {
+    resizedAt = offset;
+  });
+  await new Promise<void>((resolve) => mirror.afterParsed(resolve));
+  assert.equal(colsSeenByEarlierWrite, 20);
+  assert.equal(resizedAt, 30);
+  assert.equal(mirror.cols, 10);
+  mirror.dispose();
+});
