@@ -120,8 +120,19 @@ export class ScreenMirror extends Disposable {
   }
 
   private serialize(): string {
-    return this.serializer.serialize() + serializeHiddenState(this.terminal);
+    return fixBlankWrappedRows(this.serializer.serialize()) + serializeHiddenState(this.terminal);
   }
+}
+
+/**
+ * When a wrapped line's first row is entirely blank, the serialize addon forces the wrap with dashes
+ * and erases them with `CUU; CUF 0; ECH n; CUB 0; CUD`, but terminals read a 0 count as 1, so one
+ * dash survives at column 0. Cells never hold ESC, so this exact sequence only comes from the addon.
+ */
+const ZERO_MOVE_ERASE = /\x1b\[A\x1b\[0C(\x1b\[\d+X)\x1b\[0D\x1b\[B/g;
+
+export function fixBlankWrappedRows(serialized: string): string {
+  return serialized.replace(ZERO_MOVE_ERASE, '\x1b[A$1\x1b[B');
 }
 
 /**

@@ -48,6 +48,7 @@ const CASES: Record<string, string> = {
   'pending pen: colour set but nothing printed yet': 'before\x1b[1;35;48;2;10;20;30m',
   'wrapped long lines': 'a'.repeat(COLS * 3 + 7) + '\r\n' + 'b'.repeat(COLS + 1),
   'insert mode and erase': 'hello world\x1b[1;3H\x1b[4hXY\x1b[K',
+  'a wrapped line whose first row was erased (serialize addon CUF 0 bug)': 'top\r\n' + 'z'.repeat(COLS + 5) + '\x1b[2;1H\x1b[2K\x1b[5;1Hafter',
   'wrap pending after the last column': 'x'.repeat(COLS * 2) ,
   'wrap pending after a wide character in the last two columns, insert mode on': 'y'.repeat(COLS - 2) + '\x1b[44m中\x1b[0m\x1b[4h',
 };
