@@ -1,6 +1,8 @@
 // PtySession: one node-pty child — spawn with an allowlisted environment, paced reads, EOF-drained exit, teardown.
 
+import { readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import * as pty from 'node-pty';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
@@ -14,6 +16,10 @@ export const PtyTiming = {
   DrainIdleMs: 250,
   /** Upper bound on the drain above, for a background job that writes forever after the shell left. */
   DrainMaxMs: 5_000,
+  /** Read size for the final synchronous drain after a premature EOF (see drainAfterEnd). */
+  DrainReadBytes: 64 * 1024,
+  /** The kernel's pty buffers hold far less than this; the bound only guards against a runaway writer. */
+  DrainMaxBytes: 4 * 1024 * 1024,
   /** Between SIGHUP to the process group and SIGKILL when a room is closed. */
   DefaultKillGraceMs: 2_000,
 } as const;
@@ -65,6 +71,7 @@ function signalName(signal: number | undefined): string | undefined {
 /** The part of node-pty's private read stream we rely on; checked at runtime before use. */
 interface PtyReadStream {
   destroy(error?: Error): unknown;
+  on(event: 'end', listener: () => void): unknown;
 }
 
 export class PtySession extends Disposable {
@@ -79,6 +86,7 @@ export class PtySession extends Disposable {
   private paused = false;
   private exited: PtyExit | undefined;
   private childGone = false;
+  private eofReached = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private drainDeadline: NodeJS.Timeout | undefined;
   private finishDrain: (() => void) | undefined;
@@ -182,24 +190,55 @@ export class PtySession extends Disposable {
   }
 
   /**
-   * node-pty destroys its read stream 200 ms after the child exits, whatever the kernel still holds
-   * (node-pty #726): with a paused or busy reader, the tail of a fast program's output is lost. We
-   * turn that destroy into "drain until EOF", and destroy for real only when the drain is done.
+   * Two ways the tail of a fast program's output gets lost on Linux (node-pty #726), both handled here:
+   * - node-pty destroys its read stream 200 ms after the child exits, whatever the kernel still
+   *   holds; with a paused or busy reader that drops the tail. We turn that destroy into "drain
+   *   until EOF", and destroy for real only when the drain is done.
+   * - the stream can see EOF (read() = 0) while the kernel still holds output; reading the master fd
+   *   again returns the rest and then EIO. So on 'end' we read the fd synchronously to EIO.
    */
   private guardExitDrain(): void {
-    const stream = (this.process as unknown as { _socket?: PtyReadStream })._socket;
-    if (!stream || typeof stream.destroy !== 'function') {
+    const internals = this.process as unknown as { _socket?: PtyReadStream; _fd?: number };
+    const stream = internals._socket;
+    if (!stream || typeof stream.destroy !== 'function' || typeof internals._fd !== 'number') {
       throw new Error('node-pty internals changed: cannot guard the exit drain (node-pty #726)');
     }
+    const fd = internals._fd;
     const realDestroy = stream.destroy.bind(stream);
     stream.destroy = (error?: Error) => {
-      if (this.isDisposed || this.finishDrain) return realDestroy(error);
+      if (this.isDisposed || this.eofReached || this.finishDrain) return realDestroy(error);
       this.childGone = true;
       this.finishDrain = () => realDestroy(error);
       this.drainDeadline = setTimeout(() => this.finishDrain?.(), PtyTiming.DrainMaxMs);
       if (!this.paused) this.armDrainIdle();
       return stream;
     };
+    stream.on('end', () => {
+      this.drainAfterEnd(fd);
+      this.eofReached = true;
+      this.finishDrain?.();
+    });
+  }
+
+  private drainAfterEnd(fd: number): void {
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.allocUnsafe(PtyTiming.DrainReadBytes);
+    let total = 0;
+    while (total < PtyTiming.DrainMaxBytes) {
+      let count: number;
+      try {
+        count = readSync(fd, buffer, 0, buffer.length, null);
+      } catch {
+        // EIO: the other side is closed and everything is read. EAGAIN: nothing more is there.
+        break;
+      }
+      if (count === 0) break;
+      total += count;
+      const text = decoder.write(buffer.subarray(0, count));
+      if (text) this.dataEmitter.fire(text);
+    }
+    const rest = decoder.end();
+    if (rest) this.dataEmitter.fire(rest);
   }
 
   private armDrainIdle(): void {
