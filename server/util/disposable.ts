@@ -1,4 +1,5 @@
 // Disposable: the one ownership pattern for ptys, timers, listeners and children (see STYLE.md rule 1).
+// No Node or DOM types, so the browser client uses it too.
 
 export interface IDisposable {
   dispose(): void;
@@ -35,11 +36,6 @@ export abstract class Disposable implements IDisposable {
       this.owned.push(resource);
     }
     return resource;
-  }
-
-  /** Registers a timer created with setTimeout/setInterval so disposal clears it. */
-  protected registerTimer(handle: NodeJS.Timeout): IDisposable {
-    return this.register(toDisposable(() => clearTimeout(handle)));
   }
 
   dispose(): void {

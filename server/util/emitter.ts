@@ -1,4 +1,5 @@
 // Typed event emitter: a private Emitter fires, the public `onX` property subscribes (STYLE.md rule 2).
+// No Node or DOM types, so the browser client uses it too.
 
 import type { IDisposable } from './disposable.js';
 
