@@ -27,6 +27,8 @@ export function clientRouter(clientDir: string = join(packageRoot(), 'dist', 'cl
   };
   router.get('/', page('lobby.html'));
   router.get('/r/:id', page('room.html'));
+  // No icon yet; answering keeps browsers from logging a 404 on every page load.
+  router.get('/favicon.ico', (_req, res) => res.status(204).end());
   router.use('/assets', express.static(clientDir, { index: false, fallthrough: false }));
   return router;
 }

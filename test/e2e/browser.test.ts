@@ -133,13 +133,12 @@ async function openRoom(url: string): Promise<OpenedPage> {
 
 /** Clicks into the terminal and types a command line the way a person would. */
 async function typeLine(page: Page, line: string): Promise<void> {
-  const t0 = Date.now();
+  // A person switches to the tab first. Without it the click's stability check waits on the animation
+  // frames of a tab that is not in front, which Chromium throttles (over a second per click here).
+  await page.bringToFront();
   await page.locator('#terminal-host .xterm').click();
-  const t1 = Date.now();
   await page.keyboard.type(line);
-  const t2 = Date.now();
   await page.keyboard.press('Enter');
-  console.log('typeLine', line, t1 - t0, t2 - t1, Date.now() - t2);
 }
 
 async function pageScreen(page: Page): Promise<string> {
@@ -231,7 +230,7 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     // The snapshot carries attributes too: the marker is drawn in red (SGR 31), not in the default colour.
     const color = await page.evaluate(() => {
       const spans = Array.from(document.querySelectorAll('#terminal-host .xterm-rows span'));
-      const marker = spans.find((span) => span.textContent === 'red-marker' || span.textContent?.startsWith('red-marker'));
+      const marker = spans.find((span) => span.textContent?.startsWith('red-marker') === true);
       return marker ? getComputedStyle(marker).color : undefined;
     });
     assert.ok(color !== undefined, 'the marker is rendered in its own span (it has attributes)');
@@ -241,25 +240,21 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     assertHealthy(viewer, 'viewer page');
   });
 
-  test('viewer keys never reach the shell', { timeout: E2eTiming.TestMs }, async (t) => {
-    const t0 = Date.now(); const lap = (w: string) => t.diagnostic(`${w} ${Date.now() - t0}`);
+  test('viewer keys never reach the shell', { timeout: E2eTiming.TestMs }, async () => {
     const viewer = await openRoom(created.viewUrl);
     pages.push(viewer);
     const { page } = viewer;
     assert.equal(await page.evaluate(() => (window as HookedWindow).ttyroom?.role), 'viewer');
     const marker = join(scratchDir, 'viewer-was-here');
 
-    lap('opened ' + await writer.page.evaluate(() => document.visibilityState) + ' ' + await page.evaluate(() => document.visibilityState));
     await typeLine(page, `touch ${marker}`);
-    lap('typed');
+    // The keys went into the viewer's terminal (not the page body), so it is the app that refused them.
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea')), true, 'the viewer\'s terminal has the keyboard focus');
     await sleep(E2eTiming.RefusedInputGraceMs);
-    // The writer's command is processed after anything the viewer might have queued, so this is a barrier.
+    // A writer's command that comes back after the grace period shows the shell has read all its input so far.
     await typeLine(writer.page, 'echo after-viewer-$((1+1))');
-    lap('writer typed');
     await waitForMirrorLine(room, 'after-viewer-2');
-    lap('mirror');
     await waitForPageLine(page, 'after-viewer-2');
-    lap('page');
 
     assert.equal(existsSync(marker), false, 'the viewer\'s command did not run');
     assert.ok(!room.screenText().includes('viewer-was-here'), 'the mirror never saw the viewer\'s keys');
@@ -295,14 +290,10 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
 
   test('exit banner', { timeout: E2eTiming.TestMs }, async (t) => {
     const { page } = writer;
-    const t0 = Date.now(); const lap = (w: string) => t.diagnostic(`${w} ${Date.now() - t0}`);
     await typeLine(page, 'exit 3');
-    lap('typed');
-    room.onExit(() => lap('room exit event'));
 
     await page.waitForFunction(() => (window as HookedWindow).ttyroom?.exited === true);
     const banner = page.locator('#banner');
-    lap('exited');
     await banner.waitFor({ state: 'visible' });
     assert.match((await banner.textContent()) ?? '', /\bcode 3\b/);
     assert.equal(await page.evaluate(() => document.body.dataset.exited), 'true');

@@ -32,7 +32,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: No
     killGraceMs: 500,
     ...overrides,
   };
-  const app = createApp(config, { env: { ...env, PS1: '$ ' } });
+  const app = createApp(config, { env });
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = app.httpServer.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
