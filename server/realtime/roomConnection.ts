@@ -23,8 +23,6 @@ const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
-  /** The highest offset this client says its terminal has parsed (flow control comes with backpressure). */
-  private ackedOffset = 0;
 
   constructor(
     private readonly socket: TypedSocket,
@@ -41,10 +39,6 @@ export class RoomConnection extends Disposable {
     socket.on('term:ack', (payload) => this.ack(payload));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
-  }
-
-  get acked(): number {
-    return this.ackedOffset;
   }
 
   /** The role table, applied to every incoming event before any handler runs. */
@@ -117,9 +111,8 @@ export class RoomConnection extends Disposable {
     const payload = parseAck(raw);
     if (!payload) {
       this.refuse('bad-request', 'term:ack wants { offset }');
-      return;
     }
-    this.ackedOffset = Math.max(this.ackedOffset, payload.offset);
+    // A valid ack needs no action yet: acks start pacing members with per-member backpressure.
   }
 
   private portFor(roomId: string): MemberPort {

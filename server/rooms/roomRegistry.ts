@@ -52,10 +52,6 @@ export class RoomRegistry extends Disposable {
     return this.rooms.size;
   }
 
-  get profileNames(): string[] {
-    return [...this.options.profiles.keys()];
-  }
-
   create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
     if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
     const profileName = request.profile ?? this.options.defaultProfile;

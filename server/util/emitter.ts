@@ -19,10 +19,6 @@ export class Emitter<T> implements IDisposable {
     for (const listener of [...this.listeners]) listener(value);
   }
 
-  get hasListeners(): boolean {
-    return this.listeners.size > 0;
-  }
-
   dispose(): void {
     this.listeners.clear();
   }
