@@ -127,10 +127,6 @@ export class PtySession extends Disposable {
     return this.process.rows;
   }
 
-  get hasExited(): boolean {
-    return this.exited !== undefined;
-  }
-
   write(data: string): void {
     if (this.exited || this.isDisposed) return;
     this.process.write(data);
@@ -172,8 +168,11 @@ export class PtySession extends Disposable {
         resolve();
       });
     });
-    this.signalGroup('SIGHUP');
-    this.killTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    // While draining after the child exited, its pid may be reused: just wait for the drain to end.
+    if (!this.childGone) {
+      this.signalGroup('SIGHUP');
+      this.killTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
+    }
     return exited.finally(() => {
       clearTimeout(this.killTimer);
       this.killTimer = undefined;
@@ -260,16 +259,12 @@ export class PtySession extends Disposable {
   private teardown(): void {
     this.clearDrainTimers();
     clearTimeout(this.killTimer);
-    if (!this.exited) {
+    if (!this.exited && !this.childGone) {
       // Disposal without terminate(): end the group at once so nothing outlives its owner.
       this.signalGroup('SIGHUP');
       this.signalGroup('SIGKILL');
     }
-    try {
-      this.process.kill('SIGKILL');
-    } catch {
-      // Already reaped: nothing left to signal.
-    }
+    // Once the child exited, its pid may already belong to another process: never signal it again.
     // Closes the master fd now; node-pty also reaps the child through its exit watcher.
     (this.process as unknown as { _socket?: PtyReadStream })._socket?.destroy();
   }
