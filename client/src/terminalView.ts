@@ -6,6 +6,7 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import type { ResizePayload } from '../../server/protocol/events.js';
+import { guardEraseAbove } from '../../server/terminal/xtermGuards.js';
 import { Disposable, Emitter, listen, toDisposable } from './disposable.js';
 import { swallowTerminalQueries } from './queryHooks.js';
 import { clampSize, type TerminalSink } from './roomClient.js';
@@ -67,6 +68,8 @@ export class TerminalView extends Disposable implements TerminalSink {
     // The server's mirror measures wide characters with Unicode 11 too; the same table keeps wrapping identical.
     this.term.unicode.activeVersion = '11';
     for (const hook of swallowTerminalQueries(this.term)) this.register(hook);
+    // The server's mirror has the same guards, so a program that trips an xterm bug shows the same screen.
+    for (const guard of guardEraseAbove(this.term)) this.register(guard);
 
     this.term.open(host);
 

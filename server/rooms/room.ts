@@ -97,6 +97,9 @@ export class Room extends Disposable {
     this.register(this.pty.onData((data) => this.batcher.push(data)));
     this.register(this.pty.onExit((exit) => this.handlePtyExit(exit)));
     this.register(this.mirror.onReply((reply) => this.pty.write(reply)));
+    this.register(this.mirror.onParseError((error) => {
+      process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${String(error)}\n`);
+    }));
   }
 
   get cols(): number {
