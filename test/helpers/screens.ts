@@ -3,16 +3,18 @@
 import headless from '@xterm/headless';
 import unicode11Addon from '@xterm/addon-unicode11';
 import { UNICODE_VERSION } from '../../server/terminal/screenMirror.js';
+import { guardEraseAbove } from '../../server/terminal/xtermGuards.js';
 
 const { Terminal } = headless;
 export type HeadlessTerminal = InstanceType<typeof Terminal>;
 type BufferCell = NonNullable<ReturnType<NonNullable<ReturnType<HeadlessTerminal['buffer']['active']['getLine']>>['getCell']>>;
 
-/** A terminal configured like a browser client: same unicode version as the mirror. */
+/** A terminal configured like a browser client: same unicode version and xterm guards as the mirror. */
 export function makeTerminal(cols: number, rows: number, scrollback = 10_000): HeadlessTerminal {
   const terminal = new Terminal({ cols, rows, scrollback, allowProposedApi: true });
   terminal.loadAddon(new unicode11Addon.Unicode11Addon() as unknown as Parameters<HeadlessTerminal['loadAddon']>[0]);
   terminal.unicode.activeVersion = UNICODE_VERSION;
+  guardEraseAbove(terminal);
   return terminal;
 }
 
@@ -22,8 +24,8 @@ export function writeAsync(terminal: HeadlessTerminal, data: string): Promise<vo
 
 /**
  * A blank cell renders like a space with the same attributes, so both compare equal. A blank's
- * foreground flags are not compared: the serialize addon keeps only the background of blank cells
- * (the known gap documented at serializeHiddenState in server/terminal/screenMirror.ts).
+ * foreground flags are not compared: a snapshot keeps only the background of blank cells
+ * (the known gap documented at serializeHiddenState in server/terminal/snapshotState.ts).
  */
 function describeCell(cell: BufferCell): string {
   const chars = cell.getChars() === '' && cell.getWidth() === 1 ? ' ' : cell.getChars();

@@ -8,6 +8,7 @@ import { startServer } from '../helpers/server.js';
 import { joinMember, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { seededRandom, sleep, waitFor } from '../helpers/wait.js';
+import { WORKLOAD_DONE } from '../fixtures/workload.mjs';
 
 const WORKLOAD = fileURLToPath(new URL('../fixtures/screenWorkload.mjs', import.meta.url));
 const WORKLOAD_MS = 2500;
@@ -42,7 +43,7 @@ test('members that join at random moments of a busy stream end with the mirror\'
     ]);
     t.diagnostic(`joins done after ${Date.now() - started} ms`);
 
-    await waitFor(() => room.screenText().includes('WORKLOAD-DONE'), 'the workload to finish', 30_000);
+    await waitFor(() => room.screenText().includes(WORKLOAD_DONE), 'the workload to finish', 30_000);
     const end = room.snapshot().offset;
     await waitFor(() => members.every((m) => m.expectedOffset() === end), 'every member to reach the end of the stream', 15_000);
     await Promise.all(members.map((m) => m.settled()));

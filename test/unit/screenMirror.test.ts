@@ -2,7 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScreenMirror, sgrFor } from '../../server/terminal/screenMirror.js';
+import headless from '@xterm/headless';
+import { ScreenMirror } from '../../server/terminal/screenMirror.js';
+import { sgrFor } from '../../server/terminal/snapshotState.js';
 import { readHiddenState } from '../../server/terminal/xtermInternals.js';
 import { diffTerminals, makeTerminal, writeAsync } from '../helpers/screens.js';
 
@@ -51,7 +53,57 @@ const CASES: Record<string, string> = {
   'a wrapped line whose first row was erased (serialize addon CUF 0 bug)': 'top\r\n' + 'z'.repeat(COLS + 5) + '\x1b[2;1H\x1b[2K\x1b[5;1Hafter',
   'wrap pending after the last column': 'x'.repeat(COLS * 2) ,
   'wrap pending after a wide character in the last two columns, insert mode on': 'y'.repeat(COLS - 2) + '\x1b[44m中\x1b[0m\x1b[4h',
+  'a coloured wrap at the bottom: the scrolled-in line takes that background (BCE)':
+    lines(ROWS, 'fill') + '\x1b[41m' + 'w'.repeat(COLS + 5) + '\x1b[0m\x1b[3X  gap\r\n',
+  'blank cells with their own background between text': 'a\x1b[44m\x1b[5X\x1b[0m\x1b[6Cb\x1b[45m\x1b[K\x1b[0m',
+  'a wide character that did not fit wraps to the next row': 'z'.repeat(COLS - 1) + '\x1b[32m漢\x1b[0m',
+  'a wrapped row that starts blank': 'q'.repeat(COLS) + ' \x1b[D\x1b[X\x1b[5Cafter',
+  'the right half of a wide character overwritten at the margin with autowrap off':
+    'y'.repeat(COLS - 2) + '字\x1b[?7lX\x1b[?7h',
 };
+
+/** Output that reveals state no cell shows: where ESC 8 goes, which charset prints, where 1049l lands. */
+const CONTINUED: Record<string, [content: string, continuation: string]> = {
+  'saved cursor (DECSC) with pen': ['\x1b[5;7H\x1b[35m\x1b7\x1b[0m\x1b[1;1Hmoved', '\x1b8restored'],
+  'line drawing charset in G0': ['\x1b(0lqq', 'qqk\x1b(B'],
+  'line drawing through G1 shifted in': ['\x1b)0\x0emq', 'qj\x0f text'],
+  'alternate screen entered from a saved cursor, left again': ['top\r\n\x1b[3;4H\x1b[33m\x1b[?1049h\x1b[0malt', '\x1b[?1049lback'],
+  "the normal screen's scroll region while the alternate screen is active": ['\x1b[2;6r\x1b[?1049h', '\x1b[?1049l\x1b[6;1H\r\n\r\nscrolled'],
+  'the alternate screen keeps its saved cursor between visits': ['\x1b[?1047h\x1b[4;9H\x1b7\x1b[?1047l', '\x1b[?1047h\x1b8here'],
+  'a CSI sequence cut in half by the snapshot': ['before\x1b[1;3', '1mred'],
+  'an OSC title cut in half by the snapshot': ['\x1b]0;half', ' title\x07after'],
+  'a hyperlink being printed': ['\x1b]8;;https://example.com/\x1b\\li', 'nk\x1b]8;;\x1b\\ plain'],
+  'cursor shape (DECSCUSR)': ['\x1b[5 q', ''],
+};
+
+for (const [name, [content, continuation]] of Object.entries(CONTINUED)) {
+  test(`round trip, then the same output on both: ${name}`, async () => {
+    const mirror = await mirrorOf(content);
+    const replay = makeTerminal(COLS, ROWS, 200);
+    await writeAsync(replay, mirror.snapshot().data);
+    await new Promise<void>((resolve) => mirror.write(continuation, () => resolve()));
+    await writeAsync(replay, continuation);
+    assert.deepEqual(diffTerminals(mirror.xterm, replay), []);
+    assert.deepEqual(readHiddenState(replay).cursorStyle, readHiddenState(mirror.xterm).cursorStyle);
+    mirror.dispose();
+    replay.dispose();
+  });
+}
+
+test('xterm 6.0 still throws on ED 1 at the bottom-right corner (remove guardEraseAbove once it does not)', async () => {
+  const raw = new headless.Terminal({ cols: 10, rows: 3, allowProposedApi: true });
+  const inputHandler = (raw as unknown as { _core: { _inputHandler: { parse(data: string): void } } })._core._inputHandler;
+  assert.throws(() => inputHandler.parse('\x1b[3;10H\x1b[1J'), /isWrapped/);
+  raw.dispose();
+});
+
+test('ED 1 at the bottom-right corner erases the screen instead of crashing the server', async () => {
+  const mirror = await mirrorOf('one\r\ntwo\x1b[999;999H\x1b[1J\x1b[?1049hthree\x1b[999;999H\x1b[?1J');
+  assert.deepEqual(mirror.screenText().filter((line) => line !== ''), [], 'everything above and at the cursor is erased');
+  await new Promise<void>((resolve) => mirror.write('\x1b[Hstill parsing', () => resolve()));
+  assert.equal(mirror.screenText()[0], 'still parsing');
+  mirror.dispose();
+});
 
 for (const [name, content] of Object.entries(CASES)) {
   test(`round trip: ${name}`, async () => {
