@@ -137,10 +137,16 @@ class BufferWriter {
   /** Column of the cursor in the target; `cols` means a wrap is pending. */
   private x = 0;
   private readonly cell: IBufferCell;
-  /** Blank cells at the end of the previous row, fixed up after a wrap has moved past them. */
+  /** Blank cells at the end of the last row written, erased to their colours when the row is left. */
   private previousTrailing: BlankRun[] = [];
-  /** How far the previous row's content reached, in columns. */
+  /** The background the last row written was created with. */
+  private previousFill: Pen = DEFAULT_PEN;
+  /** How far the last row's content reached, in columns. */
   private previousEnd = 0;
+  /** Where row() starts: 1 when wrapInto has printed the first cell already. */
+  private rowStart = 0;
+  /** Set by wrapInto when column 0 holds a placeholder that row() must erase. */
+  private forceEraseFrom0 = false;
 
   constructor(buffer: IBuffer, private readonly cols: number, startPen: Pen) {
     this.pen = startPen;
@@ -149,6 +155,7 @@ class BufferWriter {
 
   /** Ends the row with CR LF; the next line is created (or reused) with `fill` as its background. */
   newLine(fill: Pen): Pen {
+    this.eraseTrailing();
     this.setPen(DEFAULT_PEN);
     this.out += '\r\n';
     this.x = 0;
@@ -160,11 +167,12 @@ class BufferWriter {
    * Returns the new row's background: `reusedFill` for an existing screen line, else the wrapping pen's.
    */
   wrapInto(next: IBufferLine, reusedFill: Pen | null): Pen {
-    const first = next.getCell(0, this.cell);
-    const firstIsBlank = !first || first.getChars() === '';
-    const firstPen = first && !firstIsBlank ? penOf(first) : DEFAULT_PEN;
-    const firstWidth = first && !firstIsBlank ? first.getWidth() : 1;
-    const firstChars = first && !firstIsBlank ? first.getChars() : ' ';
+    const cell = next.getCell(0, this.cell);
+    const first = cell && cell.getChars() !== '' ? cell : undefined;
+    const firstIsBlank = first === undefined;
+    const firstPen = first ? penOf(first) : DEFAULT_PEN;
+    const firstWidth = first ? first.getWidth() : 1;
+    const firstChars = first ? first.getChars() : ' ';
     // A wide character that did not fit wraps by itself, leaving its own pen on the last cell.
     const wideOverflow = firstWidth === 2 && this.previousEnd === this.cols - 1;
     if (wideOverflow) {
@@ -191,14 +199,9 @@ class BufferWriter {
     return fill;
   }
 
-  /** Set by wrapInto when column 0 holds a placeholder that must be erased. */
-  private forceEraseFrom0 = false;
-  /** Where row() starts: 1 when wrapInto has printed the first cell already. */
-  private rowStart = 0;
-
   /**
    * Writes the row's cells from the cursor (0, or past a wrapping first character). Blank runs whose
-   * background differs from the row's fill are erased with ECH; trailing ones are kept for later.
+   * background differs from the row's fill are erased with ECH; trailing ones when the row is left.
    */
   row(line: IBufferLine, fill: Pen): void {
     const end = contentEnd(line, this.cols, this.cell);
@@ -242,17 +245,25 @@ class BufferWriter {
     if (this.forceEraseFrom0 && end === 0) this.erase({ from: 0, to: 1, pen: fill });
     this.forceEraseFrom0 = false;
     this.previousEnd = end;
+    this.previousFill = fill;
     this.previousTrailing = blankRuns(line, end, this.cols, this.cell);
-    // Trailing blanks are fixed now unless a wrap will first fill them with placeholders.
-    for (const run of this.previousTrailing) if (!sameBackground(run.pen, fill)) this.erase(run);
   }
 
   finish(): string {
+    this.eraseTrailing();
     this.setPen(DEFAULT_PEN);
     return this.out;
   }
 
-  /** After a wrap: erase the previous row's placeholders (or the wide-overflow filler) to their colours. */
+  /** Leaving a row by CR LF or at the end: its trailing blanks that differ from its fill get erased. */
+  private eraseTrailing(): void {
+    for (const run of this.previousTrailing) if (!sameBackground(run.pen, this.previousFill)) this.erase(run);
+  }
+
+  /**
+   * Leaving a row by a wrap: its trailing blanks are placeholders now (or the wide-overflow filler),
+   * so all of them are erased to their colours, from the row below.
+   */
   private fixPreviousTrailing(wideFiller: Pen | null): void {
     const runs = this.previousTrailing.filter((run) => !wideFiller || !sameBackground(run.pen, wideFiller));
     if (runs.length === 0) return;

@@ -4,7 +4,7 @@
 
 import type { Terminal } from '@xterm/headless';
 import { DEFAULT_PEN, PEN_UNDERLINE, penOf, serializeBuffer, sgrForPen, type AttributeSource } from './bufferSerializer.js';
-import { readActiveLink, readHiddenState, type Charset, type SavedCursor } from './xtermInternals.js';
+import { readActiveLink, readHiddenState, type Charset, type HiddenTerminalState, type SavedCursor } from './xtermInternals.js';
 
 /**
  * The full snapshot for a fresh terminal of the same size: the normal buffer, then the alternate one
@@ -27,7 +27,7 @@ export function composeSnapshot(terminal: Terminal, pendingSequence: string): st
   }
   const buffer = terminal.buffer.active;
   out += `\x1b[${buffer.cursorY + 1};${Math.min(buffer.cursorX, cols - 1) + 1}H`;
-  return out + serializeModes(terminal) + serializeHiddenState(terminal) + pendingSequence;
+  return out + serializeModes(terminal) + serializeHiddenState(terminal, state) + pendingSequence;
 }
 
 /** Public modes, except origin mode, which serializeHiddenState sets together with the region. */
@@ -59,8 +59,7 @@ const CURSOR_SHAPES = { block: 1, underline: 3, bar: 5 } as const;
  * colours (SGR 4:x, 58) and the character REP repeats are not carried, and hyperlinks (OSC 8) already
  * on screen arrive as underlined text without their link (the link being printed continues).
  */
-export function serializeHiddenState(terminal: Terminal): string {
-  const state = readHiddenState(terminal);
+function serializeHiddenState(terminal: Terminal, state: HiddenTerminalState): string {
   const buffer = terminal.buffer.active;
   const inAlternate = buffer.type === 'alternate';
   const saved = inAlternate ? state.savedCursor.alternate : state.savedCursor.normal;
