@@ -6,6 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 import * as pty from 'node-pty';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
+import { PtyInput, type InputResult } from './ptyInput.js';
 
 export const PtyTiming = {
   /**
@@ -91,6 +92,7 @@ export class PtySession extends Disposable {
   private drainDeadline: NodeJS.Timeout | undefined;
   private finishDrain: (() => void) | undefined;
   private killTimer: NodeJS.Timeout | undefined;
+  private readonly input: PtyInput;
 
   constructor(options: PtySpawnOptions) {
     super();
@@ -103,6 +105,7 @@ export class PtySession extends Disposable {
       encoding: 'utf8',
     });
     this.guardExitDrain();
+    this.input = this.register(this.createInput());
     this.register(this.process.onData((data) => {
       if (this.childGone) this.armDrainIdle();
       this.dataEmitter.fire(data);
@@ -127,9 +130,24 @@ export class PtySession extends Disposable {
     return this.process.rows;
   }
 
-  write(data: string): void {
-    if (this.exited || this.isDisposed) return;
-    this.process.write(data);
+  /** Input for the child; 'full' when it is not reading and the pending input is at its cap. */
+  write(data: string): InputResult {
+    if (this.exited || this.childGone || this.isDisposed) return 'ok';
+    return this.input.write(data);
+  }
+
+  /** Input bytes accepted and not yet taken by the kernel. */
+  get pendingInput(): number {
+    return this.input.pending;
+  }
+
+  /** Our own writer instead of node-pty's, which queues without bound and busy-loops on EAGAIN (#956). */
+  private createInput(): PtyInput {
+    const internals = this.process as unknown as { _fd?: number; _pty?: string };
+    if (typeof internals._fd !== 'number' || typeof internals._pty !== 'string') {
+      throw new Error('node-pty internals changed: cannot reach the pty master fd and slave path (node-pty #956)');
+    }
+    return new PtyInput(internals._fd, internals._pty);
   }
 
   resize(cols: number, rows: number): void {
