@@ -14,6 +14,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'room-full': 409,
+  // Only sent over the socket; a REST caller never types into a room.
+  'input-full': 503,
   internal: 500,
 };
 

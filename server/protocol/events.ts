@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'not-found'
   | 'rate-limited'
   | 'room-full'
+  /** The room's program is not reading its input and the input queue is full: that input was dropped. */
+  | 'input-full'
   | 'conflict'
   | 'internal';
 
@@ -59,6 +61,11 @@ export interface ResizeEventPayload {
   rows: number;
 }
 
+/** The live stream to this member stopped at `offset` because it fell behind; a snapshot follows once it drains. */
+export interface BehindPayload {
+  offset: number;
+}
+
 export type ExitReason = 'exited' | 'closed' | 'server-shutdown';
 
 export interface ExitPayload {
@@ -90,6 +97,7 @@ export interface ServerToClientEvents {
   'term:snapshot': (payload: SnapshotPayload) => void;
   'term:output': (payload: OutputPayload) => void;
   'term:resize': (payload: ResizeEventPayload) => void;
+  'term:behind': (payload: BehindPayload) => void;
   'term:exit': (payload: ExitPayload) => void;
   'room:members': (members: MemberInfo[]) => void;
   'room:role': (payload: { role: Role }) => void;

@@ -17,12 +17,45 @@ export function liveChannel(roomId: string): string {
   return `live:${roomId}`;
 }
 
+/** The parts of engine.io's connection that hold what is queued toward the client; checked on connect. */
+interface EngineQueues {
+  writeBuffer: Array<{ data?: unknown }>;
+  transport?: { socket?: { bufferedAmount?: unknown } };
+}
+
+function engineQueues(socket: TypedSocket): EngineQueues {
+  const conn = socket.conn as unknown as Partial<EngineQueues>;
+  if (!Array.isArray(conn.writeBuffer)) {
+    throw new Error('engine.io internals changed: cannot measure what is queued toward a client');
+  }
+  return conn as EngineQueues;
+}
+
+/**
+ * What is queued toward this client and not yet taken by the kernel: packets engine.io holds while the
+ * transport is busy (it stays busy while the client does not read), plus what the WebSocket library
+ * buffered. socket.io offers no public measure of this.
+ */
+function connectionBacklog(socket: TypedSocket): number {
+  const queues = engineQueues(socket);
+  let total = 0;
+  for (const packet of queues.writeBuffer) {
+    const data = packet.data;
+    if (typeof data === 'string') total += data.length;
+    else if (data instanceof Uint8Array) total += data.byteLength;
+  }
+  const buffered = queues.transport?.socket?.bufferedAmount;
+  if (typeof buffered === 'number') total += buffered;
+  return total;
+}
+
 /** The one answer for both "no such room" and "bad token", so neither can be probed. */
 const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
+  private toldInputFull = false;
 
   constructor(
     private readonly socket: TypedSocket,
@@ -30,6 +63,7 @@ export class RoomConnection extends Disposable {
     private readonly eventRoles: Readonly<Record<string, Requirement>>,
   ) {
     super();
+    engineQueues(socket);
     socket.use(([event], next) => {
       if (this.authorize(event)) next();
     });
@@ -83,7 +117,8 @@ export class RoomConnection extends Disposable {
       return;
     }
     this.room = room;
-    const { memberId } = room.join({ name: request.name, role }, this.portFor(room.id));
+    const identity = { name: request.name, role, acks: request.acks, resumeFrom: request.resumeFrom };
+    const { memberId } = room.join(identity, this.portFor(room.id));
     this.memberId = memberId;
     reply({ ok: true, role, memberId });
   }
@@ -96,6 +131,11 @@ export class RoomConnection extends Disposable {
     }
     const result = this.room!.input(this.memberId!, data);
     if (result === 'forbidden') this.refuse('forbidden', 'you may not type in this room');
+    // Said once per stall, not once per dropped paste chunk.
+    if (result === 'full' && !this.toldInputFull) {
+      this.refuse('input-full', 'the program is not reading its input: input was dropped (Ctrl-C still gets through)');
+    }
+    this.toldInputFull = result === 'full';
   }
 
   private resize(raw: unknown): void {
@@ -111,8 +151,9 @@ export class RoomConnection extends Disposable {
     const payload = parseAck(raw);
     if (!payload) {
       this.refuse('bad-request', 'term:ack wants { offset }');
+      return;
     }
-    // A valid ack needs no action yet: acks start pacing members with per-member backpressure.
+    this.room!.ack(this.memberId!, payload.offset);
   }
 
   private portFor(roomId: string): MemberPort {
@@ -124,6 +165,7 @@ export class RoomConnection extends Disposable {
         if (live) void socket.join(liveChannel(roomId));
         else void socket.leave(liveChannel(roomId));
       },
+      backlog: () => connectionBacklog(socket),
     };
   }
 

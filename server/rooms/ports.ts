@@ -6,9 +6,11 @@ export interface Outbox {
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void;
 }
 
-/** One member's connection: direct sends, and whether it receives the room's live broadcast. */
+/** One member's connection: direct sends, whether it receives the room's live broadcast, and its queue. */
 export interface MemberPort extends Outbox {
   setLive(live: boolean): void;
+  /** Roughly how much is queued on the connection and not yet taken by the network (bytes or code units). */
+  backlog(): number;
 }
 
 /** The room-wide broadcast of the live stream; one send reaches every live member (encoded once). */

@@ -6,9 +6,11 @@ import { hashToken, randomId, tokenMatches, TokenSizes } from '../auth/capabilit
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import { ScreenMirror } from '../terminal/screenMirror.js';
-import { Disposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
+import { MemberFeed, MemberFlowControl } from './memberFeed.js';
+import { HistoryDefaults, StreamHistory, type StreamEvent } from './streamHistory.js';
 
 export const MirrorFlowControl = {
   /**
@@ -18,6 +20,15 @@ export const MirrorFlowControl = {
   HighWater: 1024 * 1024,
   /** Resume once the mirror is back under this, leaving it enough queued work to stay busy. */
   LowWater: 256 * 1024,
+} as const;
+
+export const SnapshotReuse = {
+  /**
+   * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
+   * output is at most this many code units: a burst of joiners during a flood then costs one or two
+   * serializes, and the replay stays well inside a member's flow-control budget.
+   */
+  MaxCatchUpUnits: MemberFlowControl.BudgetUnits / 2,
 } as const;
 
 export interface Profile {
@@ -39,6 +50,8 @@ export interface RoomOptions {
   writeToken: string;
   transport: RoomTransport;
   killGraceMs: number;
+  /** Output kept for members that reconnect with `resumeFrom`, in code units. */
+  resumeBufferUnits?: number;
   now?: () => Date;
 }
 
@@ -46,10 +59,19 @@ interface Member {
   readonly id: string;
   readonly name: string;
   role: Role;
-  readonly port: MemberPort;
+  readonly feed: MemberFeed;
 }
 
-export type InputResult = 'ok' | 'forbidden' | 'gone';
+export interface JoinOptions {
+  name: string | undefined;
+  role: Role;
+  /** The member paces the room with `term:ack` (browsers do: their socket reads faster than xterm parses). */
+  acks?: boolean;
+  /** The member already has the stream up to here (a reconnect): send only what it missed, if still held. */
+  resumeFrom?: number;
+}
+
+export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
 
 export class Room extends Disposable {
   readonly id: string;
@@ -65,6 +87,11 @@ export class Room extends Disposable {
   private readonly writeTokenHash: Buffer;
   private readonly killGraceMs: number;
   private readonly members = new Map<string, Member>();
+  private readonly history: StreamHistory;
+  /** The last snapshot taken, reused for joiners that come soon after (see SnapshotReuse). */
+  private cachedSnapshot: SnapshotPayload | undefined;
+  /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
+  private drainTimer: NodeJS.Timeout | undefined;
   private exitInfo: ExitPayload | undefined;
   private endReason: ExitReason = 'exited';
 
@@ -82,6 +109,8 @@ export class Room extends Disposable {
     this.ownerTokenHash = hashToken(options.ownerToken);
     this.writeTokenHash = hashToken(options.writeToken);
     this.killGraceMs = options.killGraceMs;
+    this.history = new StreamHistory(options.resumeBufferUnits ?? HistoryDefaults.CapacityUnits);
+    this.register(toDisposable(() => clearInterval(this.drainTimer)));
 
     this.mirror = this.register(new ScreenMirror({ cols: options.cols, rows: options.rows, scrollback: options.scrollback }));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
@@ -138,20 +167,15 @@ export class Room extends Disposable {
   }
 
   /**
-   * Adds a member: snapshot at the mirror's parsed offset, then the live stream from exactly there.
-   * Everything already broadcast has been parsed and nothing else has, and there is no await between
-   * the snapshot and going live, so the member sees every chunk once (STYLE.md rule 5).
+   * Adds a member and starts its stream: the missed chunks when it resumes from an offset still held,
+   * otherwise a snapshot; then the live stream from exactly there. No await in between (STYLE.md rule 5).
    */
-  join(identity: { name: string | undefined; role: Role }, port: MemberPort): { memberId: string } {
+  join(identity: JoinOptions, port: MemberPort): { memberId: string } {
     const id = randomId(TokenSizes.MemberIdBytes);
-    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, port };
+    const feed = new MemberFeed(port, identity.acks === true);
+    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, feed };
     this.members.set(id, member);
-    port.send('term:snapshot', this.snapshot());
-    if (this.exitInfo) {
-      port.send('term:exit', this.exitInfo);
-    } else {
-      port.setLive(true);
-    }
+    this.startStream(member, identity.resumeFrom);
     this.broadcastMembers();
     return { memberId: id };
   }
@@ -160,8 +184,16 @@ export class Room extends Disposable {
     const member = this.members.get(memberId);
     if (!member) return;
     this.members.delete(memberId);
-    member.port.setLive(false);
+    member.feed.port.setLive(false);
     this.broadcastMembers();
+  }
+
+  /** A member's terminal has parsed everything before `offset`; may end its catching up. */
+  ack(memberId: string, offset: number): void {
+    const member = this.members.get(memberId);
+    if (!member) return;
+    member.feed.ack(offset, this.mirror.parsedOffset);
+    if (member.feed.drained()) this.startStream(member, undefined);
   }
 
   roleOf(memberId: string): Role | undefined {
@@ -174,8 +206,12 @@ export class Room extends Disposable {
     if (!member) return 'gone';
     if (!roleAtLeast(member.role, 'writer')) return 'forbidden';
     if (this.exitInfo) return 'gone';
-    this.pty.write(data);
-    return 'ok';
+    return this.pty.write(data);
+  }
+
+  /** Input bytes accepted for the program and not yet read by the terminal (bounded; see PtyInput). */
+  get pendingInput(): number {
+    return this.pty.pendingInput;
   }
 
   /**
@@ -187,11 +223,22 @@ export class Room extends Disposable {
     if (cols === this.pty.cols && rows === this.pty.rows) return;
     this.pty.resize(cols, rows);
     this.batcher.flush();
-    this.mirror.resize(cols, rows, (offset) => this.transport.live.send('term:resize', { offset, cols, rows }));
+    this.mirror.resize(cols, rows, (offset) => {
+      const payload = { offset, cols, rows };
+      this.history.pushResize(payload);
+      this.transport.live.send('term:resize', payload);
+    });
   }
 
+  /** The screen at the current offset (for the REST screen endpoint); shares the joiners' cache. */
   snapshot(): SnapshotPayload {
-    return this.mirror.snapshot();
+    const { snapshot, since } = this.joinPoint();
+    return since.length === 0 ? snapshot : this.freshSnapshot();
+  }
+
+  /** How many times this room serialized its screen (snapshots are the expensive path). */
+  get serializations(): number {
+    return this.mirror.serializations;
   }
 
   screenText(): string {
@@ -231,12 +278,90 @@ export class Room extends Disposable {
     await told;
   }
 
+  /**
+   * Sends a member its stream from `resumeFrom` when that is still held, else from a snapshot, then the
+   * exit or the live stream. Also how a member that was cut off comes back.
+   */
+  private startStream(member: Member, resumeFrom: number | undefined): void {
+    const { feed } = member;
+    const missed = resumeFrom === undefined ? undefined : this.history.since(resumeFrom);
+    if (missed !== undefined) {
+      feed.startedAt(resumeFrom!);
+      this.replay(feed, missed);
+    } else {
+      const { snapshot, since } = this.joinPoint();
+      feed.startedAt(snapshot.offset);
+      feed.port.send('term:snapshot', snapshot);
+      this.replay(feed, since);
+    }
+    if (this.exitInfo) {
+      feed.port.send('term:exit', this.exitInfo);
+    } else {
+      feed.port.setLive(true);
+    }
+  }
+
+  private replay(feed: MemberFeed, events: StreamEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'output') feed.port.send('term:output', event.payload);
+      else feed.port.send('term:resize', event.payload);
+    }
+  }
+
+  /** A snapshot and the events after it that bring it to the current offset: the cached one when close enough. */
+  private joinPoint(): { snapshot: SnapshotPayload; since: StreamEvent[] } {
+    const cached = this.cachedSnapshot;
+    if (cached && this.mirror.parsedOffset - cached.offset <= SnapshotReuse.MaxCatchUpUnits) {
+      const since = this.history.since(cached.offset);
+      if (since !== undefined) return { snapshot: cached, since };
+    }
+    return { snapshot: this.freshSnapshot(), since: [] };
+  }
+
+  private freshSnapshot(): SnapshotPayload {
+    this.cachedSnapshot = this.mirror.snapshot();
+    return this.cachedSnapshot;
+  }
+
   private emitOutput(data: string): void {
     this.mirror.write(data, (offset) => {
-      this.transport.live.send('term:output', { offset, data });
+      const payload = { offset, data };
+      this.history.pushOutput(payload);
+      this.transport.live.send('term:output', payload);
+      this.cutOffLaggards(offset + data.length);
+      if (this.cachedSnapshot && offset + data.length - this.cachedSnapshot.offset > SnapshotReuse.MaxCatchUpUnits) {
+        // Too old to reuse; let the memory go now rather than at the next join.
+        this.cachedSnapshot = undefined;
+      }
       if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
     });
     if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
+  }
+
+  /**
+   * tmux's discard-and-redraw: a member over its budget leaves the live broadcast (so nothing more
+   * queues up for it) and is told it is behind; once it has drained it gets a fresh snapshot.
+   */
+  private cutOffLaggards(streamEnd: number): void {
+    for (const { feed } of this.members.values()) {
+      if (!feed.overBudget(streamEnd)) continue;
+      feed.port.setLive(false);
+      feed.cutOff(streamEnd);
+      feed.port.send('term:behind', { offset: streamEnd });
+      this.drainTimer ??= setInterval(() => this.resyncDrained(), MemberFlowControl.DrainCheckMs);
+    }
+  }
+
+  private resyncDrained(): void {
+    let stillBehind = false;
+    for (const member of this.members.values()) {
+      if (member.feed.drained()) this.startStream(member, undefined);
+      else if (member.feed.state === 'behind') stillBehind = true;
+    }
+    if (!stillBehind) {
+      clearInterval(this.drainTimer);
+      this.drainTimer = undefined;
+    }
   }
 
   private handlePtyExit(exit: { exitCode: number; signal?: string }): void {
@@ -247,9 +372,11 @@ export class Room extends Disposable {
       const payload: ExitPayload = { exitCode: exit.exitCode, reason: this.endReason };
       if (exit.signal) payload.signal = exit.signal;
       this.exitInfo = payload;
-      for (const member of this.members.values()) {
-        member.port.setLive(false);
-        member.port.send('term:exit', payload);
+      for (const { feed } of this.members.values()) {
+        // A member that is behind gets the final screen and then the exit once it has drained.
+        if (feed.state === 'behind') continue;
+        feed.port.setLive(false);
+        feed.port.send('term:exit', payload);
       }
       this.exitEmitter.fire(payload);
     });
@@ -257,6 +384,6 @@ export class Room extends Disposable {
 
   private broadcastMembers(): void {
     const list: MemberInfo[] = [...this.members.values()].map(({ id, name, role }) => ({ id, name, role }));
-    for (const member of this.members.values()) member.port.send('room:members', list);
+    for (const { feed } of this.members.values()) feed.port.send('room:members', list);
   }
 }

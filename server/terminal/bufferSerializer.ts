@@ -104,8 +104,8 @@ interface BlankRun {
 }
 
 /**
- * Writes one buffer. The target starts with the cursor home and `startPen` set, and its screen lines
- * have that pen's background (default for a fresh normal screen; for an alternate screen just
+ * Writes one buffer from line `firstLine` on (0: all of the scrollback). The target starts with the
+ * cursor home and `startPen` set, and its screen lines have that pen's background (default for a fresh normal screen; for an alternate screen just
  * entered, the pen it was entered with). Ends with the default pen and the cursor on the last row.
  *
  * Why not @xterm/addon-serialize: it skips blank cells by moving the cursor, assuming their line is
@@ -113,17 +113,17 @@ interface BlankRun {
  * joiners saw coloured gaps; it also emitted `CSI 0 C` (read as 1) and let the alternate screen
  * inherit the normal screen's last colour. Here each row knows the background it was created with.
  */
-export function serializeBuffer(buffer: IBuffer, cols: number, rows: number, startPen: Pen): string {
+export function serializeBuffer(buffer: IBuffer, cols: number, rows: number, startPen: Pen, firstLine = 0): string {
   const initialFill = eraseOf(startPen);
   const writer = new BufferWriter(buffer, cols, startPen);
-  // The first line's predecessor left the scrollback; its wrap flag cannot be recreated.
+  // The first line's predecessor left the scrollback (or was left out); its wrap flag cannot be recreated.
   let fill = initialFill;
-  for (let y = 0; y < buffer.length; y++) {
+  for (let y = firstLine; y < buffer.length; y++) {
     const line = buffer.getLine(y);
     if (!line) continue;
-    if (y > 0) {
+    if (y > firstLine) {
       // Once `rows` lines are written each new one scrolls in, taking the background of the pen.
-      const scrollsIn = y >= rows;
+      const scrollsIn = y - firstLine >= rows;
       fill = line.isWrapped ? writer.wrapInto(line, scrollsIn ? null : initialFill) : writer.newLine(scrollsIn ? DEFAULT_PEN : initialFill);
     }
     writer.row(line, fill);

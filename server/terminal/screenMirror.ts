@@ -16,6 +16,17 @@ const { Unicode11Addon } = unicode11Addon;
 /** Browser clients must activate the same unicode version, or wide characters land in other cells. */
 export const UNICODE_VERSION = '11';
 
+export const SnapshotLimits = {
+  /**
+   * Largest snapshot, in code units. Past it the oldest scrollback is left out (the screen itself is
+   * always whole): 10 000 lines of plain 80-column text is under 1 Mi, but the same lines with a colour
+   * change in every cell could reach 30 Mi, more than a joining browser should have to parse at once.
+   */
+  MaxUnits: 4 * 1024 * 1024,
+  /** Each retry keeps this share of the lines the size estimate allows, so one retry usually fits. */
+  RetryKeepRatio: 0.9,
+} as const;
+
 export interface MirrorOptions {
   cols: number;
   rows: number;
@@ -42,6 +53,7 @@ export class ScreenMirror extends Disposable {
   private parsed = 0;
   /** The escape sequence the parsed stream ends inside, if any. */
   private readonly pending = new PendingSequence();
+  private serializeCount = 0;
 
   constructor(options: MirrorOptions) {
     super();
@@ -125,7 +137,23 @@ export class ScreenMirror extends Disposable {
     return this.terminal;
   }
 
+  /** How many times the buffer was serialized: snapshots are the expensive path, so tests count them. */
+  get serializations(): number {
+    return this.serializeCount;
+  }
+
   private serialize(): string {
-    return composeSnapshot(this.terminal, this.pending.value);
+    const lines = this.terminal.buffer.normal.length;
+    const lastFirstLine = Math.max(0, lines - this.terminal.rows);
+    let firstLine = 0;
+    for (;;) {
+      this.serializeCount += 1;
+      const data = composeSnapshot(this.terminal, this.pending.value, firstLine);
+      if (data.length <= SnapshotLimits.MaxUnits || firstLine >= lastFirstLine) return data;
+      // Size grows with the lines written, so keep the share of them that fits, with a margin.
+      const kept = lines - firstLine;
+      const fitting = Math.floor(kept * (SnapshotLimits.MaxUnits / data.length) * SnapshotLimits.RetryKeepRatio);
+      firstLine = Math.min(lastFirstLine, Math.max(firstLine + 1, lines - fitting));
+    }
   }
 }

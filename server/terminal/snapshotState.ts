@@ -7,14 +7,15 @@ import { DEFAULT_PEN, PEN_UNDERLINE, penOf, serializeBuffer, sgrForPen, type Att
 import { readActiveLink, readHiddenState, type Charset, type HiddenTerminalState, type SavedCursor } from './xtermInternals.js';
 
 /**
- * The full snapshot for a fresh terminal of the same size: the normal buffer, then the alternate one
+ * The full snapshot for a fresh terminal of the same size: the normal buffer (its scrollback from line
+ * `firstLine` on), then the alternate one
  * if active, then the cursor, modes and hidden state, then the unfinished escape sequence the stream
  * ended in, so the joiner's parser resumes in the same state as the mirror's.
  */
-export function composeSnapshot(terminal: Terminal, pendingSequence: string): string {
+export function composeSnapshot(terminal: Terminal, pendingSequence: string, firstLine = 0): string {
   const state = readHiddenState(terminal);
   const { cols, rows } = terminal;
-  let out = serializeBuffer(terminal.buffer.normal, cols, rows, DEFAULT_PEN);
+  let out = serializeBuffer(terminal.buffer.normal, cols, rows, DEFAULT_PEN, firstLine);
   if (terminal.buffer.active.type === 'alternate') {
     // Entered from the normal screen's saved cursor and pen, so DECSC (part of 1049h) saves what the
     // program saved and leaving the alternate screen (vim, less, htop quitting) lands where it does

@@ -1,0 +1,69 @@
+// MemberFeed: one member's side of the stream — live or cut off, how far it has confirmed, how much is
+// queued toward it — and the rule that cuts a lagging member off (tmux's discard-and-redraw).
+
+import type { MemberPort } from './ports.js';
+
+export const MemberFlowControl = {
+  /**
+   * A member with more than this unconfirmed (queued on its connection, or sent and not yet acked by its
+   * terminal) is cut off from the live stream: a frozen member costs the server at most this plus one
+   * snapshot, and the room never waits for it. About a second of a fast flood, or a dozen full screens.
+   */
+  BudgetUnits: 1024 * 1024,
+  /** A member that was cut off gets a fresh snapshot once what it still has to take in is below this. */
+  ResumeBelowUnits: 64 * 1024,
+  /** How often members that were cut off are checked for having drained (acks also trigger a check). */
+  DrainCheckMs: 100,
+} as const;
+
+export type FeedState = 'live' | 'behind';
+
+export class MemberFeed {
+  private stateValue: FeedState = 'live';
+  /** Stream offset the member's terminal has confirmed parsing (only meaningful with acks). */
+  private acked = 0;
+  /** Where the live stream to this member stopped, while it is behind. */
+  private cutAt = 0;
+
+  constructor(
+    readonly port: MemberPort,
+    /** The member paces us with `term:ack`; otherwise only its connection's queue counts. */
+    readonly acks: boolean,
+  ) {}
+
+  get state(): FeedState {
+    return this.stateValue;
+  }
+
+  /** The member's stream (snapshot or resume) starts at `offset`: it has nothing older to confirm. */
+  startedAt(offset: number): void {
+    this.stateValue = 'live';
+    this.acked = offset;
+  }
+
+  /** Records an ack; offsets beyond what was broadcast (`streamEnd`) or older than the last are ignored. */
+  ack(offset: number, streamEnd: number): void {
+    if (offset > this.acked && offset <= streamEnd) this.acked = offset;
+  }
+
+  /** Units sent to this member and not yet confirmed, for a member that was sent everything up to `sentEnd`. */
+  lag(sentEnd: number): number {
+    const unacked = this.acks ? Math.max(0, sentEnd - this.acked) : 0;
+    return Math.max(this.port.backlog(), unacked);
+  }
+
+  /** Live, and further behind than the budget allows. */
+  overBudget(streamEnd: number): boolean {
+    return this.stateValue === 'live' && this.lag(streamEnd) > MemberFlowControl.BudgetUnits;
+  }
+
+  cutOff(streamEnd: number): void {
+    this.stateValue = 'behind';
+    this.cutAt = streamEnd;
+  }
+
+  /** Behind, and has taken in nearly everything it was sent before the cut. */
+  drained(): boolean {
+    return this.stateValue === 'behind' && this.lag(this.cutAt) < MemberFlowControl.ResumeBelowUnits;
+  }
+}
