@@ -16,6 +16,8 @@ export interface TtyroomTestHook {
   readonly role: string | undefined;
   /** Everything before this stream offset has been parsed into the terminal. */
   readonly offset: number;
+  /** The server holds the stream back until this tab has caught up. */
+  readonly catchingUp: boolean;
   /** The active buffer's screen rows, right-trimmed, joined by "\n". */
   screenText(): string;
   readonly exited: boolean;
@@ -48,6 +50,9 @@ const CONNECTION_LABELS: Readonly<Record<ConnectionState, string>> = {
   reconnecting: 'reconnecting…',
   disconnected: 'disconnected',
 };
+
+/** Shown while the server holds our stream back because this tab fell behind (a fresh screen follows). */
+const CATCHING_UP_LABEL = 'catching up…';
 
 function element<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
   const found = document.getElementById(id);
@@ -213,6 +218,9 @@ function main(): void {
     get offset() {
       return client.parsedOffset;
     },
+    get catchingUp() {
+      return client.catchingUp;
+    },
     screenText: () => view.screenText(),
     get exited() {
       return client.exited;
@@ -240,9 +248,11 @@ function main(): void {
   };
 
   const applyState = (state: ConnectionState): void => {
-    ui.connection.textContent = CONNECTION_LABELS[state];
-    ui.connection.dataset.state = state;
-    document.body.dataset.connection = state;
+    // Catching up is a kind of connected: the stream is held back until a fresh screen arrives.
+    const catchingUp = state === 'connected' && client.catchingUp;
+    ui.connection.textContent = catchingUp ? CATCHING_UP_LABEL : CONNECTION_LABELS[state];
+    ui.connection.dataset.state = catchingUp ? 'catching-up' : state;
+    document.body.dataset.connection = ui.connection.dataset.state;
   };
 
   applyState(client.state);
@@ -256,6 +266,7 @@ function main(): void {
   view.onAreaChange(() => ownerResize.schedule());
 
   client.onState(applyState);
+  client.onCatchingUp(() => applyState(client.state));
   client.onRole(applyRole);
   let focusedOnce = false;
   client.onJoined(() => {

@@ -1,6 +1,6 @@
-// RoomClient: the socket.io side of a room page. Joins on every connect, keeps the output stream in order
-// (snapshot, then contiguous chunks and ordered resizes), paces the server with term:ack, and reports
-// connection, role, members and exit. Knows nothing about xterm or the DOM; a TerminalSink does the drawing.
+// RoomClient: the socket.io side of a room page. Joins on every connect (resuming the stream where it broke
+// off), keeps the output stream in order (snapshot, then contiguous chunks and ordered resizes), paces the
+// server with term:ack, and reports connection, catching up, role, members and exit. Knows nothing about xterm or the DOM; a TerminalSink does the drawing.
 
 import type { Socket } from 'socket.io-client';
 import type {
@@ -118,6 +118,9 @@ export class RoomClient extends Disposable {
   readonly onMembers = this.membersEmitter.event;
   private readonly exitEmitter = this.register(new Emitter<ExitPayload>());
   readonly onExit = this.exitEmitter.event;
+  private readonly catchingUpEmitter = this.register(new Emitter<boolean>());
+  /** True while the server holds back our stream because we fell behind; false once its snapshot arrived. */
+  readonly onCatchingUp = this.catchingUpEmitter.event;
   private readonly errorEmitter = this.register(new Emitter<ErrorPayload>());
   /** The server refused something we sent (`room:error`). */
   readonly onError = this.errorEmitter.event;
@@ -128,16 +131,20 @@ export class RoomClient extends Disposable {
   private joined = false;
   private everJoined = false;
   private exitedValue = false;
+  private catchingUpValue = false;
   /** Set when we close the socket ourselves to resynchronise; the disconnect is then not the user's doing. */
   private resyncing = false;
   private name: string | undefined;
 
   /**
-   * Bumped on every snapshot and every disconnect. Parse callbacks carry the epoch they were queued in, so
-   * a stream that was replaced (or a socket that is gone) can no longer move the offset or send acks.
+   * Bumped on every snapshot. Parse callbacks carry the epoch they were queued in, so a stream that was
+   * replaced can no longer move the offset or send acks. A reconnect that resumes keeps the stream.
    */
   private epoch = 0;
-  /** Offset the next chunk must start at; undefined until this connection's snapshot has arrived. */
+  /**
+   * Offset the next chunk must start at; undefined until a snapshot has arrived. Kept across a dropped
+   * connection: the next join asks to resume from it.
+   */
   private expectedOffset: number | undefined;
   private parsedOffsetValue = 0;
   private ackedOffset = 0;
@@ -161,6 +168,7 @@ export class RoomClient extends Disposable {
     socket.on('term:snapshot', this.handleSnapshot);
     socket.on('term:output', this.handleOutput);
     socket.on('term:resize', this.handleResize);
+    socket.on('term:behind', this.handleBehind);
     socket.on('term:exit', this.handleExit);
     socket.on('room:members', this.handleMembers);
     socket.on('room:role', this.handleRole);
@@ -173,6 +181,7 @@ export class RoomClient extends Disposable {
         socket.off('term:snapshot', this.handleSnapshot);
         socket.off('term:output', this.handleOutput);
         socket.off('term:resize', this.handleResize);
+        socket.off('term:behind', this.handleBehind);
         socket.off('term:exit', this.handleExit);
         socket.off('room:members', this.handleMembers);
         socket.off('room:role', this.handleRole);
@@ -197,6 +206,10 @@ export class RoomClient extends Disposable {
 
   get exited(): boolean {
     return this.exitedValue;
+  }
+
+  get catchingUp(): boolean {
+    return this.catchingUpValue;
   }
 
   /** Everything before this offset has been parsed by our terminal (what we ack). */
@@ -246,6 +259,7 @@ export class RoomClient extends Disposable {
   private resync(): void {
     if (this.isDisposed) return;
     this.resyncing = true;
+    this.expectedOffset = undefined;
     this.socket.disconnect();
     this.socket.connect();
   }
@@ -260,10 +274,10 @@ export class RoomClient extends Disposable {
   private readonly handleConnect = (): void => {
     this.resyncing = false;
     this.joined = false;
-    this.epoch += 1;
-    this.expectedOffset = undefined;
     const attempt = ++this.joinAttempt;
     const request: JoinRequest = { roomId: this.options.roomId, acks: true };
+    // The server sends only what we missed when it still holds it, else a snapshot (handled either way).
+    if (this.expectedOffset !== undefined) request.resumeFrom = this.expectedOffset;
     if (this.options.token !== undefined) request.token = this.options.token;
     if (this.name !== undefined) request.name = this.name;
     this.socket.timeout(JoinPolicy.TimeoutMs).emit('room:join', request, (error, reply: unknown) => {
@@ -307,8 +321,7 @@ export class RoomClient extends Disposable {
 
   private readonly handleDisconnect = (reason: Socket.DisconnectReason): void => {
     this.joined = false;
-    this.epoch += 1;
-    this.expectedOffset = undefined;
+    this.setCatchingUp(false);
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     // socket.io reconnects by itself except after a deliberate disconnect by either side.
@@ -332,6 +345,7 @@ export class RoomClient extends Disposable {
     if (snapshot === undefined) return;
     this.epoch += 1;
     const epoch = this.epoch;
+    this.setCatchingUp(false);
     this.expectedOffset = snapshot.offset;
     this.ptySizeValue = { cols: snapshot.cols, rows: snapshot.rows };
     this.sink.replace(snapshot.cols, snapshot.rows, snapshot.data, () => {
@@ -372,6 +386,11 @@ export class RoomClient extends Disposable {
     this.sink.resize(resize.cols, resize.rows);
   };
 
+  private readonly handleBehind = (): void => {
+    // Output stops until a snapshot replaces what we would have missed; nothing to do but say so.
+    if (this.expectedOffset !== undefined) this.setCatchingUp(true);
+  };
+
   private readonly handleExit = (payload: unknown): void => {
     const exit = parseExit(payload);
     if (exit === undefined) return;
@@ -394,6 +413,12 @@ export class RoomClient extends Disposable {
     if (error !== undefined) this.errorEmitter.fire(error);
   };
 
+  private setCatchingUp(value: boolean): void {
+    if (value === this.catchingUpValue) return;
+    this.catchingUpValue = value;
+    this.catchingUpEmitter.fire(value);
+  }
+
   private noteParsed(offset: number, epoch: number): void {
     if (epoch !== this.epoch) return;
     this.parsedOffsetValue = offset;
@@ -408,7 +433,8 @@ export class RoomClient extends Disposable {
   private sendAck(force: boolean): void {
     if (this.ackTimer !== undefined) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (!this.socket.connected) return;
+    // Only the current join may ack: acks sent before it would be refused ("join a room first").
+    if (!this.socket.connected || !this.joined) return;
     if (!force && this.parsedOffsetValue <= this.ackedOffset) return;
     this.ackedOffset = this.parsedOffsetValue;
     this.socket.emit('term:ack', { offset: this.parsedOffsetValue });

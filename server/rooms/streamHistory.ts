@@ -13,11 +13,16 @@ export const HistoryDefaults = {
    * or many minutes of interactive use, so a short network drop costs the member nothing but this replay.
    */
   CapacityUnits: 2 * 1024 * 1024,
+  /**
+   * What each held event costs on top of its text, in the same units: keystroke echoes come one or two
+   * characters a chunk, and the bookkeeping of 2 Mi one-character chunks would dwarf their text.
+   */
+  EventOverheadUnits: 64,
 } as const;
 
 export class StreamHistory {
-  private events: StreamEvent[] = [];
-  /** Index of the oldest live event in `events`; evicted ones are spliced out in batches. */
+  private events: Array<StreamEvent | undefined> = [];
+  /** Index of the oldest held event in `events`; slots before it are cleared, and dropped in batches. */
   private head = 0;
   private heldUnits = 0;
   /** The oldest offset a member can resume from: everything from here to `end` is held. */
@@ -36,13 +41,15 @@ export class StreamHistory {
 
   pushOutput(payload: OutputPayload): void {
     this.events.push({ kind: 'output', payload });
-    this.heldUnits += payload.data.length;
+    this.heldUnits += payload.data.length + HistoryDefaults.EventOverheadUnits;
     this.endOffset = payload.offset + payload.data.length;
     this.evict();
   }
 
   pushResize(payload: ResizeEventPayload): void {
     this.events.push({ kind: 'resize', payload });
+    this.heldUnits += HistoryDefaults.EventOverheadUnits;
+    this.evict();
   }
 
   /**
@@ -70,14 +77,16 @@ export class StreamHistory {
 
   private evict(): void {
     while (this.heldUnits > this.capacityUnits && this.head < this.events.length) {
-      const event = this.events[this.head++]!;
+      const event = this.events[this.head]!;
+      this.events[this.head++] = undefined;
+      this.heldUnits -= HistoryDefaults.EventOverheadUnits;
       if (event.kind === 'output') {
         this.heldUnits -= event.payload.data.length;
         this.startOffset = event.payload.offset + event.payload.data.length;
       }
     }
-    // Splice evicted slots out once they are the bulk of the array, so eviction stays O(1) amortized.
-    if (this.head > 1024 && this.head * 2 > this.events.length) {
+    // Drop cleared slots once they are half the array, so eviction stays O(1) amortized.
+    if (this.head * 2 > this.events.length) {
       this.events = this.events.slice(this.head);
       this.head = 0;
     }
