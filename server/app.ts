@@ -2,7 +2,10 @@
 
 import { createServer, type Server as HttpServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import express from 'express';
+import { Auditor, type AuditLog } from './audit/auditLog.js';
+import { FileAuditLog } from './audit/fileAuditLog.js';
 import type { ServerConfig } from './config.js';
 import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
@@ -12,8 +15,22 @@ import { SocketServer } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
+import { systemClock, type Clock } from './util/clock.js';
 
 export const DEFAULT_PROFILE = 'default';
+
+/** The audit log's file name inside the data folder. */
+export const AUDIT_FILE = 'audit.log';
+
+/** What tests (and embedders) can swap in; every field has the production default. */
+export interface AppOptions {
+  clientDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Time for policies and audit records (default: the system clock). */
+  clock?: Clock;
+  /** Where audit events go (default: JSON lines in <dataDir>/audit.log). */
+  audit?: AuditLog;
+}
 
 export interface App {
   httpServer: HttpServer;
@@ -23,8 +40,11 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export function createApp(config: ServerConfig, options: { clientDir?: string; env?: NodeJS.ProcessEnv } = {}): App {
+export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   mkdirSync(config.dataDir, { recursive: true });
+  const clock = options.clock ?? systemClock;
+  const ownAuditLog = options.audit ? undefined : new FileAuditLog(join(config.dataDir, AUDIT_FILE));
+  const auditor = new Auditor(options.audit ?? ownAuditLog!, clock);
   const web = express();
   web.disable('x-powered-by');
   web.use(securityHeaders);
@@ -42,8 +62,10 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
     cwd: config.cwd,
     env: childEnvironment(options.env ?? process.env),
     createTransport: (roomId) => sockets.transportFor(roomId),
+    clock,
+    auditor,
   });
-  sockets.attach(rooms);
+  sockets.attach(rooms, { clock, auditor });
 
   let accepting = true;
   web.get('/healthz', (_req, res) => {
@@ -64,6 +86,8 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      // Last: closing rooms and connections above still writes audit records.
+      ownAuditLog?.dispose();
     })();
     return disposing;
   };

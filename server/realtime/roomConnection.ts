@@ -1,4 +1,4 @@
-// RoomConnection: one per socket. Validates each event, checks the role table, then calls the Room.
+// RoomConnection: one per socket. Validates each event, checks the role table, then calls the Room; audits members.
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
@@ -8,6 +8,9 @@ import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
+import { AuditCounter } from '../audit/auditCounter.js';
+import type { AuditEntry, Auditor } from '../audit/auditLog.js';
+import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -20,14 +23,22 @@ export function liveChannel(roomId: string): string {
 /** The one answer for both "no such room" and "bad token", so neither can be probed. */
 const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 
+/** What a connection enforces and where it reports, shared by all connections of a server. */
+export interface ConnectionPolicy {
+  eventRoles: Readonly<Record<string, Requirement>>;
+  clock: Clock;
+  auditor: Auditor;
+}
+
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
+  private readonly deniedWrites: AuditCounter;
 
   constructor(
     private readonly socket: TypedSocket,
     private readonly registry: RoomRegistry,
-    private readonly eventRoles: Readonly<Record<string, Requirement>>,
+    private readonly policy: ConnectionPolicy,
   ) {
     super();
     socket.use(([event], next) => {
@@ -39,15 +50,22 @@ export class RoomConnection extends Disposable {
     socket.on('term:ack', (payload) => this.ack(payload));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
+    // Registered after leave(), so it is disposed before it: its last count still names the room.
+    this.deniedWrites = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({ event: 'write.denied', ...this.who() })));
+  }
+
+  /** The room, member and address that audit records of this connection carry. */
+  private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
+    return { room: this.room?.id, actor: this.memberId, address: this.socket.handshake.address };
   }
 
   /** The role table, applied to every incoming event before any handler runs. */
   private authorize(event: string): boolean {
-    if (!isClientEvent(event, this.eventRoles)) {
+    if (!isClientEvent(event, this.policy.eventRoles)) {
       this.refuse('bad-request', `unknown event "${event}"`);
       return false;
     }
-    const needed = this.eventRoles[event]!;
+    const needed = this.policy.eventRoles[event]!;
     if (needed === 'none') return true;
     const role = this.memberId === undefined ? undefined : this.room?.roleOf(this.memberId);
     if (role === undefined) {
@@ -55,6 +73,7 @@ export class RoomConnection extends Disposable {
       return false;
     }
     if (!roleAtLeast(role, needed)) {
+      this.deniedWrites.note();
       this.refuse('forbidden', `your role (${role}) may not send ${event}`);
       return false;
     }
@@ -85,6 +104,7 @@ export class RoomConnection extends Disposable {
     this.room = room;
     const { memberId } = room.join({ name: request.name, role }, this.portFor(room.id));
     this.memberId = memberId;
+    this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: { role } });
     reply({ ok: true, role, memberId });
   }
 
@@ -95,7 +115,10 @@ export class RoomConnection extends Disposable {
       return;
     }
     const result = this.room!.input(this.memberId!, data);
-    if (result === 'forbidden') this.refuse('forbidden', 'you may not type in this room');
+    if (result === 'forbidden') {
+      this.deniedWrites.note();
+      this.refuse('forbidden', 'you may not type in this room');
+    }
   }
 
   private resize(raw: unknown): void {
@@ -132,7 +155,10 @@ export class RoomConnection extends Disposable {
   }
 
   private leave(): void {
-    if (this.room && this.memberId) this.room.leave(this.memberId);
+    if (this.room && this.memberId) {
+      this.room.leave(this.memberId);
+      this.policy.auditor.record({ event: 'member.left', ...this.who() });
+    }
     this.room = undefined;
     this.memberId = undefined;
   }

@@ -7,7 +7,7 @@ import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-import { liveChannel, RoomConnection } from './roomConnection.js';
+import { liveChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
 
 export const SocketLimits = {
   /** Largest message a client may send; bigger frames close that connection (input is chunked at 64 KiB). */
@@ -44,10 +44,10 @@ export class SocketServer extends Disposable {
     return { live: { send: (event, ...args) => this.io.to(channel).emit(event, ...args) } };
   }
 
-  attach(registry: RoomRegistry): void {
-    const roles = eventRoles(this.resizePolicy);
+  attach(registry: RoomRegistry, policy: Omit<ConnectionPolicy, 'eventRoles'>): void {
+    const connectionPolicy: ConnectionPolicy = { ...policy, eventRoles: eventRoles(this.resizePolicy) };
     this.io.on('connection', (socket) => {
-      const connection = new RoomConnection(socket, registry, roles);
+      const connection = new RoomConnection(socket, registry, connectionPolicy);
       this.connections.add(connection);
       socket.on('disconnect', () => this.connections.delete(connection));
     });

@@ -1,8 +1,11 @@
-// RoomRegistry: creates rooms from profiles, finds them, closes them, and forgets exited ones after a while.
+// RoomRegistry: creates rooms from profiles, finds them, closes them, audits both, and forgets exited ones
+// after a while.
 
 import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
+import type { Auditor } from '../audit/auditLog.js';
+import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import type { RoomTransport } from './ports.js';
 import { Room, type Profile } from './room.js';
@@ -17,6 +20,15 @@ export interface RegistryOptions {
   cwd: string;
   env: Record<string, string>;
   createTransport(roomId: string): RoomTransport;
+  clock: Clock;
+  auditor: Auditor;
+}
+
+/** Who asks for a room: the address it came from and, once sign-in exists, the user. */
+export interface Requester {
+  address: string;
+  /** The signed-in user; without one, the address stands for the user. */
+  user?: string;
 }
 
 export interface CreateRoomRequest {
@@ -37,6 +49,8 @@ export class RoomRegistry extends Disposable {
   private readonly rooms = new Map<string, Room>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private readonly closing = new Set<Promise<void>>();
+  /** Who asked for a room to be closed, for the audit record written when it has exited. */
+  private readonly closers = new WeakMap<Room, Requester>();
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -52,7 +66,7 @@ export class RoomRegistry extends Disposable {
     return this.rooms.size;
   }
 
-  create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
+  create(request: CreateRoomRequest, requester: Requester): { room: Room; ownerToken: string; writeToken: string } {
     if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
@@ -73,9 +87,22 @@ export class RoomRegistry extends Disposable {
       writeToken,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
+      now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
-    room.onExit(() => this.scheduleExpiry(room));
+    room.onExit((exit) => {
+      const detail = { reason: exit.reason, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
+      const closer = this.closers.get(room);
+      this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
+      this.scheduleExpiry(room);
+    });
+    this.options.auditor.record({
+      event: 'room.created',
+      room: id,
+      actor: requester.user,
+      address: requester.address,
+      detail: { profile: profile.name, pid: room.pid },
+    });
     return { room, ownerToken, writeToken };
   }
 
@@ -88,9 +115,10 @@ export class RoomRegistry extends Disposable {
   }
 
   /** Removes the room at once (no longer listed or joinable) and ends its process tree. */
-  async close(id: string, reason: ExitReason): Promise<void> {
+  async close(id: string, reason: ExitReason, requester?: Requester): Promise<void> {
     const room = this.rooms.get(id);
     if (!room) throw new RoomError('not-found', 'no such room');
+    if (requester) this.closers.set(room, requester);
     this.rooms.delete(id);
     clearTimeout(this.expiryTimers.get(id));
     this.expiryTimers.delete(id);
