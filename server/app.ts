@@ -64,6 +64,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     createTransport: (roomId) => sockets.transportFor(roomId),
     clock,
     auditor,
+    idleTimeoutMs: config.idleTimeoutMs,
+    lifetimeMs: config.lifetimeMs,
   });
   sockets.attach(rooms, { clock, auditor });
 

@@ -13,6 +13,10 @@ export interface ServerConfig {
   scrollback: number;
   exitedRoomTtlMs: number;
   killGraceMs: number;
+  /** A room closes after this long without writer input; 0 turns it off. */
+  idleTimeoutMs: number;
+  /** A room closes this long after it was created; 0 turns it off. */
+  lifetimeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +44,10 @@ export const ConfigDefaults = {
   /** Time for the shell and its jobs to exit on SIGHUP before SIGKILL. */
   KillGraceSeconds: 2,
   MaxSeconds: 7 * 24 * 3600,
+  /** 30 minutes without anyone typing: the session was most likely forgotten. */
+  IdleTimeoutSeconds: 30 * 60,
+  /** 12 hours: a working day with margin; nothing runs unattended forever. */
+  LifetimeSeconds: 12 * 3600,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -51,6 +59,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'scrollback', kind: 'count', fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
   { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
   { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
+  { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
+  { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
 ];
 
 export function envName(option: string): string {
@@ -197,6 +207,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     scrollback: get('scrollback', ConfigDefaults.Scrollback),
     exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
     killGraceMs: Math.round(get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000),
+    idleTimeoutMs: Math.round(get('idle-timeout', ConfigDefaults.IdleTimeoutSeconds) * 1000),
+    lifetimeMs: Math.round(get('lifetime', ConfigDefaults.LifetimeSeconds) * 1000),
   };
   return { config, help, rest };
 }

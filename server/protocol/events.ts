@@ -59,7 +59,8 @@ export interface ResizeEventPayload {
   rows: number;
 }
 
-export type ExitReason = 'exited' | 'closed' | 'server-shutdown';
+/** 'idle-timeout': no writer typed for the idle limit; 'lifetime': the room reached its absolute lifetime. */
+export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime';
 
 export interface ExitPayload {
   exitCode: number;
@@ -79,6 +80,18 @@ export interface ErrorPayload {
   message: string;
 }
 
+/**
+ * Something members should know about the room as a whole. 'idle-warning' and 'lifetime-warning' say the
+ * room closes at `closesAt` (ISO 8601); 'idle-cleared' says a writer typed, so the idle close is off.
+ */
+export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning';
+
+export interface NoticePayload {
+  code: NoticeCode;
+  message: string;
+  closesAt?: string;
+}
+
 export interface ClientToServerEvents {
   'room:join': (request: JoinRequest, ack: (reply: JoinReply) => void) => void;
   'term:ack': (payload: AckPayload) => void;
@@ -94,6 +107,7 @@ export interface ServerToClientEvents {
   'room:members': (members: MemberInfo[]) => void;
   'room:role': (payload: { role: Role }) => void;
   'room:error': (payload: ErrorPayload) => void;
+  'room:notice': (payload: NoticePayload) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -1,5 +1,5 @@
-// RoomRegistry: creates rooms from profiles, finds them, closes them, audits both, and forgets exited ones
-// after a while.
+// RoomRegistry: creates rooms from profiles, finds them, closes them (on request or on timeout), audits both,
+// and forgets exited ones after a while.
 
 import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
@@ -22,6 +22,10 @@ export interface RegistryOptions {
   createTransport(roomId: string): RoomTransport;
   clock: Clock;
   auditor: Auditor;
+  /** Passed to every room: close after this long without writer input; 0 turns it off. */
+  idleTimeoutMs: number;
+  /** Passed to every room: close this long after creation; 0 turns it off. */
+  lifetimeMs: number;
 }
 
 /** Who asks for a room: the address it came from and, once sign-in exists, the user. */
@@ -87,6 +91,7 @@ export class RoomRegistry extends Disposable {
       writeToken,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
+      timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
@@ -95,6 +100,11 @@ export class RoomRegistry extends Disposable {
       const closer = this.closers.get(room);
       this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
       this.scheduleExpiry(room);
+    });
+    room.onTimeout((reason) => {
+      void this.close(room.id, reason).catch(() => {
+        // Only fails when the room was closed meanwhile, which is the outcome asked for.
+      });
     });
     this.options.auditor.record({
       event: 'room.created',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppOptions } from '../../server/app.js';
-import type { ServerConfig } from '../../server/config.js';
+import { ConfigDefaults, type ServerConfig } from '../../server/config.js';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 
 /** A shell without rc files, so prompts and timing do not depend on the machine's dotfiles. */
@@ -34,6 +34,8 @@ export async function startServer(
     scrollback: 1000,
     exitedRoomTtlMs: 60_000,
     killGraceMs: 500,
+    idleTimeoutMs: ConfigDefaults.IdleTimeoutSeconds * 1000,
+    lifetimeMs: ConfigDefaults.LifetimeSeconds * 1000,
     ...overrides,
   };
   const app = createApp(config, { ...options, env });

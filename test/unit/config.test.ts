@@ -234,6 +234,45 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig: room timeouts', () => {
+  test('defaults: 30 minutes idle, 12 hours lifetime', () => {
+    const { config } = parseConfig([], ENV, CWD);
+    assert.equal(config.idleTimeoutMs, 30 * 60 * 1000);
+    assert.equal(config.lifetimeMs, 12 * 3600 * 1000);
+    assert.equal(config.idleTimeoutMs, ConfigDefaults.IdleTimeoutSeconds * 1000);
+    assert.equal(config.lifetimeMs, ConfigDefaults.LifetimeSeconds * 1000);
+  });
+
+  test('flags and TTYROOM_* variables set them; seconds become milliseconds; a flag wins', () => {
+    assert.equal(parseConfig(['--idle-timeout', '90'], ENV, CWD).config.idleTimeoutMs, 90_000);
+    assert.equal(parseConfig(['--lifetime=0.5'], ENV, CWD).config.lifetimeMs, 500);
+    const env = { ...ENV, TTYROOM_IDLE_TIMEOUT: '600', TTYROOM_LIFETIME: '3600' };
+    const { config } = parseConfig(['--lifetime', '7200'], env, CWD);
+    assert.deepEqual([config.idleTimeoutMs, config.lifetimeMs], [600_000, 7_200_000]);
+  });
+
+  test('0 is accepted (never), not replaced by the default', () => {
+    const { config } = parseConfig(['--idle-timeout', '0', '--lifetime', '0'], ENV, CWD);
+    assert.deepEqual([config.idleTimeoutMs, config.lifetimeMs], [0, 0]);
+  });
+
+  for (const [option, bad] of [
+    ['--idle-timeout', '-5'], ['--idle-timeout', 'never'], ['--lifetime', 'Infinity'],
+    ['--lifetime', String(ConfigDefaults.MaxSeconds + 1)],
+  ] as const) {
+    test(`${option} ${inspect(bad)} throws a ConfigError naming ${option}`, () => {
+      assert.match(configErrorFrom(() => parseConfig([option, bad], ENV, CWD)).message, new RegExp(`${option}\\b`));
+    });
+  }
+
+  test('--help says that 0 means never', () => {
+    for (const option of ['idle-timeout', 'lifetime']) {
+      const line = helpText('serve').split('\n').find((candidate) => candidate.includes(`--${option} `));
+      assert.match(line ?? '', /0 = never/, option);
+    }
+  });
+});
+
 describe("helpText('serve')", () => {
   const text = helpText('serve');
   const lines = text.split('\n');
