@@ -64,10 +64,12 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     createTransport: (roomId) => sockets.transportFor(roomId),
     clock,
     auditor,
+    maxRooms: config.maxRooms,
+    maxRoomsPerUser: config.maxRoomsPerUser,
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms, { clock, auditor });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers });
 
   let accepting = true;
   web.get('/healthz', (_req, res) => {

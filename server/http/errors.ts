@@ -14,6 +14,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'room-full': 409,
+  /** A room cap (per server or per creator) is reached: like a rate limit, it passes when rooms close. */
+  'too-many-rooms': 429,
   internal: 500,
 };
 

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'not-found'
   | 'rate-limited'
   | 'room-full'
+  | 'too-many-rooms'
   | 'conflict'
   | 'internal';
 

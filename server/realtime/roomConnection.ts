@@ -1,4 +1,5 @@
-// RoomConnection: one per socket. Validates each event, checks the role table, then calls the Room; audits members.
+// RoomConnection: one per socket. Validates each event, checks the role table and the member cap, then calls
+// the Room; audits members.
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
@@ -28,6 +29,8 @@ export interface ConnectionPolicy {
   eventRoles: Readonly<Record<string, Requirement>>;
   clock: Clock;
   auditor: Auditor;
+  /** Members a room admits (its owner is always let in); 0 means no limit. */
+  maxMembersPerRoom: number;
 }
 
 export class RoomConnection extends Disposable {
@@ -99,6 +102,13 @@ export class RoomConnection extends Disposable {
     const role = room?.roleForToken(request.token);
     if (!room || !role) {
       reply({ ok: false, code: 'not-found', message: NOT_FOUND_MESSAGE });
+      return;
+    }
+    const max = this.policy.maxMembersPerRoom;
+    // The owner is let into a full room: otherwise viewers could lock the presenter out of their own room.
+    if (max > 0 && role !== 'owner' && room.memberCount >= max) {
+      this.policy.auditor.record({ event: 'limit.refused', room: room.id, address: this.socket.handshake.address, detail: { limit: 'members-per-room', max } });
+      reply({ ok: false, code: 'room-full', message: `the room is full (${max} members); try again later` });
       return;
     }
     this.room = room;
