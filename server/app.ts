@@ -11,7 +11,7 @@ import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
 import { sendError } from './http/errors.js';
 import { securityHeaders } from './http/securityHeaders.js';
-import { SocketServer } from './realtime/socketServer.js';
+import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
@@ -30,6 +30,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Where audit events go (default: JSON lines in <dataDir>/audit.log). */
   audit?: AuditLog;
+  /** Ping timing (default: Keepalive in realtime/socketServer.ts). */
+  keepalive?: KeepaliveTiming;
 }
 
 export interface App {
@@ -49,7 +51,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.disable('x-powered-by');
   web.use(securityHeaders);
   const httpServer = createServer(web);
-  const sockets = new SocketServer(httpServer);
+  const sockets = new SocketServer(httpServer, { keepalive: options.keepalive });
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);

@@ -1,4 +1,4 @@
-// The socket.io server: transport settings, one RoomConnection per socket, and room broadcast channels.
+// The socket.io server: transport settings and keepalive, one RoomConnection per socket, and room broadcast channels.
 
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -14,18 +14,45 @@ export const SocketLimits = {
   MaxMessageBytes: 1024 * 1024,
 } as const;
 
+/**
+ * engine.io pings every client each PingIntervalMs and drops one that has not answered within
+ * PingTimeoutMs, so a client that vanished without closing its connection (sleeping laptop, cut network)
+ * leaves the member list within PingIntervalMs + PingTimeoutMs = 45 s. These are socket.io's defaults,
+ * named here because the member list's honesty depends on them.
+ */
+export const Keepalive = {
+  PingIntervalMs: 25_000,
+  PingTimeoutMs: 20_000,
+} as const;
+
+export interface KeepaliveTiming {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export interface SocketServerOptions {
+  resizePolicy?: ResizePolicy;
+  /** Tests shorten these; the defaults are Keepalive's. */
+  keepalive?: KeepaliveTiming;
+}
+
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export class SocketServer extends Disposable {
   readonly io: TypedServer;
   private readonly connections = new Set<RoomConnection>();
 
-  constructor(httpServer: HttpServer, private readonly resizePolicy: ResizePolicy = 'owner') {
+  private readonly resizePolicy: ResizePolicy;
+
+  constructor(httpServer: HttpServer, options: SocketServerOptions = {}) {
     super();
+    this.resizePolicy = options.resizePolicy ?? 'owner';
     this.io = new Server(httpServer, {
       path: '/socket.io',
       serveClient: false,
       maxHttpBufferSize: SocketLimits.MaxMessageBytes,
+      pingInterval: options.keepalive?.pingIntervalMs ?? Keepalive.PingIntervalMs,
+      pingTimeout: options.keepalive?.pingTimeoutMs ?? Keepalive.PingTimeoutMs,
       // Compression would cost CPU per member on every broadcast frame and invites zip bombs.
       perMessageDeflate: false,
       httpCompression: false,
