@@ -11,6 +11,7 @@ import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
 import { sendError } from './http/errors.js';
 import { securityHeaders } from './http/securityHeaders.js';
+import type { RateLimits } from './realtime/eventRateLimiter.js';
 import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
@@ -26,12 +27,14 @@ export const AUDIT_FILE = 'audit.log';
 export interface AppOptions {
   clientDir?: string;
   env?: NodeJS.ProcessEnv;
-  /** Time for policies and audit records (default: the system clock). */
+  /** Time for timeouts, rate limits and audit records (default: the system clock). */
   clock?: Clock;
   /** Where audit events go (default: JSON lines in <dataDir>/audit.log). */
   audit?: AuditLog;
   /** Ping timing (default: Keepalive in realtime/socketServer.ts). */
   keepalive?: KeepaliveTiming;
+  /** Per-connection event budget (default: EventRateLimits in realtime/eventRateLimiter.ts). */
+  rateLimits?: RateLimits;
 }
 
 export interface App {
@@ -71,7 +74,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits });
 
   let accepting = true;
   web.get('/healthz', (_req, res) => {

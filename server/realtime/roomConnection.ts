@@ -1,5 +1,4 @@
-// RoomConnection: one per socket. Validates each event, checks the role table and the member cap, then calls
-// the Room; audits members.
+// RoomConnection: one per socket. Rate-limits each event, validates it, checks the role table, then calls the Room.
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
@@ -13,6 +12,7 @@ import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditEntry, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
+import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -31,12 +31,15 @@ export interface ConnectionPolicy {
   auditor: Auditor;
   /** Members a room admits (its owner is always let in); 0 means no limit. */
   maxMembersPerRoom: number;
+  rateLimits?: RateLimits;
 }
 
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
+  private readonly rateLimiter: EventRateLimiter;
   private readonly deniedWrites: AuditCounter;
+  private readonly rateRefusals: AuditCounter;
 
   constructor(
     private readonly socket: TypedSocket,
@@ -44,6 +47,11 @@ export class RoomConnection extends Disposable {
     private readonly policy: ConnectionPolicy,
   ) {
     super();
+    this.rateLimiter = new EventRateLimiter(policy.clock, policy.rateLimits ?? EventRateLimits);
+    // Middlewares run in order: a flood is cut before it costs validation, role checks or error replies.
+    socket.use((_packet, next) => {
+      if (this.admit()) next();
+    });
     socket.use(([event], next) => {
       if (this.authorize(event)) next();
     });
@@ -53,13 +61,33 @@ export class RoomConnection extends Disposable {
     socket.on('term:ack', (payload) => this.ack(payload));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
-    // Registered after leave(), so it is disposed before it: its last count still names the room.
+    // Registered after leave(), so they are disposed before it: their last counts still name the room.
     this.deniedWrites = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({ event: 'write.denied', ...this.who() })));
+    this.rateRefusals = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({
+      event: 'limit.refused',
+      ...this.who(),
+      detail: { limit: 'events-per-second' },
+    })));
   }
 
   /** The room, member and address that audit records of this connection carry. */
   private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
     return { room: this.room?.id, actor: this.memberId, address: this.socket.handshake.address };
+  }
+
+  /** The event budget, applied to every incoming event before anything else. */
+  private admit(): boolean {
+    const verdict = this.rateLimiter.admit();
+    if (verdict === 'pass') return true;
+    this.rateRefusals.note();
+    if (verdict === 'drop-and-tell') {
+      const rate = this.rateLimiter.limits.SustainedPerSecond;
+      this.refuse('rate-limited', `too many events: at most ${rate} a second are handled; the rest were dropped`);
+    } else if (verdict === 'disconnect') {
+      this.policy.auditor.record({ event: 'limit.refused', ...this.who(), detail: { limit: 'events-per-second', action: 'disconnected' } });
+      this.socket.disconnect(true);
+    }
+    return false;
   }
 
   /** The role table, applied to every incoming event before any handler runs. */
