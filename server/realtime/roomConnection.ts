@@ -9,7 +9,7 @@ import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
 import { AuditCounter } from '../audit/auditCounter.js';
-import type { AuditEntry, Auditor } from '../audit/auditLog.js';
+import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
@@ -63,16 +63,17 @@ export class RoomConnection extends Disposable {
     this.register(toDisposable(() => this.leave()));
     // Registered after leave(), so they are disposed before it: their last counts still name the room.
     this.deniedWrites = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({ event: 'write.denied', ...this.who() })));
-    this.rateRefusals = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({
-      event: 'limit.refused',
-      ...this.who(),
-      detail: { limit: 'events-per-second' },
-    })));
+    this.rateRefusals = this.register(new AuditCounter(policy.auditor, policy.clock, () => this.limitEntry('events-per-second')));
   }
 
   /** The room, member and address that audit records of this connection carry. */
   private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
     return { room: this.room?.id, actor: this.memberId, address: this.socket.handshake.address };
+  }
+
+  /** An audit record of a refusal by one of the limits. */
+  private limitEntry(limit: AuditLimit, detail: AuditDetail = {}): AuditEntry {
+    return { event: 'limit.refused', ...this.who(), detail: { limit, ...detail } };
   }
 
   /** The event budget, applied to every incoming event before anything else. */
@@ -84,7 +85,7 @@ export class RoomConnection extends Disposable {
       const rate = this.rateLimiter.limits.SustainedPerSecond;
       this.refuse('rate-limited', `too many events: at most ${rate} a second are handled; the rest were dropped`);
     } else if (verdict === 'disconnect') {
-      this.policy.auditor.record({ event: 'limit.refused', ...this.who(), detail: { limit: 'events-per-second', action: 'disconnected' } });
+      this.policy.auditor.record(this.limitEntry('events-per-second', { action: 'disconnected' }));
       this.socket.disconnect(true);
     }
     return false;
@@ -135,7 +136,7 @@ export class RoomConnection extends Disposable {
     const max = this.policy.maxMembersPerRoom;
     // The owner is let into a full room: otherwise viewers could lock the presenter out of their own room.
     if (max > 0 && role !== 'owner' && room.memberCount >= max) {
-      this.policy.auditor.record({ event: 'limit.refused', room: room.id, address: this.socket.handshake.address, detail: { limit: 'members-per-room', max } });
+      this.policy.auditor.record({ ...this.limitEntry('members-per-room', { max }), room: room.id });
       reply({ ok: false, code: 'room-full', message: `the room is full (${max} members); try again later` });
       return;
     }

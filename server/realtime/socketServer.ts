@@ -41,7 +41,6 @@ export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
 export class SocketServer extends Disposable {
   readonly io: TypedServer;
   private readonly connections = new Set<RoomConnection>();
-
   private readonly resizePolicy: ResizePolicy;
 
   constructor(httpServer: HttpServer, options: SocketServerOptions = {}) {

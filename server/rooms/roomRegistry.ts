@@ -4,7 +4,7 @@
 import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
-import type { Auditor } from '../audit/auditLog.js';
+import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import type { RoomTransport } from './ports.js';
@@ -163,7 +163,7 @@ export class RoomRegistry extends Disposable {
 
   private checkCaps(creator: string, requester: Requester): void {
     const { maxRooms, maxRoomsPerUser } = this.options;
-    let refusal: { limit: 'rooms-per-server' | 'rooms-per-user'; max: number; message: string } | undefined;
+    let refusal: { limit: AuditLimit; max: number; message: string } | undefined;
     if (maxRooms > 0 && this.rooms.size >= maxRooms) {
       refusal = { limit: 'rooms-per-server', max: maxRooms, message: `the server already holds its maximum of ${maxRooms} rooms` };
     } else if (maxRoomsPerUser > 0 && this.countCreatedBy(creator) >= maxRoomsPerUser) {
