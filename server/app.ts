@@ -2,18 +2,40 @@
 
 import { createServer, type Server as HttpServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import express from 'express';
+import { Auditor, type AuditLog } from './audit/auditLog.js';
+import { FileAuditLog } from './audit/fileAuditLog.js';
 import type { ServerConfig } from './config.js';
 import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
 import { sendError } from './http/errors.js';
 import { securityHeaders } from './http/securityHeaders.js';
-import { SocketServer } from './realtime/socketServer.js';
+import type { RateLimits } from './realtime/eventRateLimiter.js';
+import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
+import { systemClock, type Clock } from './util/clock.js';
 
 export const DEFAULT_PROFILE = 'default';
+
+/** The audit log's file name inside the data folder. */
+export const AUDIT_FILE = 'audit.log';
+
+/** What tests (and embedders) can swap in; every field has the production default. */
+export interface AppOptions {
+  clientDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Time for timeouts, rate limits and audit records (default: the system clock). */
+  clock?: Clock;
+  /** Where audit events go (default: JSON lines in <dataDir>/audit.log). */
+  audit?: AuditLog;
+  /** Ping timing (default: Keepalive in realtime/socketServer.ts). */
+  keepalive?: KeepaliveTiming;
+  /** Per-connection event budget (default: EventRateLimits in realtime/eventRateLimiter.ts). */
+  rateLimits?: RateLimits;
+}
 
 export interface App {
   httpServer: HttpServer;
@@ -23,13 +45,16 @@ export interface App {
   dispose(): Promise<void>;
 }
 
-export function createApp(config: ServerConfig, options: { clientDir?: string; env?: NodeJS.ProcessEnv } = {}): App {
+export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   mkdirSync(config.dataDir, { recursive: true });
+  const clock = options.clock ?? systemClock;
+  const ownAuditLog = options.audit ? undefined : new FileAuditLog(join(config.dataDir, AUDIT_FILE));
+  const auditor = new Auditor(options.audit ?? ownAuditLog!, clock);
   const web = express();
   web.disable('x-powered-by');
   web.use(securityHeaders);
   const httpServer = createServer(web);
-  const sockets = new SocketServer(httpServer);
+  const sockets = new SocketServer(httpServer, { keepalive: options.keepalive });
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
@@ -42,8 +67,14 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
     cwd: config.cwd,
     env: childEnvironment(options.env ?? process.env),
     createTransport: (roomId) => sockets.transportFor(roomId),
+    clock,
+    auditor,
+    maxRooms: config.maxRooms,
+    maxRoomsPerUser: config.maxRoomsPerUser,
+    idleTimeoutMs: config.idleTimeoutMs,
+    lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms);
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits });
 
   let accepting = true;
   web.get('/healthz', (_req, res) => {
@@ -64,6 +95,8 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      // Last: closing rooms and connections above still writes audit records.
+      ownAuditLog?.dispose();
     })();
     return disposing;
   };

@@ -13,6 +13,16 @@ export interface ServerConfig {
   scrollback: number;
   exitedRoomTtlMs: number;
   killGraceMs: number;
+  /** Rooms the server holds at once (running or exited and still listed); 0 means no limit. */
+  maxRooms: number;
+  /** Rooms one creator holds at once; 0 means no limit. */
+  maxRoomsPerUser: number;
+  /** Members one room admits (its owner is always let in); 0 means no limit. */
+  maxMembers: number;
+  /** A room closes after this long without writer input; 0 turns it off. */
+  idleTimeoutMs: number;
+  /** A room closes this long after it was created; 0 turns it off. */
+  lifetimeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -25,6 +35,8 @@ interface OptionSpec {
   help: string;
   /** Shown in --help; `undefined` means computed at start (see help). */
   fallback: string | undefined;
+  /** Largest value accepted, for 'count' options. */
+  max?: number;
 }
 
 export const ConfigDefaults = {
@@ -40,6 +52,18 @@ export const ConfigDefaults = {
   /** Time for the shell and its jobs to exit on SIGHUP before SIGKILL. */
   KillGraceSeconds: 2,
   MaxSeconds: 7 * 24 * 3600,
+  /** Each room is a process tree and a mirror (up to tens of MB with full scrollback): 50 fits a small server. */
+  MaxRooms: 50,
+  /** Enough for one person's work and demos; one address cannot take the whole server. */
+  MaxRoomsPerUser: 10,
+  /** A large class; every member costs a socket and a share of each broadcast. */
+  MaxMembers: 100,
+  /** 30 minutes without anyone typing: the session was most likely forgotten. */
+  IdleTimeoutSeconds: 30 * 60,
+  /** 12 hours: a working day with margin; nothing runs unattended forever. */
+  LifetimeSeconds: 12 * 3600,
+  /** Caps above this are not caps; a typo like 1e9 is refused instead. */
+  MaxCap: 100_000,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -48,9 +72,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'command', kind: 'string', fallback: undefined, help: 'default profile command line (default: your login shell, as a login shell)' },
   { name: 'data-dir', kind: 'string', fallback: ConfigDefaults.DataDir, help: 'folder for server state' },
   { name: 'cwd', kind: 'string', fallback: undefined, help: 'working directory of room processes (default: the current directory)' },
-  { name: 'scrollback', kind: 'count', fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
+  { name: 'scrollback', kind: 'count', max: ConfigDefaults.MaxScrollback, fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
   { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
   { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
+  { name: 'max-rooms', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRooms), help: 'rooms the server holds at once, exited ones included until they expire; 0 = no limit' },
+  { name: 'max-rooms-per-user', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRoomsPerUser), help: 'rooms one creator (today: one client address) holds at once; 0 = no limit' },
+  { name: 'max-members', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxMembers), help: 'members per room (the owner is always let in); 0 = no limit' },
+  { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
+  { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
 ];
 
 export function envName(option: string): string {
@@ -65,9 +94,9 @@ export function helpText(command: string): string {
   ];
   for (const option of OPTIONS) {
     const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
-    lines.push(`  --${option.name.padEnd(16)} ${envName(option.name).padEnd(26)} ${option.help}${fallback}`);
+    lines.push(`  --${option.name.padEnd(18)} ${envName(option.name).padEnd(26)} ${option.help}${fallback}`);
   }
-  lines.push(`  --${'help'.padEnd(16)} ${''.padEnd(26)} show this help`);
+  lines.push(`  --${'help'.padEnd(18)} ${''.padEnd(26)} show this help`);
   return lines.join('\n');
 }
 
@@ -131,9 +160,10 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       return port;
     }
     case 'count': {
+      const max = option.max ?? ConfigDefaults.MaxCap;
       const count = /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(count) || count > ConfigDefaults.MaxScrollback) {
-        throw new ConfigError(`${source} must be a whole number from 0 to ${ConfigDefaults.MaxScrollback}, got "${raw}"`);
+      if (!Number.isSafeInteger(count) || count > max) {
+        throw new ConfigError(`${source} must be a whole number from 0 to ${max}, got "${raw}"`);
       }
       return count;
     }
@@ -197,6 +227,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     scrollback: get('scrollback', ConfigDefaults.Scrollback),
     exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
     killGraceMs: Math.round(get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000),
+    maxRooms: get('max-rooms', ConfigDefaults.MaxRooms),
+    maxRoomsPerUser: get('max-rooms-per-user', ConfigDefaults.MaxRoomsPerUser),
+    maxMembers: get('max-members', ConfigDefaults.MaxMembers),
+    idleTimeoutMs: Math.round(get('idle-timeout', ConfigDefaults.IdleTimeoutSeconds) * 1000),
+    lifetimeMs: Math.round(get('lifetime', ConfigDefaults.LifetimeSeconds) * 1000),
   };
   return { config, help, rest };
 }

@@ -2,7 +2,7 @@
 // keeps the header (name, role, members, links, connection), banners and the browser-test hook up to date.
 
 import { io } from 'socket.io-client';
-import type { ExitPayload, MemberInfo, Role } from '../../server/protocol/events.js';
+import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../../server/protocol/events.js';
 import { PayloadLimits } from '../../server/protocol/limits.js';
 import { parseId, sanitizeName } from '../../server/protocol/validate.js';
 import { getRoom } from './api.js';
@@ -102,6 +102,10 @@ function describeExit(exit: ExitPayload): string {
       return 'The room was closed by its owner.';
     case 'server-shutdown':
       return 'The server shut down.';
+    case 'idle-timeout':
+      return 'The room was closed because no one typed for too long.';
+    case 'lifetime':
+      return 'The room was closed: it reached its time limit.';
     case 'exited':
       return exit.signal !== undefined
         ? `Process ended by ${exit.signal}.`
@@ -127,9 +131,17 @@ const ui = {
   terminalHost: element('terminal-host', HTMLElement),
 };
 
+/** A warning with a closing time says when, in the reader's local time. */
+function describeNotice(notice: NoticePayload): string {
+  if (notice.closesAt === undefined) return notice.message;
+  const at = new Date(notice.closesAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return `${notice.message} (closes at ${at})`;
+}
+
 function showBanner(text: string, kind: 'info' | 'error'): void {
   ui.banner.textContent = text;
   ui.banner.dataset.kind = kind;
+  delete ui.banner.dataset.notice;
   ui.banner.hidden = false;
 }
 
@@ -292,6 +304,17 @@ function main(): void {
     document.body.dataset.exited = 'true';
   });
   client.onError((error) => showNotice(error.message));
+  // A closing warning stays up until withdrawn or replaced by the exit banner; a withdrawal is a passing notice.
+  client.onNotice((notice) => {
+    if (client.exited) return;
+    if (notice.code === 'idle-cleared') {
+      if (ui.banner.dataset.notice === 'idle-warning') ui.banner.hidden = true;
+      showNotice(notice.message);
+      return;
+    }
+    showBanner(describeNotice(notice), 'info');
+    ui.banner.dataset.notice = notice.code;
+  });
 
   const viewerLink = (): string => `${location.origin}/r/${encodeURIComponent(roomId)}`;
   setupCopyButton(ui.copyView, viewerLink);

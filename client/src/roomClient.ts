@@ -9,6 +9,7 @@ import type {
   ExitPayload,
   JoinRequest,
   MemberInfo,
+  NoticePayload,
   ResizePayload,
   Role,
   ServerToClientEvents,
@@ -21,6 +22,7 @@ import {
   parseExit,
   parseJoinReply,
   parseMembers,
+  parseNotice,
   parseOutput,
   parseResizeEvent,
   parseRoleChange,
@@ -124,6 +126,9 @@ export class RoomClient extends Disposable {
   private readonly errorEmitter = this.register(new Emitter<ErrorPayload>());
   /** The server refused something we sent (`room:error`). */
   readonly onError = this.errorEmitter.event;
+  private readonly noticeEmitter = this.register(new Emitter<NoticePayload>());
+  /** Something about the whole room, such as a coming idle close (`room:notice`). */
+  readonly onNotice = this.noticeEmitter.event;
 
   private stateValue: ConnectionState = 'connecting';
   private roleValue: Role | undefined;
@@ -173,6 +178,7 @@ export class RoomClient extends Disposable {
     socket.on('room:members', this.handleMembers);
     socket.on('room:role', this.handleRole);
     socket.on('room:error', this.handleError);
+    socket.on('room:notice', this.handleNotice);
     this.register(
       toDisposable(() => {
         socket.off('connect', this.handleConnect);
@@ -186,6 +192,7 @@ export class RoomClient extends Disposable {
         socket.off('room:members', this.handleMembers);
         socket.off('room:role', this.handleRole);
         socket.off('room:error', this.handleError);
+        socket.off('room:notice', this.handleNotice);
         socket.disconnect();
       }),
     );
@@ -411,6 +418,11 @@ export class RoomClient extends Disposable {
   private readonly handleError = (payload: unknown): void => {
     const error = parseError(payload);
     if (error !== undefined) this.errorEmitter.fire(error);
+  };
+
+  private readonly handleNotice = (payload: unknown): void => {
+    const notice = parseNotice(payload);
+    if (notice !== undefined) this.noticeEmitter.fire(notice);
   };
 
   private setCatchingUp(value: boolean): void {

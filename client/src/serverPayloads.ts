@@ -8,6 +8,8 @@ import type {
   ExitReason,
   JoinReply,
   MemberInfo,
+  NoticeCode,
+  NoticePayload,
   OutputPayload,
   ResizeEventPayload,
   Role,
@@ -20,7 +22,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
-const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown'];
+const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime'];
+const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning'];
 
 export function parseRole(value: unknown): Role | undefined {
   return ROLES.find((role) => role === value);
@@ -78,6 +81,16 @@ export function parseError(value: unknown): ErrorPayload | undefined {
   if (!isRecord(value) || typeof value.code !== 'string' || typeof value.message !== 'string') return undefined;
   // The code is shown, never branched on for security, so an unknown code is kept as it came.
   return { code: value.code as ErrorCode, message: value.message };
+}
+
+/** `room:notice`; a code this client does not know is dropped, since it would not know how to show it. */
+export function parseNotice(value: unknown): NoticePayload | undefined {
+  if (!isRecord(value) || typeof value.message !== 'string') return undefined;
+  const code = NOTICE_CODES.find((known) => known === value.code);
+  if (code === undefined) return undefined;
+  const notice: NoticePayload = { code, message: value.message };
+  if (typeof value.closesAt === 'string' && !Number.isNaN(Date.parse(value.closesAt))) notice.closesAt = value.closesAt;
+  return notice;
 }
 
 export function parseJoinReply(value: unknown): JoinReply | undefined {

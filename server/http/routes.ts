@@ -5,7 +5,7 @@ import type { CreatedRoom } from '../protocol/events.js';
 import { parseCreateRoom, parseId } from '../protocol/validate.js';
 import { PayloadLimits } from '../protocol/limits.js';
 import type { Room } from '../rooms/room.js';
-import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
+import { RoomError, type Requester, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { sendError } from './errors.js';
 
 export const HttpLimits = {
@@ -21,6 +21,11 @@ function bearerToken(req: Request): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
   return match && match[1]!.length <= PayloadLimits.MaxTokenLength ? match[1] : undefined;
+}
+
+/** Without sign-in, the requester is its address (the socket's peer: no proxy headers are trusted). */
+function requesterOf(req: Request): Requester {
+  return { address: req.socket.remoteAddress ?? 'unknown' };
 }
 
 function baseUrl(req: Request): string {
@@ -42,7 +47,7 @@ export function apiRouter(registry: RoomRegistry): Router {
     const body = parseCreateRoom(req.body);
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
-      const { room, ownerToken, writeToken } = registry.create(body);
+      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req));
       const roomUrl = `${baseUrl(req)}/r/${room.id}`;
       const created: CreatedRoom = {
         id: room.id,
@@ -86,7 +91,7 @@ export function apiRouter(registry: RoomRegistry): Router {
       return sendError(res, 'not-found', NOT_FOUND_MESSAGE);
     }
     // Answer at once; the room is already unlisted, and its processes get their grace period.
-    void registry.close(room.id, 'closed').catch(() => {
+    void registry.close(room.id, 'closed', requesterOf(req)).catch(() => {
       // Only fails when the room vanished meanwhile, which is the outcome asked for.
     });
     res.status(204).end();

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'room-full'
   /** The room's program is not reading its input and the input queue is full: that input was dropped. */
   | 'input-full'
+  | 'too-many-rooms'
   | 'conflict'
   | 'internal';
 
@@ -66,7 +67,8 @@ export interface BehindPayload {
   offset: number;
 }
 
-export type ExitReason = 'exited' | 'closed' | 'server-shutdown';
+/** 'idle-timeout': no writer typed for the idle limit; 'lifetime': the room reached its absolute lifetime. */
+export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime';
 
 export interface ExitPayload {
   exitCode: number;
@@ -86,6 +88,18 @@ export interface ErrorPayload {
   message: string;
 }
 
+/**
+ * Something members should know about the room as a whole. 'idle-warning' and 'lifetime-warning' say the
+ * room closes at `closesAt` (ISO 8601); 'idle-cleared' says a writer typed, so the idle close is off.
+ */
+export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning';
+
+export interface NoticePayload {
+  code: NoticeCode;
+  message: string;
+  closesAt?: string;
+}
+
 export interface ClientToServerEvents {
   'room:join': (request: JoinRequest, ack: (reply: JoinReply) => void) => void;
   'term:ack': (payload: AckPayload) => void;
@@ -102,6 +116,7 @@ export interface ServerToClientEvents {
   'room:members': (members: MemberInfo[]) => void;
   'room:role': (payload: { role: Role }) => void;
   'room:error': (payload: ErrorPayload) => void;
+  'room:notice': (payload: NoticePayload) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -1,4 +1,4 @@
-// RoomConnection: one per socket. Validates each event, checks the role table, then calls the Room.
+// RoomConnection: one per socket. Rate-limits each event, validates it, checks the role table, then calls the Room.
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
@@ -8,7 +8,11 @@ import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
+import { AuditCounter } from '../audit/auditCounter.js';
+import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
+import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
+import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
@@ -52,18 +56,36 @@ function connectionBacklog(socket: TypedSocket): number {
 /** The one answer for both "no such room" and "bad token", so neither can be probed. */
 const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 
+/** What a connection enforces and where it reports, shared by all connections of a server. */
+export interface ConnectionPolicy {
+  eventRoles: Readonly<Record<string, Requirement>>;
+  clock: Clock;
+  auditor: Auditor;
+  /** Members a room admits (its owner is always let in); 0 means no limit. */
+  maxMembersPerRoom: number;
+  rateLimits?: RateLimits;
+}
+
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
   private toldInputFull = false;
+  private readonly rateLimiter: EventRateLimiter;
+  private readonly deniedWrites: AuditCounter;
+  private readonly rateRefusals: AuditCounter;
 
   constructor(
     private readonly socket: TypedSocket,
     private readonly registry: RoomRegistry,
-    private readonly eventRoles: Readonly<Record<string, Requirement>>,
+    private readonly policy: ConnectionPolicy,
   ) {
     super();
     engineQueues(socket);
+    this.rateLimiter = new EventRateLimiter(policy.clock, policy.rateLimits ?? EventRateLimits);
+    // Middlewares run in order: a flood is cut before it costs validation, role checks or error replies.
+    socket.use((_packet, next) => {
+      if (this.admit()) next();
+    });
     socket.use(([event], next) => {
       if (this.authorize(event)) next();
     });
@@ -73,15 +95,43 @@ export class RoomConnection extends Disposable {
     socket.on('term:ack', (payload) => this.ack(payload));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
+    // Registered after leave(), so they are disposed before it: their last counts still name the room.
+    this.deniedWrites = this.register(new AuditCounter(policy.auditor, policy.clock, () => ({ event: 'write.denied', ...this.who() })));
+    this.rateRefusals = this.register(new AuditCounter(policy.auditor, policy.clock, () => this.limitEntry('events-per-second')));
+  }
+
+  /** The room, member and address that audit records of this connection carry. */
+  private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
+    return { room: this.room?.id, actor: this.memberId, address: this.socket.handshake.address };
+  }
+
+  /** An audit record of a refusal by one of the limits. */
+  private limitEntry(limit: AuditLimit, detail: AuditDetail = {}): AuditEntry {
+    return { event: 'limit.refused', ...this.who(), detail: { limit, ...detail } };
+  }
+
+  /** The event budget, applied to every incoming event before anything else. */
+  private admit(): boolean {
+    const verdict = this.rateLimiter.admit();
+    if (verdict === 'pass') return true;
+    this.rateRefusals.note();
+    if (verdict === 'drop-and-tell') {
+      const rate = this.rateLimiter.limits.SustainedPerSecond;
+      this.refuse('rate-limited', `too many events: at most ${rate} a second are handled; the rest were dropped`);
+    } else if (verdict === 'disconnect') {
+      this.policy.auditor.record(this.limitEntry('events-per-second', { action: 'disconnected' }));
+      this.socket.disconnect(true);
+    }
+    return false;
   }
 
   /** The role table, applied to every incoming event before any handler runs. */
   private authorize(event: string): boolean {
-    if (!isClientEvent(event, this.eventRoles)) {
+    if (!isClientEvent(event, this.policy.eventRoles)) {
       this.refuse('bad-request', `unknown event "${event}"`);
       return false;
     }
-    const needed = this.eventRoles[event]!;
+    const needed = this.policy.eventRoles[event]!;
     if (needed === 'none') return true;
     const role = this.memberId === undefined ? undefined : this.room?.roleOf(this.memberId);
     if (role === undefined) {
@@ -89,6 +139,7 @@ export class RoomConnection extends Disposable {
       return false;
     }
     if (!roleAtLeast(role, needed)) {
+      this.deniedWrites.note();
       this.refuse('forbidden', `your role (${role}) may not send ${event}`);
       return false;
     }
@@ -116,10 +167,18 @@ export class RoomConnection extends Disposable {
       reply({ ok: false, code: 'not-found', message: NOT_FOUND_MESSAGE });
       return;
     }
+    const max = this.policy.maxMembersPerRoom;
+    // The owner is let into a full room: otherwise viewers could lock the presenter out of their own room.
+    if (max > 0 && role !== 'owner' && room.memberCount >= max) {
+      this.policy.auditor.record({ ...this.limitEntry('members-per-room', { max }), room: room.id });
+      reply({ ok: false, code: 'room-full', message: `the room is full (${max} members); try again later` });
+      return;
+    }
     this.room = room;
     const identity = { name: request.name, role, acks: request.acks, resumeFrom: request.resumeFrom };
     const { memberId } = room.join(identity, this.portFor(room.id));
     this.memberId = memberId;
+    this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: { role } });
     reply({ ok: true, role, memberId });
   }
 
@@ -130,7 +189,10 @@ export class RoomConnection extends Disposable {
       return;
     }
     const result = this.room!.input(this.memberId!, data);
-    if (result === 'forbidden') this.refuse('forbidden', 'you may not type in this room');
+    if (result === 'forbidden') {
+      this.deniedWrites.note();
+      this.refuse('forbidden', 'you may not type in this room');
+    }
     // Said once per stall, not once per dropped paste chunk.
     if (result === 'full' && !this.toldInputFull) {
       this.refuse('input-full', 'the program is not reading its input: input was dropped (Ctrl-C still gets through)');
@@ -174,7 +236,10 @@ export class RoomConnection extends Disposable {
   }
 
   private leave(): void {
-    if (this.room && this.memberId) this.room.leave(this.memberId);
+    if (this.room && this.memberId) {
+      this.room.leave(this.memberId);
+      this.policy.auditor.record({ event: 'member.left', ...this.who() });
+    }
     this.room = undefined;
     this.memberId = undefined;
   }

@@ -1,4 +1,4 @@
-// The socket.io server: transport settings, one RoomConnection per socket, and room broadcast channels.
+// The socket.io server: transport settings and keepalive, one RoomConnection per socket, and room broadcast channels.
 
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
@@ -7,25 +7,51 @@ import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-import { liveChannel, RoomConnection } from './roomConnection.js';
+import { liveChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
 
 export const SocketLimits = {
   /** Largest message a client may send; bigger frames close that connection (input is chunked at 64 KiB). */
   MaxMessageBytes: 1024 * 1024,
 } as const;
 
+/**
+ * engine.io pings every client each PingIntervalMs and drops one that has not answered within
+ * PingTimeoutMs, so a client that vanished without closing its connection (sleeping laptop, cut network)
+ * leaves the member list within PingIntervalMs + PingTimeoutMs = 45 s. These are socket.io's defaults,
+ * named here because the member list's honesty depends on them.
+ */
+export const Keepalive = {
+  PingIntervalMs: 25_000,
+  PingTimeoutMs: 20_000,
+} as const;
+
+export interface KeepaliveTiming {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+}
+
+export interface SocketServerOptions {
+  resizePolicy?: ResizePolicy;
+  /** Tests shorten these; the defaults are Keepalive's. */
+  keepalive?: KeepaliveTiming;
+}
+
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export class SocketServer extends Disposable {
   readonly io: TypedServer;
   private readonly connections = new Set<RoomConnection>();
+  private readonly resizePolicy: ResizePolicy;
 
-  constructor(httpServer: HttpServer, private readonly resizePolicy: ResizePolicy = 'owner') {
+  constructor(httpServer: HttpServer, options: SocketServerOptions = {}) {
     super();
+    this.resizePolicy = options.resizePolicy ?? 'owner';
     this.io = new Server(httpServer, {
       path: '/socket.io',
       serveClient: false,
       maxHttpBufferSize: SocketLimits.MaxMessageBytes,
+      pingInterval: options.keepalive?.pingIntervalMs ?? Keepalive.PingIntervalMs,
+      pingTimeout: options.keepalive?.pingTimeoutMs ?? Keepalive.PingTimeoutMs,
       // Compression would cost CPU per member on every broadcast frame and invites zip bombs.
       perMessageDeflate: false,
       httpCompression: false,
@@ -44,10 +70,10 @@ export class SocketServer extends Disposable {
     return { live: { send: (event, ...args) => this.io.to(channel).emit(event, ...args) } };
   }
 
-  attach(registry: RoomRegistry): void {
-    const roles = eventRoles(this.resizePolicy);
+  attach(registry: RoomRegistry, policy: Omit<ConnectionPolicy, 'eventRoles'>): void {
+    const connectionPolicy: ConnectionPolicy = { ...policy, eventRoles: eventRoles(this.resizePolicy) };
     this.io.on('connection', (socket) => {
-      const connection = new RoomConnection(socket, registry, roles);
+      const connection = new RoomConnection(socket, registry, connectionPolicy);
       this.connections.add(connection);
       socket.on('disconnect', () => this.connections.delete(connection));
     });

@@ -1,15 +1,16 @@
 // Room: one PTY, its mirror and its members; the ordered output stream, roles and size policy.
 
-import type { ExitPayload, ExitReason, MemberInfo, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
+import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
 import { hashToken, randomId, tokenMatches, TokenSizes } from '../auth/capabilities.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import { ScreenMirror } from '../terminal/screenMirror.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Emitter, type Event } from '../util/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { MemberFeed, MemberFlowControl } from './memberFeed.js';
+import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { HistoryDefaults, StreamHistory, type StreamEvent } from './streamHistory.js';
 
 export const MirrorFlowControl = {
@@ -52,6 +53,8 @@ export interface RoomOptions {
   killGraceMs: number;
   /** Output kept for members that reconnect with `resumeFrom`, in code units. */
   resumeBufferUnits?: number;
+  /** Idle limit and lifetime; the room's owner closes it when `onTimeout` fires. */
+  timeouts: RoomTimeoutOptions;
   now?: () => Date;
 }
 
@@ -98,6 +101,9 @@ export class Room extends Disposable {
   private readonly exitEmitter = this.register(new Emitter<ExitPayload>());
   /** Fires once, after the last output is parsed and every member was told. */
   readonly onExit = this.exitEmitter.event;
+  private readonly timeouts: RoomTimeouts;
+  /** The idle limit or the lifetime was reached: whoever owns the room should close it with that reason. */
+  readonly onTimeout: Event<TimeoutReason>;
 
   constructor(options: RoomOptions) {
     super();
@@ -129,6 +135,10 @@ export class Room extends Disposable {
     this.register(this.mirror.onParseError((error) => {
       process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${String(error)}\n`);
     }));
+    // Started last: if spawning failed above, no timer was set that nobody would dispose.
+    this.timeouts = this.register(new RoomTimeouts(options.timeouts));
+    this.onTimeout = this.timeouts.onExpired;
+    this.register(this.timeouts.onNotice((notice) => this.notifyMembers(notice)));
   }
 
   get cols(): number {
@@ -176,6 +186,7 @@ export class Room extends Disposable {
     const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, feed };
     this.members.set(id, member);
     this.startStream(member, identity.resumeFrom);
+    for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.broadcastMembers();
     return { memberId: id };
   }
@@ -206,6 +217,7 @@ export class Room extends Disposable {
     if (!member) return 'gone';
     if (!roleAtLeast(member.role, 'writer')) return 'forbidden';
     if (this.exitInfo) return 'gone';
+    this.timeouts.noteWriterInput();
     return this.pty.write(data);
   }
 
@@ -365,6 +377,8 @@ export class Room extends Disposable {
   }
 
   private handlePtyExit(exit: { exitCode: number; signal?: string }): void {
+    // An exited room has nothing left to close; it only waits to expire.
+    this.timeouts.dispose();
     this.batcher.flush();
     // Report the exit only once the last output is parsed, so a late snapshot is the final screen.
     this.mirror.afterParsed(() => {
@@ -380,6 +394,10 @@ export class Room extends Disposable {
       }
       this.exitEmitter.fire(payload);
     });
+  }
+
+  private notifyMembers(notice: NoticePayload): void {
+    for (const { feed } of this.members.values()) feed.port.send('room:notice', notice);
   }
 
   private broadcastMembers(): void {

@@ -1,8 +1,11 @@
-// RoomRegistry: creates rooms from profiles, finds them, closes them, and forgets exited ones after a while.
+// RoomRegistry: creates rooms from profiles within the room caps, finds them, closes them (on request or on
+// timeout), audits both, and forgets exited ones after a while.
 
 import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
+import type { AuditLimit, Auditor } from '../audit/auditLog.js';
+import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import type { RoomTransport } from './ports.js';
 import { Room, type Profile } from './room.js';
@@ -17,6 +20,28 @@ export interface RegistryOptions {
   cwd: string;
   env: Record<string, string>;
   createTransport(roomId: string): RoomTransport;
+  clock: Clock;
+  auditor: Auditor;
+  /** Rooms held at once (running, or exited and still listed); 0 means no limit. */
+  maxRooms: number;
+  /** Rooms one creator holds at once; 0 means no limit. */
+  maxRoomsPerUser: number;
+  /** Passed to every room: close after this long without writer input; 0 turns it off. */
+  idleTimeoutMs: number;
+  /** Passed to every room: close this long after creation; 0 turns it off. */
+  lifetimeMs: number;
+}
+
+/** Who asks for a room: the address it came from and, once sign-in exists, the user. */
+export interface Requester {
+  address: string;
+  /** The signed-in user; without one, the address stands for the user. */
+  user?: string;
+}
+
+/** The key rooms are counted by for the per-user cap. */
+function creatorKey(requester: Requester): string {
+  return requester.user !== undefined ? `user:${requester.user}` : `address:${requester.address}`;
 }
 
 export interface CreateRoomRequest {
@@ -28,7 +53,7 @@ export interface CreateRoomRequest {
 
 /** A refusal the HTTP and socket layers turn into their own error shapes. */
 export class RoomError extends Error {
-  constructor(readonly code: 'bad-request' | 'not-found' | 'conflict', message: string) {
+  constructor(readonly code: 'bad-request' | 'not-found' | 'conflict' | 'too-many-rooms', message: string) {
     super(message);
   }
 }
@@ -37,6 +62,10 @@ export class RoomRegistry extends Disposable {
   private readonly rooms = new Map<string, Room>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   private readonly closing = new Set<Promise<void>>();
+  /** Creator key of each room; weak, so a forgotten room needs no bookkeeping here. */
+  private readonly creators = new WeakMap<Room, string>();
+  /** Who asked for a room to be closed, for the audit record written when it has exited. */
+  private readonly closers = new WeakMap<Room, Requester>();
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -52,11 +81,14 @@ export class RoomRegistry extends Disposable {
     return this.rooms.size;
   }
 
-  create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
+  /** Checks the caps before anything is spawned; a refusal is audited and throws 'too-many-rooms'. */
+  create(request: CreateRoomRequest, requester: Requester): { room: Room; ownerToken: string; writeToken: string } {
     if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
     if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
+    const creator = creatorKey(requester);
+    this.checkCaps(creator, requester);
     const id = this.unusedId();
     const ownerToken = mintToken();
     const writeToken = mintToken();
@@ -73,9 +105,29 @@ export class RoomRegistry extends Disposable {
       writeToken,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
+      timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
+      now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
-    room.onExit(() => this.scheduleExpiry(room));
+    this.creators.set(room, creator);
+    room.onExit((exit) => {
+      const detail = { reason: exit.reason, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
+      const closer = this.closers.get(room);
+      this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
+      this.scheduleExpiry(room);
+    });
+    room.onTimeout((reason) => {
+      void this.close(room.id, reason).catch(() => {
+        // Only fails when the room was closed meanwhile, which is the outcome asked for.
+      });
+    });
+    this.options.auditor.record({
+      event: 'room.created',
+      room: id,
+      actor: requester.user,
+      address: requester.address,
+      detail: { profile: profile.name, pid: room.pid },
+    });
     return { room, ownerToken, writeToken };
   }
 
@@ -88,9 +140,10 @@ export class RoomRegistry extends Disposable {
   }
 
   /** Removes the room at once (no longer listed or joinable) and ends its process tree. */
-  async close(id: string, reason: ExitReason): Promise<void> {
+  async close(id: string, reason: ExitReason, requester?: Requester): Promise<void> {
     const room = this.rooms.get(id);
     if (!room) throw new RoomError('not-found', 'no such room');
+    if (requester) this.closers.set(room, requester);
     this.rooms.delete(id);
     clearTimeout(this.expiryTimers.get(id));
     this.expiryTimers.delete(id);
@@ -106,6 +159,34 @@ export class RoomRegistry extends Disposable {
   async closeAll(reason: ExitReason): Promise<void> {
     await Promise.all([...this.rooms.keys()].map((id) => this.close(id, reason)));
     await Promise.all([...this.closing]);
+  }
+
+  private checkCaps(creator: string, requester: Requester): void {
+    const { maxRooms, maxRoomsPerUser } = this.options;
+    let refusal: { limit: AuditLimit; max: number; message: string } | undefined;
+    if (maxRooms > 0 && this.rooms.size >= maxRooms) {
+      refusal = { limit: 'rooms-per-server', max: maxRooms, message: `the server already holds its maximum of ${maxRooms} rooms` };
+    } else if (maxRoomsPerUser > 0 && this.countCreatedBy(creator) >= maxRoomsPerUser) {
+      refusal = {
+        limit: 'rooms-per-user',
+        max: maxRoomsPerUser,
+        message: `you already hold the maximum of ${maxRoomsPerUser} rooms; close one (or wait for exited ones to expire)`,
+      };
+    }
+    if (!refusal) return;
+    this.options.auditor.record({
+      event: 'limit.refused',
+      actor: requester.user,
+      address: requester.address,
+      detail: { limit: refusal.limit, max: refusal.max },
+    });
+    throw new RoomError('too-many-rooms', refusal.message);
+  }
+
+  private countCreatedBy(creator: string): number {
+    let count = 0;
+    for (const room of this.rooms.values()) if (this.creators.get(room) === creator) count++;
+    return count;
   }
 
   private scheduleExpiry(room: Room): void {

@@ -2,7 +2,7 @@
 
 import { io, type Socket } from 'socket.io-client';
 import type {
-  ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, ServerToClientEvents,
+  ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, NoticePayload, ServerToClientEvents,
 } from '../../server/protocol/events.js';
 import { makeTerminal, type HeadlessTerminal } from './screens.js';
 import { waitFor } from './wait.js';
@@ -21,9 +21,15 @@ export interface Member {
   outputText(): string;
   exits: ExitPayload[];
   errors: ErrorPayload[];
+  notices: NoticePayload[];
   members: MemberInfo[];
   /** Resolves once everything received so far is parsed by this member's terminal. */
   settled(): Promise<void>;
+  /**
+   * Resolves once everything the server sent this member before now has arrived: a second join is
+   * refused with an ack, and socket.io keeps one connection's messages in order.
+   */
+  barrier(): Promise<void>;
   close(): void;
 }
 
@@ -48,8 +54,12 @@ export async function joinMember(
     outputText: () => output,
     exits: [],
     errors: [],
+    notices: [],
     members: [],
     settled: () => new Promise<void>((resolve) => terminal.write('', resolve)),
+    barrier: async () => {
+      await socket.emitWithAck('room:join', { roomId });
+    },
     close: () => {
       socket.close();
       terminal.dispose();
@@ -76,6 +86,7 @@ export async function joinMember(
   });
   socket.on('term:exit', (exit) => member.exits.push(exit));
   socket.on('room:error', (error) => member.errors.push(error));
+  socket.on('room:notice', (notice) => member.notices.push(notice));
   socket.on('room:members', (list) => {
     member.members = list;
   });

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createApp, type App } from '../../server/app.js';
-import type { ServerConfig } from '../../server/config.js';
+import { createApp, type App, type AppOptions } from '../../server/app.js';
+import { ConfigDefaults, type ServerConfig } from '../../server/config.js';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 
 /** A shell without rc files, so prompts and timing do not depend on the machine's dotfiles. */
@@ -19,7 +19,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): Promise<TestServer> {
+export async function startServer(
+  overrides: Partial<ServerConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  options: Omit<AppOptions, 'env'> = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-test-'));
   const config: ServerConfig = {
     host: '127.0.0.1',
@@ -30,9 +34,14 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: No
     scrollback: 1000,
     exitedRoomTtlMs: 60_000,
     killGraceMs: 500,
+    maxRooms: ConfigDefaults.MaxRooms,
+    maxRoomsPerUser: ConfigDefaults.MaxRoomsPerUser,
+    maxMembers: ConfigDefaults.MaxMembers,
+    idleTimeoutMs: ConfigDefaults.IdleTimeoutSeconds * 1000,
+    lifetimeMs: ConfigDefaults.LifetimeSeconds * 1000,
     ...overrides,
   };
-  const app = createApp(config, { env });
+  const app = createApp(config, { ...options, env });
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = app.httpServer.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

@@ -12,7 +12,7 @@ import { waitFor } from '../helpers/wait.js';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-const FLOOD = fileURLToPath(new URL('../fixtures/flood.mjs', import.meta.url));
+const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
 /** A few hundred megabytes, as the issue asks of `npm test`; the gigabyte run is in bench/. */
 const FLOOD_MEGABYTES = 256;
 /**

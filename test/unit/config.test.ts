@@ -234,6 +234,76 @@ describe('parseConfig', () => {
   });
 });
 
+describe('parseConfig: room policies', () => {
+  test('defaults: 50 rooms, 10 per user, 100 members, 30 minutes idle, 12 hours lifetime', () => {
+    const { config } = parseConfig([], ENV, CWD);
+    assert.equal(config.maxRooms, 50);
+    assert.equal(config.maxRoomsPerUser, 10);
+    assert.equal(config.maxMembers, 100);
+    assert.equal(config.idleTimeoutMs, 30 * 60 * 1000);
+    assert.equal(config.lifetimeMs, 12 * 3600 * 1000);
+    assert.equal(config.maxRooms, ConfigDefaults.MaxRooms);
+    assert.equal(config.idleTimeoutMs, ConfigDefaults.IdleTimeoutSeconds * 1000);
+  });
+
+  test('flags set them, seconds become milliseconds', () => {
+    const argv = ['--max-rooms', '5', '--max-rooms-per-user=2', '--max-members', '3', '--idle-timeout', '90', '--lifetime=0.5'];
+    const { config } = parseConfig(argv, ENV, CWD);
+    assert.deepEqual(
+      [config.maxRooms, config.maxRoomsPerUser, config.maxMembers, config.idleTimeoutMs, config.lifetimeMs],
+      [5, 2, 3, 90_000, 500],
+    );
+  });
+
+  test('TTYROOM_* variables set them; a flag wins', () => {
+    const env = {
+      ...ENV,
+      TTYROOM_MAX_ROOMS: '7',
+      TTYROOM_MAX_ROOMS_PER_USER: '4',
+      TTYROOM_MAX_MEMBERS: '8',
+      TTYROOM_IDLE_TIMEOUT: '600',
+      TTYROOM_LIFETIME: '3600',
+    };
+    const { config } = parseConfig(['--max-members', '9'], env, CWD);
+    assert.deepEqual(
+      [config.maxRooms, config.maxRoomsPerUser, config.maxMembers, config.idleTimeoutMs, config.lifetimeMs],
+      [7, 4, 9, 600_000, 3_600_000],
+    );
+  });
+
+  test('0 is accepted (no limit / never), not replaced by the default', () => {
+    const argv = ['--max-rooms', '0', '--max-rooms-per-user', '0', '--max-members', '0', '--idle-timeout', '0', '--lifetime', '0'];
+    const { config } = parseConfig(argv, ENV, CWD);
+    assert.deepEqual([config.maxRooms, config.maxRoomsPerUser, config.maxMembers, config.idleTimeoutMs, config.lifetimeMs], [0, 0, 0, 0, 0]);
+  });
+
+  test('caps accept their maximum and refuse one past it', () => {
+    assert.equal(parseConfig(['--max-rooms', String(ConfigDefaults.MaxCap)], ENV, CWD).config.maxRooms, ConfigDefaults.MaxCap);
+    assert.match(configErrorFrom(() => parseConfig(['--max-members', String(ConfigDefaults.MaxCap + 1)], ENV, CWD)).message, /--max-members\b/);
+  });
+
+  for (const [option, bad] of [
+    ['--max-rooms', '-1'], ['--max-rooms', '1.5'], ['--max-rooms-per-user', 'ten'], ['--max-members', '1e3'],
+    ['--idle-timeout', '-5'], ['--idle-timeout', 'never'], ['--lifetime', 'Infinity'],
+    ['--lifetime', String(ConfigDefaults.MaxSeconds + 1)],
+  ] as const) {
+    test(`${option} ${inspect(bad)} throws a ConfigError naming ${option}`, () => {
+      assert.match(configErrorFrom(() => parseConfig([option, bad], ENV, CWD)).message, new RegExp(`${option}\\b`));
+    });
+  }
+
+  test('a bad variable names itself', () => {
+    assert.match(configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_MAX_ROOMS_PER_USER: 'x' }, CWD)).message, /TTYROOM_MAX_ROOMS_PER_USER/);
+  });
+
+  test('--help says that 0 means no limit', () => {
+    for (const option of ['max-rooms', 'max-rooms-per-user', 'max-members', 'idle-timeout', 'lifetime']) {
+      const line = helpText('serve').split('\n').find((candidate) => candidate.includes(`--${option} `));
+      assert.match(line ?? '', /0 = (no limit|never)/, option);
+    }
+  });
+});
+
 describe("helpText('serve')", () => {
   const text = helpText('serve');
   const lines = text.split('\n');

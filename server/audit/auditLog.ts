@@ -1,0 +1,52 @@
+// The audit trail's shape: who did what to which room, from where and when. Never tokens, cookies or keystrokes.
+
+import type { Clock } from '../util/clock.js';
+
+/**
+ * 'write.denied' counts the write-class events a member's role did not allow (detail.count), one record per
+ * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which).
+ */
+export type AuditEventName =
+  | 'room.created'
+  | 'room.closed'
+  | 'member.joined'
+  | 'member.left'
+  | 'write.denied'
+  | 'limit.refused';
+
+/** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, or the event rate. */
+export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second';
+
+/** Only short scalar facts go in `detail`: nothing a member typed, and no credential. */
+export type AuditDetail = Readonly<Record<string, string | number | boolean>>;
+
+export interface AuditEvent {
+  /** ISO 8601, from the app's clock. */
+  time: string;
+  event: AuditEventName;
+  room?: string;
+  /** Who acted: a member id today; a user id once sign-in exists. */
+  actor?: string;
+  /** The client's network address. */
+  address?: string;
+  detail?: AuditDetail;
+}
+
+/** Where audit events go. The app writes to a file; tests pass a collector. */
+export interface AuditLog {
+  record(event: AuditEvent): void;
+}
+
+export type AuditEntry = Omit<AuditEvent, 'time'>;
+
+/** Stamps entries with the clock's time before they reach the log, so every caller agrees on "now". */
+export class Auditor {
+  constructor(
+    private readonly log: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  record(entry: AuditEntry): void {
+    this.log.record({ time: new Date(this.clock.now()).toISOString(), ...entry });
+  }
+}
