@@ -62,6 +62,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     profiles,
     defaultProfile: DEFAULT_PROFILE,
     scrollback: config.scrollback,
+    resumeBufferUnits: config.resumeBufferUnits,
     killGraceMs: config.killGraceMs,
     exitedRoomTtlMs: config.exitedRoomTtlMs,
     cwd: config.cwd,

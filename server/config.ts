@@ -2,6 +2,7 @@
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { HistoryDefaults } from './rooms/streamHistory.js';
 
 export interface ServerConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface ServerConfig {
   maxRoomsPerUser: number;
   /** Members one room admits (its owner is always let in); 0 means no limit. */
   maxMembers: number;
+  /** Recent output kept per room for members that reconnect, in code units (see StreamHistory). */
+  resumeBufferUnits: number;
   /** A room closes after this long without writer input; 0 turns it off. */
   idleTimeoutMs: number;
   /** A room closes this long after it was created; 0 turns it off. */
@@ -64,6 +67,10 @@ export const ConfigDefaults = {
   LifetimeSeconds: 12 * 3600,
   /** Caps above this are not caps; a typo like 1e9 is refused instead. */
   MaxCap: 100_000,
+  /** Per room, in KiB: see HistoryDefaults.CapacityUnits. */
+  ResumeBufferKiB: HistoryDefaults.CapacityUnits / 1024,
+  /** 256 MiB per room would be a memory leak by configuration. */
+  MaxResumeBufferKiB: 256 * 1024,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -78,6 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'max-rooms', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRooms), help: 'rooms the server holds at once, exited ones included until they expire; 0 = no limit' },
   { name: 'max-rooms-per-user', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRoomsPerUser), help: 'rooms one creator (today: one client address) holds at once; 0 = no limit' },
   { name: 'max-members', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxMembers), help: 'members per room (the owner is always let in); 0 = no limit' },
+  { name: 'resume-buffer', kind: 'count', max: ConfigDefaults.MaxResumeBufferKiB, fallback: String(ConfigDefaults.ResumeBufferKiB), help: 'KiB of recent output kept per room, so a member that reconnects gets what it missed instead of a new screen' },
   { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
 ];
@@ -230,6 +238,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     maxRooms: get('max-rooms', ConfigDefaults.MaxRooms),
     maxRoomsPerUser: get('max-rooms-per-user', ConfigDefaults.MaxRoomsPerUser),
     maxMembers: get('max-members', ConfigDefaults.MaxMembers),
+    resumeBufferUnits: get('resume-buffer', ConfigDefaults.ResumeBufferKiB) * 1024,
     idleTimeoutMs: Math.round(get('idle-timeout', ConfigDefaults.IdleTimeoutSeconds) * 1000),
     lifetimeMs: Math.round(get('lifetime', ConfigDefaults.LifetimeSeconds) * 1000),
   };

@@ -11,7 +11,7 @@ import { Emitter, type Event } from '../util/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { MemberFeed, MemberFlowControl } from './memberFeed.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
-import { HistoryDefaults, StreamHistory, type StreamEvent } from './streamHistory.js';
+import { StreamHistory, type StreamEvent } from './streamHistory.js';
 
 export const MirrorFlowControl = {
   /**
@@ -52,7 +52,7 @@ export interface RoomOptions {
   transport: RoomTransport;
   killGraceMs: number;
   /** Output kept for members that reconnect with `resumeFrom`, in code units. */
-  resumeBufferUnits?: number;
+  resumeBufferUnits: number;
   /** Idle limit and lifetime; the room's owner closes it when `onTimeout` fires. */
   timeouts: RoomTimeoutOptions;
   now?: () => Date;
@@ -115,7 +115,7 @@ export class Room extends Disposable {
     this.ownerTokenHash = hashToken(options.ownerToken);
     this.writeTokenHash = hashToken(options.writeToken);
     this.killGraceMs = options.killGraceMs;
-    this.history = new StreamHistory(options.resumeBufferUnits ?? HistoryDefaults.CapacityUnits);
+    this.history = new StreamHistory(options.resumeBufferUnits);
     this.register(toDisposable(() => clearInterval(this.drainTimer)));
 
     this.mirror = this.register(new ScreenMirror({ cols: options.cols, rows: options.rows, scrollback: options.scrollback }));

@@ -14,6 +14,8 @@ export interface RegistryOptions {
   profiles: ReadonlyMap<string, Profile>;
   defaultProfile: string;
   scrollback: number;
+  /** Recent output kept per room for reconnecting members, in code units. */
+  resumeBufferUnits: number;
   killGraceMs: number;
   /** How long an exited room stays listed and viewable with its final screen. */
   exitedRoomTtlMs: number;
@@ -105,6 +107,7 @@ export class RoomRegistry extends Disposable {
       writeToken,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
+      resumeBufferUnits: this.options.resumeBufferUnits,
       timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
       now: () => new Date(this.options.clock.now()),
     });

@@ -37,6 +37,7 @@ export async function startServer(
     maxRooms: ConfigDefaults.MaxRooms,
     maxRoomsPerUser: ConfigDefaults.MaxRoomsPerUser,
     maxMembers: ConfigDefaults.MaxMembers,
+    resumeBufferUnits: ConfigDefaults.ResumeBufferKiB * 1024,
     idleTimeoutMs: ConfigDefaults.IdleTimeoutSeconds * 1000,
     lifetimeMs: ConfigDefaults.LifetimeSeconds * 1000,
     ...overrides,

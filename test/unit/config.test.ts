@@ -304,6 +304,20 @@ describe('parseConfig: room policies', () => {
   });
 });
 
+describe('parseConfig: resume buffer', () => {
+  test('defaults to 2 MiB of code units and reads KiB from the option or TTYROOM_RESUME_BUFFER', () => {
+    assert.equal(parseConfig([], ENV, CWD).config.resumeBufferUnits, 2 * 1024 * 1024);
+    assert.equal(parseConfig(['--resume-buffer', '64'], ENV, CWD).config.resumeBufferUnits, 64 * 1024);
+    assert.equal(parseConfig([], { ...ENV, TTYROOM_RESUME_BUFFER: '0' }, CWD).config.resumeBufferUnits, 0);
+  });
+
+  for (const bad of ['-1', '1.5', '2M', String(ConfigDefaults.MaxResumeBufferKiB + 1)]) {
+    test(`--resume-buffer ${inspect(bad)} throws a ConfigError naming the option`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--resume-buffer', bad], ENV, CWD)).message, /--resume-buffer\b/);
+    });
+  }
+});
+
 describe("helpText('serve')", () => {
   const text = helpText('serve');
   const lines = text.split('\n');
