@@ -2,7 +2,7 @@
 // cursor, modes, scroll region, saved cursors, charsets, pending wrap, pen, cursor shape, and the
 // escape sequence the stream is in the middle of.
 
-import type { Terminal } from '@xterm/headless';
+import type { IBuffer, Terminal } from '@xterm/headless';
 import { DEFAULT_PEN, PEN_UNDERLINE, penOf, serializeBuffer, sgrForPen, type AttributeSource } from './bufferSerializer.js';
 import { readActiveLink, readHiddenState, type Charset, type HiddenTerminalState, type SavedCursor } from './xtermInternals.js';
 
@@ -23,7 +23,7 @@ export function composeSnapshot(terminal: Terminal, pendingSequence: string, fir
     const saved = state.savedCursor.normal;
     const { top, bottom } = state.normalRegion;
     if (top !== 0 || bottom !== rows - 1) out += `\x1b[${top + 1};${bottom + 1}r`;
-    out += savedCursorSetup(saved) + '\x1b[?1049h' + designate(0, undefined) + '\x1b[H';
+    out += savedCursorSetup(terminal, terminal.buffer.normal, saved, false) + '\x1b[?1049h' + designate(0, undefined) + '\x1b[H';
     out += serializeBuffer(terminal.buffer.alternate, cols, rows, penOf(saved.pen));
   }
   const buffer = terminal.buffer.active;
@@ -75,15 +75,21 @@ function serializeHiddenState(terminal: Terminal, state: HiddenTerminalState): s
     // cursor, so the region comes before origin mode, and the cursor is put back last (relative to
     // the region when origin mode is on, 1-based).
     out += '\x1b[?6l';
-    if (restoreAlternateSaved) out += '\x1b[?47h' + savedCursorSetup(state.savedCursor.alternate) + '\x1b7\x1b[?47l';
-    if (restoreSaved) out += savedCursorSetup(saved) + '\x1b7';
+    const insert = terminal.modes.insertMode;
+    if (restoreAlternateSaved) {
+      out += '\x1b[?47h' + savedCursorSetup(terminal, terminal.buffer.alternate, state.savedCursor.alternate, insert) + '\x1b7\x1b[?47l';
+    }
+    if (restoreSaved) out += savedCursorSetup(terminal, buffer, saved, insert) + '\x1b7';
     if (restoreSaved || restoreAlternateSaved) out += designate(0, undefined);
     out += `\x1b[${state.scrollTop + 1};${state.scrollBottom + 1}r`;
     if (originMode) out += '\x1b[?6h';
     const row = originMode ? buffer.cursorY - state.scrollTop : buffer.cursorY;
     out += `\x1b[${row + 1};${Math.min(buffer.cursorX, terminal.cols - 1) + 1}H`;
   }
-  if (buffer.cursorX >= terminal.cols) out += reprintLastCell(terminal, state.scrollTop);
+  if (buffer.cursorX >= terminal.cols) {
+    const row = originMode ? buffer.cursorY - state.scrollTop : buffer.cursorY;
+    out += reprintLastCell(terminal, buffer, buffer.baseY + buffer.cursorY, row, terminal.modes.insertMode);
+  }
   // After any reprint, which must print the cell's own character, not its line-drawing translation.
   for (let g = 0; g < state.charsets.length; g++) if (state.charsets[g]) out += designate(g, state.charsets[g]);
   out += LOCKING_SHIFTS[state.glevel] ?? '';
@@ -108,11 +114,16 @@ function isInitialSavedCursor(saved: SavedCursor): boolean {
 /**
  * Moves to the saved position with the saved pen and charset (in G0, shifted in), ready for the DECSC
  * that follows. A saved line that scrolled into the scrollback is restored to the top row, which is
- * where DECRC puts the cursor then too. A pending wrap at save time (x = cols) cannot be expressed and
- * becomes the last column.
+ * where DECRC puts the cursor then too. A wrap pending at save time (x = cols, as after a status line
+ * that ends in the last column) is recreated by printing that row's last cell again, in ASCII.
+ * `insertOn`: whether the joiner has insert mode on at this point of the snapshot.
  */
-function savedCursorSetup(saved: SavedCursor): string {
-  return `\x1b[${Math.max(saved.row, 0) + 1};${saved.x + 1}H` + sgrFor(saved.pen) + designate(0, saved.charset) + LOCKING_SHIFTS[0];
+function savedCursorSetup(terminal: Terminal, buffer: IBuffer, saved: SavedCursor, insertOn: boolean): string {
+  const row = Math.max(saved.row, 0);
+  const position = saved.x >= terminal.cols
+    ? designate(0, undefined) + LOCKING_SHIFTS[0] + reprintLastCell(terminal, buffer, buffer.baseY + row, row, insertOn)
+    : `\x1b[${row + 1};${saved.x + 1}H`;
+  return position + sgrFor(saved.pen) + designate(0, saved.charset) + LOCKING_SHIFTS[0];
 }
 
 /** SI, SO, LS2, LS3: which of G0–G3 prints. */
@@ -138,16 +149,16 @@ function designate(g: number, charset: Charset): string {
 /**
  * After printing in the last column the cursor sits past the edge with a wrap pending, which no
  * cursor-positioning sequence can express; printing that last cell again recreates the state.
+ * `lineIndex` is the line in `buffer`, `row` the 0-based row a CUP addresses it by (relative to the
+ * region in origin mode); `insert` whether insert mode is on in the joiner at this point.
  */
-function reprintLastCell(terminal: Terminal, scrollTop: number): string {
-  const buffer = terminal.buffer.active;
-  const line = buffer.getLine(buffer.baseY + buffer.cursorY);
+function reprintLastCell(terminal: Terminal, buffer: IBuffer, lineIndex: number, row: number, insert: boolean): string {
+  const line = buffer.getLine(lineIndex);
   let col = terminal.cols - 1;
   let cell = line?.getCell(col);
   if (cell && cell.getWidth() === 0 && col > 0) cell = line?.getCell(--col);
-  if (!cell) return '';
-  const row = terminal.modes.originMode ? buffer.cursorY - scrollTop : buffer.cursorY;
-  const insert = terminal.modes.insertMode;
+  // The alternate buffer holds no lines while the normal one is shown; a blank stands in for its cell.
+  if (!cell) return (insert ? '\x1b[4l' : '') + `\x1b[${row + 1};${col + 1}H\x1b[0m ` + (insert ? '\x1b[4h' : '');
   let print = sgrFor(cell) + (cell.getChars() || ' ');
   const wideBefore = col > 0 ? line?.getCell(col - 1) : undefined;
   if (col === terminal.cols - 1 && cell.getWidth() === 1 && wideBefore?.getWidth() === 2) {
