@@ -23,7 +23,8 @@ export function composeSnapshot(terminal: Terminal, pendingSequence: string, fir
     const saved = state.savedCursor.normal;
     const { top, bottom } = state.normalRegion;
     if (top !== 0 || bottom !== rows - 1) out += `\x1b[${top + 1};${bottom + 1}r`;
-    out += savedCursorSetup(terminal, terminal.buffer.normal, saved, false) + '\x1b[?1049h' + designate(0, undefined) + '\x1b[H';
+    // DECSC and 1047h are 1049h in two steps, with room between them to tidy up after the save.
+    out += saveCursor(terminal, terminal.buffer.normal, saved, false) + sgrFor(saved.pen) + '\x1b[?1047h' + designate(0, undefined) + '\x1b[H';
     out += serializeBuffer(terminal.buffer.alternate, cols, rows, penOf(saved.pen));
   }
   const buffer = terminal.buffer.active;
@@ -77,9 +78,9 @@ function serializeHiddenState(terminal: Terminal, state: HiddenTerminalState): s
     out += '\x1b[?6l';
     const insert = terminal.modes.insertMode;
     if (restoreAlternateSaved) {
-      out += '\x1b[?47h' + savedCursorSetup(terminal, terminal.buffer.alternate, state.savedCursor.alternate, insert) + '\x1b7\x1b[?47l';
+      out += '\x1b[?47h' + saveCursor(terminal, terminal.buffer.alternate, state.savedCursor.alternate, insert) + '\x1b[?47l';
     }
-    if (restoreSaved) out += savedCursorSetup(terminal, buffer, saved, insert) + '\x1b7';
+    if (restoreSaved) out += saveCursor(terminal, buffer, saved, insert);
     if (restoreSaved || restoreAlternateSaved) out += designate(0, undefined);
     out += `\x1b[${state.scrollTop + 1};${state.scrollBottom + 1}r`;
     if (originMode) out += '\x1b[?6h';
@@ -112,18 +113,23 @@ function isInitialSavedCursor(saved: SavedCursor): boolean {
 }
 
 /**
- * Moves to the saved position with the saved pen and charset (in G0, shifted in), ready for the DECSC
- * that follows. A saved line that scrolled into the scrollback is restored to the top row, which is
- * where DECRC puts the cursor then too. A wrap pending at save time (x = cols, as after a status line
- * that ends in the last column) is recreated by printing that row's last cell again, in ASCII.
+ * Sets the saved cursor (DECSC) of `buffer`: the saved position with the saved pen and charset (in G0,
+ * shifted in). A saved line that scrolled into the scrollback is restored to the top row, which is where
+ * DECRC puts the cursor then too. A wrap pending at save time (x = cols, as after a status line that
+ * ends in the last column) is recreated by printing that row's last cell again, in ASCII; if that cell
+ * has been erased since, it is erased again after the save, so it does not turn into a printed space.
  * `insertOn`: whether the joiner has insert mode on at this point of the snapshot.
  */
-function savedCursorSetup(terminal: Terminal, buffer: IBuffer, saved: SavedCursor, insertOn: boolean): string {
+function saveCursor(terminal: Terminal, buffer: IBuffer, saved: SavedCursor, insertOn: boolean): string {
   const row = Math.max(saved.row, 0);
-  const position = saved.x >= terminal.cols
+  const pendingWrap = saved.x >= terminal.cols;
+  const position = pendingWrap
     ? designate(0, undefined) + LOCKING_SHIFTS[0] + reprintLastCell(terminal, buffer, buffer.baseY + row, row, insertOn)
     : `\x1b[${row + 1};${saved.x + 1}H`;
-  return position + sgrFor(saved.pen) + designate(0, saved.charset) + LOCKING_SHIFTS[0];
+  let out = position + sgrFor(saved.pen) + designate(0, saved.charset) + LOCKING_SHIFTS[0] + '\x1b7';
+  const last = pendingWrap ? buffer.getLine(buffer.baseY + row)?.getCell(terminal.cols - 1) : undefined;
+  if (last && last.getChars() === '' && last.getWidth() === 1) out += `\x1b[${row + 1};${terminal.cols}H` + sgrFor(last) + '\x1b[X';
+  return out;
 }
 
 /** SI, SO, LS2, LS3: which of G0–G3 prints. */
