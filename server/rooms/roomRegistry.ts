@@ -36,7 +36,8 @@ export class RoomError extends Error {
 export class RoomRegistry extends Disposable {
   private readonly rooms = new Map<string, Room>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
-  private readonly closing = new Set<Promise<void>>();
+  /** Rooms being closed (already unlisted) with the promise of their close, so shutdown can hurry them. */
+  private readonly closing = new Map<Room, Promise<void>>();
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -87,25 +88,31 @@ export class RoomRegistry extends Disposable {
     return [...this.rooms.values()];
   }
 
-  /** Removes the room at once (no longer listed or joinable) and ends its process tree. */
-  async close(id: string, reason: ExitReason): Promise<void> {
+  /**
+   * Removes the room at once (no longer listed or joinable) and ends its process tree; `graceMs`
+   * (default: the configured kill grace) is the time between SIGHUP and SIGKILL.
+   */
+  async close(id: string, reason: ExitReason, graceMs?: number): Promise<void> {
     const room = this.rooms.get(id);
     if (!room) throw new RoomError('not-found', 'no such room');
     this.rooms.delete(id);
     clearTimeout(this.expiryTimers.get(id));
     this.expiryTimers.delete(id);
-    const closing = room.close(reason).finally(() => {
+    const closing = room.close(reason, graceMs).finally(() => {
       room.dispose();
-      this.closing.delete(closing);
+      this.closing.delete(room);
     });
-    this.closing.add(closing);
+    this.closing.set(room, closing);
     await closing;
   }
 
-  /** Closes every room and waits for their processes; used on server shutdown. */
-  async closeAll(reason: ExitReason): Promise<void> {
-    await Promise.all([...this.rooms.keys()].map((id) => this.close(id, reason)));
-    await Promise.all([...this.closing]);
+  /**
+   * Closes every room and waits for their processes; used on server shutdown. Rooms already being
+   * closed get the (possibly shorter) `graceMs` too.
+   */
+  async closeAll(reason: ExitReason, graceMs?: number): Promise<void> {
+    const hurried = [...this.closing].map(([room, closing]) => room.close(reason, graceMs).then(() => closing));
+    await Promise.all([...[...this.rooms.keys()].map((id) => this.close(id, reason, graceMs)), ...hurried]);
   }
 
   private scheduleExpiry(room: Room): void {
