@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import {
-  identify, isRunning, killSession, parseProcStat, readProcStat, sessionMembers, signalSession, type ProcStat,
+  identify, isRunning, killSession, parseProcStat, readProcStat, sessionMembers, signalSession, type ProcessIdentity, type ProcStat,
 } from '../../server/terminal/processTree.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -97,34 +97,28 @@ describe('sessionMembers on a made-up /proc', () => {
 
 describe('real sessions', () => {
   /** A new session (setsid) whose shell starts two sleeps, one of them in another process group. */
-  function startSession(): { pid: number; cleanup(): void } {
+  async function startSession(): Promise<{ leader: ProcessIdentity; cleanup(): Promise<void> }> {
     const child = spawn('bash', ['-c', 'sleep 7401 & (set -m; sleep 7402 &); wait'], { detached: true, stdio: 'ignore' });
-    return {
-      pid: child.pid!,
-      cleanup() {
-        for (const pid of pidsOf(child.pid!)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // Already gone.
-          }
-        }
-      },
-    };
+    // A failed test must not hang on the child: cleanup() kills it by pid.
+    child.unref();
+    const leader = identify(child.pid!)!;
+    // Kills until nothing is left, so a sleep forked while we clean up is caught too.
+    const cleanup = async (): Promise<void> => void await killSession(leader);
+    try {
+      await waitFor(() => (sessionMembers(leader)?.length ?? 0) === 3, 'the shell and its two sleeps');
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+    return { leader, cleanup };
   }
-  const pidsOf = (leader: number): number[] => {
-    const identity = identify(leader);
-    return identity ? sessionMembers(identity)?.map((m) => m.pid) ?? [] : [];
-  };
 
   test('listing finds the shell and both sleeps; killSession ends them all, and then nothing is listed', async () => {
-    const session = startSession();
+    const session = await startSession();
     try {
-      const leader = identify(session.pid)!;
-      assert.ok(leader);
-      await waitFor(() => (sessionMembers(leader)?.length ?? 0) === 3, 'the shell and its two sleeps');
+      const { leader } = session;
       const members = sessionMembers(leader)!;
-      assert.ok(members.every((m) => m.session === session.pid));
+      assert.ok(members.every((m) => m.session === leader.pid));
       assert.equal(members.filter((m) => m.comm === 'sleep').length, 2);
       assert.ok(isRunning(leader));
 
@@ -140,17 +134,18 @@ describe('real sessions', () => {
   });
 
   test('a recorded identity whose pid now belongs to another process is left alone', async () => {
-    const session = startSession();
+    const session = await startSession();
     try {
-      const real = identify(session.pid)!;
+      const real = session.leader;
       const stale = { pid: real.pid, startTime: real.startTime - 1 };
       assert.equal(signalSession(stale, 'SIGKILL'), undefined);
       const result = await killSession(stale);
       assert.equal(result.foreign, true);
       assert.equal(result.killed, 0);
       assert.ok(isRunning(real), 'the process holding the pid was not touched');
+      assert.equal(sessionMembers(real)?.length, 3, 'nor anything of its session');
     } finally {
-      session.cleanup();
+      await session.cleanup();
     }
   });
 });
