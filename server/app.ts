@@ -12,6 +12,7 @@ import { SocketServer } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
+import { ProcessJournal } from './terminal/processJournal.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -44,6 +45,22 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
     createTransport: (roomId) => sockets.transportFor(roomId),
   });
   sockets.attach(rooms);
+
+  // Each room's shell is on record until its session was swept, so that if this server is killed
+  // the next start ends what it left behind (recoverLeftovers, run before createApp).
+  const journal = new ProcessJournal(config.dataDir);
+  rooms.onRoomCreated((room) => {
+    const identity = room.processIdentity;
+    if (!identity) return;
+    try {
+      journal.record(room.id, identity);
+    } catch (error) {
+      // The room works without its record; only crash recovery would miss it, so say so and go on.
+      process.stderr.write(`ttyroom: room ${room.id}: cannot record its process for crash recovery: ${String(error)}\n`);
+      return;
+    }
+    room.onProcessesEnded(() => journal.remove(room.id));
+  });
 
   let accepting = true;
   web.get('/healthz', (_req, res) => {

@@ -1,7 +1,8 @@
-// Entry for `ttyroom serve`: parse config, createApp(), listen, print the URL, dispose on SIGINT/SIGTERM.
+// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, dispose on SIGINT/SIGTERM.
 
 import { createApp } from './app.js';
 import { ConfigError, helpText, parseConfig } from './config.js';
+import { recoverLeftovers } from './terminal/processJournal.js';
 
 export const ShutdownTiming = {
   /** After SIGTERM/SIGINT, exit even if some process refuses to die or a client hangs on. */
@@ -27,6 +28,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
     return;
   }
   const { config } = parsed;
+  // Before any room of ours is recorded: the records found are those of a server that was killed.
+  await recoverLeftovers(config.dataDir, (line) => process.stderr.write(`ttyroom: ${line}\n`));
   const app = createApp(config);
   app.httpServer.on('error', (error: NodeJS.ErrnoException) => {
     process.stderr.write(`ttyroom: cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}\n`);

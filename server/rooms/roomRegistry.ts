@@ -4,6 +4,7 @@ import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
+import { Emitter } from '../util/emitter.js';
 import type { RoomTransport } from './ports.js';
 import { Room, type Profile } from './room.js';
 
@@ -38,6 +39,9 @@ export class RoomRegistry extends Disposable {
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   /** Rooms being closed (already unlisted) with the promise of their close, so shutdown can hurry them. */
   private readonly closing = new Map<Room, Promise<void>>();
+  private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
+  /** Fires right after a room was created and its process spawned. */
+  readonly onRoomCreated = this.roomCreatedEmitter.event;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -77,6 +81,7 @@ export class RoomRegistry extends Disposable {
     });
     this.rooms.set(id, room);
     room.onExit(() => this.scheduleExpiry(room));
+    this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };
   }
 
