@@ -20,8 +20,22 @@ export interface App {
   httpServer: HttpServer;
   io: SocketServer['io'];
   rooms: RoomRegistry;
-  /** Closes every room (waiting for its processes), disconnects clients and stops the HTTP server. */
-  dispose(): Promise<void>;
+  /**
+   * Stops taking newcomers at once: the listener is closed, idle keep-alive connections are dropped,
+   * new socket.io handshakes and new rooms are refused. Rooms and their members carry on.
+   */
+  stopAccepting(): void;
+  /**
+   * Stops accepting, closes every room (members get `term:exit` with reason `server-shutdown`; `graceMs`,
+   * default the configured kill grace, between SIGHUP and SIGKILL), waits until their processes are
+   * gone, then disconnects clients and stops the HTTP server.
+   */
+  dispose(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** True for an engine.io request that belongs to an existing session (it carries the session id). */
+function hasEngineSession(url: string | undefined): boolean {
+  return new URL(url ?? '/', 'http://localhost').searchParams.has('sid');
 }
 
 export function createApp(config: ServerConfig, options: { clientDir?: string; env?: NodeJS.ProcessEnv } = {}): App {
@@ -70,20 +84,33 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
   web.use('/api', apiRouter(rooms));
   web.use(clientRouter(options.clientDir));
 
+  // Members already connected keep their engine.io session (requests carry its id) to hear the end.
+  sockets.io.engine.use((req: { url?: string }, _res: unknown, next: (error?: Error) => void) => {
+    if (accepting || hasEngineSession(req.url)) next();
+    else next(new Error('the server is shutting down'));
+  });
+
+  let listenerClosed: Promise<void> | undefined;
+  const stopAccepting = (): void => {
+    if (listenerClosed) return;
+    accepting = false;
+    // Resolves once every connection is gone too; an error only means it was not listening.
+    listenerClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+  };
+
   let disposing: Promise<void> | undefined;
-  const dispose = (): Promise<void> => {
+  const dispose = (disposeOptions: { graceMs?: number } = {}): Promise<void> => {
     disposing ??= (async () => {
-      accepting = false;
-      await rooms.closeAll('server-shutdown');
+      stopAccepting();
+      await rooms.closeAll('server-shutdown', disposeOptions.graceMs);
       rooms.dispose();
       sockets.dispose();
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+      httpServer.closeAllConnections();
+      await listenerClosed;
     })();
     return disposing;
   };
 
-  return { httpServer, io: sockets.io, rooms, dispose };
+  return { httpServer, io: sockets.io, rooms, stopAccepting, dispose };
 }

@@ -13,11 +13,13 @@ export interface ServerConfig {
   scrollback: number;
   exitedRoomTtlMs: number;
   killGraceMs: number;
+  /** After SIGTERM/SIGINT, exit by then even if something refuses to die or a client hangs on. */
+  shutdownDeadlineMs: number;
 }
 
 export class ConfigError extends Error {}
 
-type Kind = 'string' | 'port' | 'count' | 'seconds';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds';
 
 interface OptionSpec {
   name: string;
@@ -39,6 +41,8 @@ export const ConfigDefaults = {
   ExitedRoomTtlSeconds: 300,
   /** Time for the shell and its jobs to exit on SIGHUP before SIGKILL. */
   KillGraceSeconds: 2,
+  /** Long enough for the kill grace, SIGKILL and goodbyes; short enough for a service manager's stop timeout (systemd: 90 s). */
+  ShutdownDeadlineSeconds: 10,
   MaxSeconds: 7 * 24 * 3600,
 } as const;
 
@@ -51,6 +55,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'scrollback', kind: 'count', fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
   { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
   { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
+  { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
 ];
 
 export function envName(option: string): string {
@@ -65,9 +70,9 @@ export function helpText(command: string): string {
   ];
   for (const option of OPTIONS) {
     const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
-    lines.push(`  --${option.name.padEnd(16)} ${envName(option.name).padEnd(26)} ${option.help}${fallback}`);
+    lines.push(`  --${option.name.padEnd(17)} ${envName(option.name).padEnd(28)} ${option.help}${fallback}`);
   }
-  lines.push(`  --${'help'.padEnd(16)} ${''.padEnd(26)} show this help`);
+  lines.push(`  --${'help'.padEnd(17)} ${''.padEnd(28)} show this help`);
   return lines.join('\n');
 }
 
@@ -137,10 +142,14 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       }
       return count;
     }
-    case 'seconds': {
+    case 'seconds':
+    case 'positive-seconds': {
       const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isFinite(seconds) || seconds > ConfigDefaults.MaxSeconds) {
-        throw new ConfigError(`${source} must be a number of seconds from 0 to ${ConfigDefaults.MaxSeconds}, got "${raw}"`);
+      const positive = option.kind === 'positive-seconds';
+      // A positive duration must still be positive in whole milliseconds, the unit it is used in.
+      if (!Number.isFinite(seconds) || seconds > ConfigDefaults.MaxSeconds || (positive && Math.round(seconds * 1000) === 0)) {
+        const range = positive ? `above 0 and at most ${ConfigDefaults.MaxSeconds}` : `from 0 to ${ConfigDefaults.MaxSeconds}`;
+        throw new ConfigError(`${source} must be a number of seconds ${range}, got "${raw}"`);
       }
       return seconds;
     }
@@ -197,6 +206,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     scrollback: get('scrollback', ConfigDefaults.Scrollback),
     exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
     killGraceMs: Math.round(get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000),
+    shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
   };
   return { config, help, rest };
 }

@@ -1,66 +1,67 @@
-// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, dispose on SIGINT/SIGTERM.
+// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, shut down on SIGINT/SIGTERM.
 
 import { createApp } from './app.js';
-import { ConfigError, helpText, parseConfig } from './config.js';
+import { ConfigError, helpText, parseConfig, type ServerConfig } from './config.js';
+import { ExitStatus, Shutdown } from './shutdown.js';
 import { recoverLeftovers } from './terminal/processJournal.js';
 
-export const ShutdownTiming = {
-  /** After SIGTERM/SIGINT, exit even if some process refuses to die or a client hangs on. */
-  HardDeadlineMs: 10_000,
-} as const;
+function logLine(line: string): void {
+  process.stderr.write(`ttyroom: ${line}\n`);
+}
 
-/** Exit status for bad options, as CONTRACT.md §2 requires. */
-const USAGE_EXIT = 2;
-
-export async function serve(argv: readonly string[]): Promise<void> {
-  let parsed;
+/** Runs `parse`, turning a ConfigError into one stderr line and exit status 2 (CONTRACT.md §2). */
+function parseOrExit<T>(parse: () => T): T {
   try {
-    parsed = parseConfig(argv, process.env);
+    return parse();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`ttyroom: ${error.message}\n`);
-      process.exit(USAGE_EXIT);
+      logLine(error.message);
+      process.exit(ExitStatus.Usage);
     }
     throw error;
   }
+}
+
+export async function serve(argv: readonly string[]): Promise<void> {
+  const parsed = parseOrExit(() => parseConfig(argv, process.env));
   if (parsed.help) {
     process.stdout.write(`${helpText('serve')}\n`);
     return;
   }
-  const { config } = parsed;
-  // Before any room of ours is recorded: the records found are those of a server that was killed.
-  await recoverLeftovers(config.dataDir, (line) => process.stderr.write(`ttyroom: ${line}\n`));
+  await runServer(parsed.config);
+}
+
+/**
+ * Ends what a killed server left behind, starts the app, prints `ttyroom listening on URL` as the first
+ * stdout line, and shuts down gracefully on SIGTERM/SIGINT.
+ */
+async function runServer(config: ServerConfig): Promise<void> {
+  await recoverLeftovers(config.dataDir, logLine);
   const app = createApp(config);
+  const shutdown = new Shutdown(app, {
+    deadlineMs: config.shutdownDeadlineMs,
+    killGraceMs: config.killGraceMs,
+    exit: (status) => process.exit(status),
+    log: logLine,
+  });
+  const stop = (signal: NodeJS.Signals): void => {
+    if (!shutdown.begin(ExitStatus.Ok, `${signal} received, closing rooms`)) logLine(`${signal} received again; already shutting down`);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
   app.httpServer.on('error', (error: NodeJS.ErrnoException) => {
-    process.stderr.write(`ttyroom: cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}\n`);
-    process.exit(1);
+    logLine(`cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`);
+    // Nothing was created yet, but a room could be: end it all before leaving.
+    app.rooms.dispose();
+    process.exit(ExitStatus.Failure);
   });
   app.httpServer.listen(config.port, config.host, () => {
+    if (shutdown.isStarted) return;
     const address = app.httpServer.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     // Scripts read the address from this first line (CONTRACT.md §2).
     process.stdout.write(`ttyroom listening on http://${host}:${port}\n`);
   });
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`ttyroom: ${signal} received, closing rooms\n`);
-    const deadline = setTimeout(() => {
-      process.stderr.write('ttyroom: shutdown deadline passed, exiting anyway\n');
-      process.exit(1);
-    }, ShutdownTiming.HardDeadlineMs);
-    deadline.unref();
-    app.dispose().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`ttyroom: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }

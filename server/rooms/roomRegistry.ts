@@ -42,6 +42,7 @@ export class RoomRegistry extends Disposable {
   private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
   /** Fires right after a room was created and its process spawned. */
   readonly onRoomCreated = this.roomCreatedEmitter.event;
+  private shuttingDown = false;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -58,7 +59,7 @@ export class RoomRegistry extends Disposable {
   }
 
   create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
-    if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
+    if (this.isDisposed || this.shuttingDown) throw new RoomError('conflict', 'the server is shutting down');
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
     if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
@@ -112,10 +113,11 @@ export class RoomRegistry extends Disposable {
   }
 
   /**
-   * Closes every room and waits for their processes; used on server shutdown. Rooms already being
-   * closed get the (possibly shorter) `graceMs` too.
+   * Refuses new rooms from now on, closes every room and waits for their processes; used on server
+   * shutdown. Rooms already being closed get the (possibly shorter) `graceMs` too.
    */
   async closeAll(reason: ExitReason, graceMs?: number): Promise<void> {
+    this.shuttingDown = true;
     const hurried = [...this.closing].map(([room, closing]) => room.close(reason, graceMs).then(() => closing));
     await Promise.all([...[...this.rooms.keys()].map((id) => this.close(id, reason, graceMs)), ...hurried]);
   }

@@ -30,6 +30,7 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: No
     scrollback: 1000,
     exitedRoomTtlMs: 60_000,
     killGraceMs: 500,
+    shutdownDeadlineMs: 10_000,
     ...overrides,
   };
   const app = createApp(config, { env });

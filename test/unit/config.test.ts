@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, splitCommandLine } from '../../server/config.js';
+import { shutdownGraceMs } from '../../server/shutdown.js';
 
 /** A fixed environment so nothing from the machine running the tests leaks in. */
 const ENV: NodeJS.ProcessEnv = { SHELL: '/bin/zsh' };
@@ -231,6 +232,27 @@ describe('parseConfig', () => {
 
   test('an empty string option is refused', () => {
     assert.match(configErrorFrom(() => parseConfig(['--host='], ENV, CWD)).message, /--host\b/);
+  });
+});
+
+describe('--shutdown-deadline', () => {
+  test('default: 10 s; from the flag and from TTYROOM_SHUTDOWN_DEADLINE', () => {
+    assert.equal(parseConfig([], ENV, CWD).config.shutdownDeadlineMs, ConfigDefaults.ShutdownDeadlineSeconds * 1000);
+    assert.equal(parseConfig([], ENV, CWD).config.shutdownDeadlineMs, 10_000);
+    assert.equal(parseConfig(['--shutdown-deadline', '2.5'], ENV, CWD).config.shutdownDeadlineMs, 2_500);
+    assert.equal(parseConfig([], { ...ENV, TTYROOM_SHUTDOWN_DEADLINE: '4' }, CWD).config.shutdownDeadlineMs, 4_000);
+  });
+
+  for (const bad of ['0', '0.0001', '-1', 'soon', String(ConfigDefaults.MaxSeconds + 1)]) {
+    test(`--shutdown-deadline ${inspect(bad)} throws: a deadline must be above 0`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--shutdown-deadline', bad], ENV, CWD)).message, /--shutdown-deadline\b/);
+    });
+  }
+
+  test('the kill grace is shortened at shutdown to half the deadline, never lengthened', () => {
+    assert.equal(shutdownGraceMs(2_000, 10_000), 2_000);
+    assert.equal(shutdownGraceMs(60_000, 10_000), 5_000);
+    assert.equal(shutdownGraceMs(0, 10_000), 0);
   });
 });
 
