@@ -56,6 +56,7 @@ export function createApp(config: ServerConfig, options: { clientDir?: string; e
     exitedRoomTtlMs: config.exitedRoomTtlMs,
     cwd: config.cwd,
     env: childEnvironment(options.env ?? process.env),
+    oneRoomOnly: config.once,
     createTransport: (roomId) => sockets.transportFor(roomId),
   });
   sockets.attach(rooms);

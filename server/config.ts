@@ -15,11 +15,15 @@ export interface ServerConfig {
   killGraceMs: number;
   /** After SIGTERM/SIGINT, exit by then even if something refuses to die or a client hangs on. */
   shutdownDeadlineMs: number;
+  /** Accept one room only, and exit once its process has ended (GoTTY/ttyd `--once`). */
+  once: boolean;
+  /** Exit with an error if nobody joins any room within this time after start; 0 = wait forever. */
+  joinTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
 
-type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag';
 
 interface OptionSpec {
   name: string;
@@ -43,6 +47,8 @@ export const ConfigDefaults = {
   KillGraceSeconds: 2,
   /** Long enough for the kill grace, SIGKILL and goodbyes; short enough for a service manager's stop timeout (systemd: 90 s). */
   ShutdownDeadlineSeconds: 10,
+  /** `--timeout`: off unless asked for, as in GoTTY and ttyd. */
+  JoinTimeoutSeconds: 0,
   MaxSeconds: 7 * 24 * 3600,
 } as const;
 
@@ -56,6 +62,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
   { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
+  { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
+  { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
 ];
 
 export function envName(option: string): string {
@@ -153,6 +161,13 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       }
       return seconds;
     }
+    case 'flag': {
+      // Only variables give flags a value (`--once` alone means on); accept the usual spellings.
+      const word = raw.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(word)) return 1;
+      if (['0', 'false', 'no', 'off', ''].includes(word)) return 0;
+      throw new ConfigError(`${source} must be 1 or 0 (true/false, yes/no, on/off), got "${raw}"`);
+    }
   }
 }
 
@@ -183,6 +198,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const option = OPTIONS.find((o) => o.name === name);
     if (!option) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (option.kind === 'flag') {
+      if (eq !== -1) throw new ConfigError(`--${name} takes no value`);
+      values.set(name, 1);
+      continue;
+    }
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else raw = argv[++i];
@@ -207,6 +227,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
     killGraceMs: Math.round(get('kill-grace', ConfigDefaults.KillGraceSeconds) * 1000),
     shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
+    once: get<number>('once', 0) === 1,
+    joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
   };
   return { config, help, rest };
 }

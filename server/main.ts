@@ -1,7 +1,8 @@
-// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, shut down on SIGINT/SIGTERM.
+// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, shut down (signals, --once, --timeout).
 
 import { createApp } from './app.js';
 import { ConfigError, helpText, parseConfig, type ServerConfig } from './config.js';
+import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
 import { recoverLeftovers } from './terminal/processJournal.js';
 
@@ -33,7 +34,8 @@ export async function serve(argv: readonly string[]): Promise<void> {
 
 /**
  * Ends what a killed server left behind, starts the app, prints `ttyroom listening on URL` as the first
- * stdout line, and shuts down gracefully on SIGTERM/SIGINT.
+ * stdout line, and shuts down gracefully on SIGTERM/SIGINT, at the end of a --once room, or when
+ * --timeout runs out.
  */
 async function runServer(config: ServerConfig): Promise<void> {
   await recoverLeftovers(config.dataDir, logLine);
@@ -63,5 +65,9 @@ async function runServer(config: ServerConfig): Promise<void> {
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     // Scripts read the address from this first line (CONTRACT.md §2).
     process.stdout.write(`ttyroom listening on http://${host}:${port}\n`);
+
+    const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs });
+    watcher.onRoomEnded(() => shutdown.begin(ExitStatus.Ok, "the room's process ended and its members were told (--once); exiting"));
+    watcher.onJoinTimeout(() => shutdown.begin(ExitStatus.NobodyJoined, `nobody joined within ${config.joinTimeoutMs / 1000} s (--timeout); exiting`));
   });
 }

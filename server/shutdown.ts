@@ -9,6 +9,8 @@ export const ExitStatus = {
   Failure: 1,
   /** Bad options (CONTRACT.md §2). */
   Usage: 2,
+  /** `--timeout` ran out before anyone joined; distinct so scripts can tell it from a failure. */
+  NobodyJoined: 3,
 } as const;
 
 export const ShutdownTiming = {

@@ -72,6 +72,9 @@ export class Room extends Disposable {
   private readonly exitEmitter = this.register(new Emitter<ExitPayload>());
   /** Fires once, after the last output is parsed and every member was told. */
   readonly onExit = this.exitEmitter.event;
+  private readonly joinEmitter = this.register(new Emitter<{ memberId: string; role: Role }>());
+  /** Fires when a member joined (after it got its snapshot). */
+  readonly onJoin = this.joinEmitter.event;
   private readonly processesEndedEmitter = this.register(new Emitter<void>());
   /** Fires once, after onExit's process exit, when no process of the room's session is left. */
   readonly onProcessesEnded = this.processesEndedEmitter.event;
@@ -164,6 +167,7 @@ export class Room extends Disposable {
       port.setLive(true);
     }
     this.broadcastMembers();
+    this.joinEmitter.fire({ memberId: id, role: identity.role });
     return { memberId: id };
   }
 

@@ -17,6 +17,8 @@ export interface RegistryOptions {
   exitedRoomTtlMs: number;
   cwd: string;
   env: Record<string, string>;
+  /** `--once`: the first room created is the only one this server ever accepts. */
+  oneRoomOnly?: boolean;
   createTransport(roomId: string): RoomTransport;
 }
 
@@ -39,10 +41,11 @@ export class RoomRegistry extends Disposable {
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
   /** Rooms being closed (already unlisted) with the promise of their close, so shutdown can hurry them. */
   private readonly closing = new Map<Room, Promise<void>>();
+  private createdCount = 0;
+  private shuttingDown = false;
   private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
   /** Fires right after a room was created and its process spawned. */
   readonly onRoomCreated = this.roomCreatedEmitter.event;
-  private shuttingDown = false;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -60,6 +63,9 @@ export class RoomRegistry extends Disposable {
 
   create(request: CreateRoomRequest): { room: Room; ownerToken: string; writeToken: string } {
     if (this.isDisposed || this.shuttingDown) throw new RoomError('conflict', 'the server is shutting down');
+    if (this.options.oneRoomOnly && this.createdCount > 0) {
+      throw new RoomError('conflict', 'this server was started with --once and already has its one room');
+    }
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
     if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
@@ -81,6 +87,7 @@ export class RoomRegistry extends Disposable {
       killGraceMs: this.options.killGraceMs,
     });
     this.rooms.set(id, room);
+    this.createdCount++;
     room.onExit(() => this.scheduleExpiry(room));
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

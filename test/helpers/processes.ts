@@ -37,6 +37,23 @@ export function pidsRunningAs(argv: readonly string[]): number[] {
   return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => isRunningAs(pid, argv));
 }
 
+/** Running children of `ppid`, with their argv. */
+export function childrenOf(ppid: number): Array<{ pid: number; argv: string[] }> {
+  const children: Array<{ pid: number; argv: string[] }> = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const argv = commandLine(Number(name));
+      if (Number(fields[1]) === ppid && fields[0] !== 'Z' && argv) children.push({ pid: Number(name), argv });
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return children;
+}
+
 /** How many of this process's file descriptors are pty masters. */
 export function ptyMasterCount(): number {
   let count = 0;

@@ -31,6 +31,8 @@ export async function startServer(overrides: Partial<ServerConfig> = {}, env: No
     exitedRoomTtlMs: 60_000,
     killGraceMs: 500,
     shutdownDeadlineMs: 10_000,
+    once: false,
+    joinTimeoutMs: 0,
     ...overrides,
   };
   const app = createApp(config, { env });

@@ -235,19 +235,59 @@ describe('parseConfig', () => {
   });
 });
 
-describe('--shutdown-deadline', () => {
-  test('default: 10 s; from the flag and from TTYROOM_SHUTDOWN_DEADLINE', () => {
-    assert.equal(parseConfig([], ENV, CWD).config.shutdownDeadlineMs, ConfigDefaults.ShutdownDeadlineSeconds * 1000);
-    assert.equal(parseConfig([], ENV, CWD).config.shutdownDeadlineMs, 10_000);
-    assert.equal(parseConfig(['--shutdown-deadline', '2.5'], ENV, CWD).config.shutdownDeadlineMs, 2_500);
-    assert.equal(parseConfig([], { ...ENV, TTYROOM_SHUTDOWN_DEADLINE: '4' }, CWD).config.shutdownDeadlineMs, 4_000);
+describe('shutdown, --once and --timeout options', () => {
+  test('defaults: a 10 s shutdown deadline, --once off, no join timeout', () => {
+    const { config } = parseConfig([], ENV, CWD);
+    assert.equal(config.shutdownDeadlineMs, ConfigDefaults.ShutdownDeadlineSeconds * 1000);
+    assert.equal(config.shutdownDeadlineMs, 10_000);
+    assert.equal(config.once, false);
+    assert.equal(config.joinTimeoutMs, 0);
   });
+
+  test('--shutdown-deadline, --once and --timeout from flags', () => {
+    const { config } = parseConfig(['--shutdown-deadline', '2.5', '--once', '--timeout=30'], ENV, CWD);
+    assert.equal(config.shutdownDeadlineMs, 2_500);
+    assert.equal(config.once, true);
+    assert.equal(config.joinTimeoutMs, 30_000);
+  });
+
+  test('the same from TTYROOM_SHUTDOWN_DEADLINE, TTYROOM_ONCE and TTYROOM_TIMEOUT', () => {
+    const env = { ...ENV, TTYROOM_SHUTDOWN_DEADLINE: '4', TTYROOM_ONCE: '1', TTYROOM_TIMEOUT: '0.5' };
+    const { config } = parseConfig([], env, CWD);
+    assert.equal(config.shutdownDeadlineMs, 4_000);
+    assert.equal(config.once, true);
+    assert.equal(config.joinTimeoutMs, 500);
+  });
+
+  test('--once takes no value, so the next word stays an option', () => {
+    const { config } = parseConfig(['--once', '--port', '0'], ENV, CWD);
+    assert.equal(config.once, true);
+    assert.equal(config.port, 0);
+    assert.match(configErrorFrom(() => parseConfig(['--once=yes'], ENV, CWD)).message, /--once takes no value/);
+  });
+
+  for (const [raw, expected] of [['1', true], ['true', true], ['YES', true], ['on', true], ['0', false], ['false', false], ['no', false], ['off', false], ['', false]] as const) {
+    test(`TTYROOM_ONCE=${inspect(raw)} means ${expected}`, () => {
+      assert.equal(parseConfig([], { ...ENV, TTYROOM_ONCE: raw }, CWD).config.once, expected);
+    });
+  }
+
+  for (const bad of ['2', 'maybe', 'onn']) {
+    test(`TTYROOM_ONCE=${inspect(bad)} throws a ConfigError naming the variable`, () => {
+      assert.match(configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_ONCE: bad }, CWD)).message, /TTYROOM_ONCE/);
+    });
+  }
 
   for (const bad of ['0', '0.0001', '-1', 'soon', String(ConfigDefaults.MaxSeconds + 1)]) {
     test(`--shutdown-deadline ${inspect(bad)} throws: a deadline must be above 0`, () => {
       assert.match(configErrorFrom(() => parseConfig(['--shutdown-deadline', bad], ENV, CWD)).message, /--shutdown-deadline\b/);
     });
   }
+
+  test('--timeout 0 means no limit; a bad one names --timeout', () => {
+    assert.equal(parseConfig(['--timeout', '0'], ENV, CWD).config.joinTimeoutMs, 0);
+    assert.match(configErrorFrom(() => parseConfig(['--timeout', '-5'], ENV, CWD)).message, /--timeout\b/);
+  });
 
   test('the kill grace is shortened at shutdown to half the deadline, never lengthened', () => {
     assert.equal(shutdownGraceMs(2_000, 10_000), 2_000);
