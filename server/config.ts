@@ -2,6 +2,7 @@
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import { parseCreateRoom } from './protocol/validate.js';
 
 export interface ServerConfig {
   host: string;
@@ -70,17 +71,29 @@ export function envName(option: string): string {
   return `TTYROOM_${option.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** `share`'s own option: it names the room, so it is not a server setting like those in OPTIONS. */
+const SHARE_NAME_OPTION = 'name';
+
 export function helpText(command: string): string {
-  const lines = [
-    `usage: ttyroom ${command} [options]`,
-    '',
-    'options (each also read from the environment variable shown):',
-  ];
+  const share = command === 'share';
+  const lines = share
+    ? [
+      'usage: ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]',
+      '',
+      'Starts a server with one room running COMMAND, prints the server line, then the viewer, writer and',
+      'owner links, and exits with status 0 once COMMAND has ended. Implies --once; --command is not used.',
+      '',
+    ]
+    : [`usage: ttyroom ${command} [options]`, ''];
+  lines.push('options (each also read from the environment variable shown):');
+  const line = (name: string, variable: string, help: string): string => `  --${name.padEnd(17)} ${variable.padEnd(28)} ${help}`;
   for (const option of OPTIONS) {
+    if (share && option.name === 'command') continue;
     const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
-    lines.push(`  --${option.name.padEnd(17)} ${envName(option.name).padEnd(28)} ${option.help}${fallback}`);
+    lines.push(line(option.name, envName(option.name), `${option.help}${fallback}`));
   }
-  lines.push(`  --${'help'.padEnd(17)} ${''.padEnd(28)} show this help`);
+  if (share) lines.push(line(SHARE_NAME_OPTION, envName(SHARE_NAME_OPTION), 'name of the shared room'));
+  lines.push(line('help', '', 'show this help'));
   return lines.join('\n');
 }
 
@@ -231,4 +244,49 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
   };
   return { config, help, rest };
+}
+
+export interface ShareArgs {
+  config: ServerConfig;
+  help: boolean;
+  /** The room's name; undefined lets the server pick one. */
+  name: string | undefined;
+}
+
+/**
+ * Reads `ttyroom share [serve options] [--name NAME] -- COMMAND [ARGS...]`: the serve options as
+ * parseConfig does, COMMAND as the default profile, and --once implied. Throws ConfigError.
+ */
+export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ShareArgs {
+  const serverArgs: string[] = [];
+  let name: { raw: string; source: string } | undefined;
+  let i = 0;
+  for (; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    if (arg === `--${SHARE_NAME_OPTION}` || arg.startsWith(`--${SHARE_NAME_OPTION}=`)) {
+      const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (raw === undefined || (!arg.includes('=') && raw.startsWith('--'))) throw new ConfigError(`--${SHARE_NAME_OPTION} needs a value`);
+      name = { raw, source: `--${SHARE_NAME_OPTION}` };
+      continue;
+    }
+    if (arg === '--command' || arg.startsWith('--command=')) {
+      throw new ConfigError('share runs the command given after --, not --command (e.g. ttyroom share -- htop)');
+    }
+    serverArgs.push(arg);
+  }
+  // The command comes from after `--`: a TTYROOM_COMMAND meant for `serve` is neither used nor checked.
+  const serverEnv = { ...env };
+  delete serverEnv[envName('command')];
+  const parsed = parseConfig([...serverArgs, ...argv.slice(i)], serverEnv, cwd);
+  const nameVariable = envName(SHARE_NAME_OPTION);
+  if (name === undefined && env[nameVariable] !== undefined) name = { raw: env[nameVariable]!, source: nameVariable };
+  let roomName: string | undefined;
+  if (name !== undefined) {
+    const body = parseCreateRoom({ name: name.raw });
+    if (typeof body === 'string') throw new ConfigError(`${name.source}: ${body}`);
+    roomName = body.name;
+  }
+  if (parsed.help) return { config: parsed.config, help: true, name: roomName };
+  if (parsed.rest.length === 0) throw new ConfigError('share needs the command to run after --, e.g. ttyroom share -- htop');
+  return { config: { ...parsed.config, command: parsed.rest, once: true }, help: false, name: roomName };
 }

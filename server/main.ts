@@ -1,7 +1,10 @@
-// Entry for `ttyroom serve`: parse config, end a killed server's leftovers, createApp(), listen, print the URL, shut down (signals, --once, --timeout).
+// Entries for `ttyroom serve` and `ttyroom share`: parse config, end a killed server's leftovers, createApp(), listen, print, shut down.
 
-import { createApp } from './app.js';
-import { ConfigError, helpText, parseConfig, type ServerConfig } from './config.js';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createApp, type App } from './app.js';
+import { ConfigError, helpText, parseConfig, parseShareArgs, type ServerConfig } from './config.js';
+import { roomLinks } from './http/links.js';
 import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
 import { recoverLeftovers } from './terminal/processJournal.js';
@@ -29,15 +32,61 @@ export async function serve(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${helpText('serve')}\n`);
     return;
   }
-  await runServer(parsed.config);
+  if (parsed.rest.length > 0) {
+    logLine(`serve takes no command after --; use --command, or: ttyroom share -- ${parsed.rest.join(' ')}`);
+    process.exit(ExitStatus.Usage);
+  }
+  await runServer(parsed.config, () => undefined);
+}
+
+/** Whether `program` names an executable file: on PATH like execvp when it has no slash, else from `cwd`. */
+function isExecutable(program: string, cwd: string, path: string | undefined): boolean {
+  const candidates = program.includes('/') ? [resolve(cwd, program)] : (path ?? '').split(':').filter(Boolean).map((dir) => join(dir, program));
+  return candidates.some((file) => {
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function share(argv: readonly string[]): Promise<void> {
+  const parsed = parseOrExit(() => parseShareArgs(argv, process.env));
+  if (parsed.help) {
+    process.stdout.write(`${helpText('share')}\n`);
+    return;
+  }
+  // A typo would otherwise print links to a room whose program already failed, and exit 0.
+  const program = parsed.config.command[0]!;
+  if (!isExecutable(program, parsed.config.cwd, process.env.PATH)) {
+    logLine(`share: command not found or not executable: ${program}`);
+    process.exit(ExitStatus.Usage);
+  }
+  await runServer(parsed.config, (app, base, shutdown) => {
+    let created;
+    try {
+      created = app.rooms.create(parsed.name === undefined ? {} : { name: parsed.name });
+    } catch (error) {
+      shutdown.begin(ExitStatus.Failure, `cannot start the shared room: ${String(error)}`);
+      return;
+    }
+    const links = roomLinks(base, created.room.id, created.ownerToken, created.writeToken);
+    process.stdout.write(
+      `viewer link: ${links.viewUrl}\n`
+      + `writer link: ${links.writeUrl}\n`
+      + `owner link:  ${links.ownerUrl}\n`,
+    );
+  });
 }
 
 /**
  * Ends what a killed server left behind, starts the app, prints `ttyroom listening on URL` as the first
- * stdout line, and shuts down gracefully on SIGTERM/SIGINT, at the end of a --once room, or when
- * --timeout runs out.
+ * stdout line, calls `ready`, and shuts down gracefully on SIGTERM/SIGINT, at the end of a --once room,
+ * or when --timeout runs out.
  */
-async function runServer(config: ServerConfig): Promise<void> {
+async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void): Promise<void> {
   await recoverLeftovers(config.dataDir, logLine);
   const app = createApp(config);
   const shutdown = new Shutdown(app, {
@@ -63,11 +112,13 @@ async function runServer(config: ServerConfig): Promise<void> {
     const address = app.httpServer.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const base = `http://${host}:${port}`;
     // Scripts read the address from this first line (CONTRACT.md §2).
-    process.stdout.write(`ttyroom listening on http://${host}:${port}\n`);
+    process.stdout.write(`ttyroom listening on ${base}\n`);
 
     const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs });
     watcher.onRoomEnded(() => shutdown.begin(ExitStatus.Ok, "the room's process ended and its members were told (--once); exiting"));
     watcher.onJoinTimeout(() => shutdown.begin(ExitStatus.NobodyJoined, `nobody joined within ${config.joinTimeoutMs / 1000} s (--timeout); exiting`));
+    ready(app, base, shutdown);
   });
 }

@@ -7,6 +7,7 @@ import { PayloadLimits } from '../protocol/limits.js';
 import type { Room } from '../rooms/room.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { sendError } from './errors.js';
+import { roomLinks } from './links.js';
 
 export const HttpLimits = {
   /** A create-room body is a handful of short fields; anything bigger is not one. */
@@ -43,14 +44,10 @@ export function apiRouter(registry: RoomRegistry): Router {
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
       const { room, ownerToken, writeToken } = registry.create(body);
-      const roomUrl = `${baseUrl(req)}/r/${room.id}`;
       const created: CreatedRoom = {
         id: room.id,
         name: room.name,
-        viewUrl: roomUrl,
-        writeUrl: `${roomUrl}#token=${writeToken}`,
-        // The owner page also carries the writer token so the owner can hand out the writer link.
-        ownerUrl: `${roomUrl}#token=${ownerToken}&write=${writeToken}`,
+        ...roomLinks(baseUrl(req), room.id, ownerToken, writeToken),
         ownerToken,
         writeToken,
       };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, splitCommandLine } from '../../server/config.js';
+import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, parseShareArgs, splitCommandLine } from '../../server/config.js';
 import { shutdownGraceMs } from '../../server/shutdown.js';
 
 /** A fixed environment so nothing from the machine running the tests leaks in. */
@@ -293,6 +293,59 @@ describe('shutdown, --once and --timeout options', () => {
     assert.equal(shutdownGraceMs(2_000, 10_000), 2_000);
     assert.equal(shutdownGraceMs(60_000, 10_000), 5_000);
     assert.equal(shutdownGraceMs(0, 10_000), 0);
+  });
+});
+
+describe('parseShareArgs', () => {
+  test('the command after -- becomes the default profile, --once is implied, serve options still apply', () => {
+    const { config, help, name } = parseShareArgs(['--port', '0', '--name', 'demo', '--', 'htop', '-d', '10', '--port', '1'], ENV, CWD);
+    assert.deepEqual(config.command, ['htop', '-d', '10', '--port', '1']);
+    assert.equal(config.once, true);
+    assert.equal(config.port, 0);
+    assert.equal(name, 'demo');
+    assert.equal(help, false);
+  });
+
+  test('--name=… form, and TTYROOM_NAME when no flag is given', () => {
+    assert.equal(parseShareArgs(['--name=a b', '--', 'vim'], ENV, CWD).name, 'a b');
+    assert.equal(parseShareArgs(['--', 'vim'], { ...ENV, TTYROOM_NAME: 'from env' }, CWD).name, 'from env');
+    assert.equal(parseShareArgs(['--name', 'flag', '--', 'vim'], { ...ENV, TTYROOM_NAME: 'from env' }, CWD).name, 'flag');
+    assert.equal(parseShareArgs(['--', 'vim'], ENV, CWD).name, undefined);
+  });
+
+  test('a TTYROOM_COMMAND meant for serve is ignored, even a broken one', () => {
+    assert.deepEqual(parseShareArgs(['--', 'top'], { ...ENV, TTYROOM_COMMAND: "sh -c 'oops" }, CWD).config.command, ['top']);
+  });
+
+  test('--help needs no command', () => {
+    assert.equal(parseShareArgs(['--help'], ENV, CWD).help, true);
+  });
+
+  const failures: ReadonlyArray<[string[], NodeJS.ProcessEnv, RegExp]> = [
+    [[], {}, /share needs the command to run after --/],
+    [['--port', '0', '--'], {}, /share needs the command/],
+    [['--command', 'vim', '--', 'vim'], {}, /not --command/],
+    [['--command=vim', '--', 'vim'], {}, /not --command/],
+    [['--name'], {}, /--name needs a value/],
+    [['--name', '--port', '0', '--', 'vim'], {}, /--name needs a value/],
+    [['--name', 'x'.repeat(81), '--', 'vim'], {}, /--name: name must be at most 80 characters/],
+    [['--', 'vim'], { TTYROOM_NAME: 'y'.repeat(81) }, /TTYROOM_NAME: name must be at most 80/],
+    [['--port', 'x', '--', 'vim'], {}, /--port\b/],
+    [['vim'], {}, /unexpected argument "vim"/],
+  ];
+  for (const [argv, env, message] of failures) {
+    test(`${inspect(argv)} ${Object.keys(env).length ? inspect(env) : ''} throws a ConfigError (${message.source})`, () => {
+      assert.match(configErrorFrom(() => parseShareArgs(argv, { ...ENV, ...env }, CWD)).message, message);
+    });
+  }
+});
+
+describe("helpText('share')", () => {
+  const text = helpText('share');
+  test('shows the share usage and --name with TTYROOM_NAME, and leaves out --command', () => {
+    assert.match(text.split('\n')[0]!, /^usage: ttyroom share \[options\] \[--name NAME\] -- COMMAND \[ARGS\.\.\.\]$/);
+    assert.match(text, /--name\s+TTYROOM_NAME\s/);
+    assert.doesNotMatch(text, /^\s+--command\s/m, 'no option line for --command');
   });
 });
 
