@@ -12,6 +12,8 @@ export const JournalLayout = {
   TempExtension: '.tmp',
   /** Bumped when the record's shape changes; records of another version are discarded unread. */
   Version: 1,
+  /** Owner read/write only: a record says which processes this user runs, nobody else's business. */
+  FileMode: 0o600,
 } as const;
 
 /** Room ids are base64url; anything else must not become part of a file name. */
@@ -82,7 +84,7 @@ export class ProcessJournal {
     const record: ProcessRecord = { version: JournalLayout.Version, roomId, bootId: this.bootId, server: this.server, shell };
     const path = this.pathFor(roomId);
     const temp = `${path}${JournalLayout.TempExtension}`;
-    writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    writeFileSync(temp, `${JSON.stringify(record)}\n`, { mode: JournalLayout.FileMode });
     renameSync(temp, path);
   }
 
