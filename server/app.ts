@@ -17,6 +17,7 @@ import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { ProcessJournal } from './terminal/processJournal.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -41,8 +42,22 @@ export interface App {
   httpServer: HttpServer;
   io: SocketServer['io'];
   rooms: RoomRegistry;
-  /** Closes every room (waiting for its processes), disconnects clients and stops the HTTP server. */
-  dispose(): Promise<void>;
+  /**
+   * Stops taking newcomers at once: the listener is closed, idle keep-alive connections are dropped,
+   * new socket.io handshakes and new rooms are refused. Rooms and their members carry on.
+   */
+  stopAccepting(): void;
+  /**
+   * Stops accepting, closes every room (members get `term:exit` with reason `server-shutdown`; `graceMs`,
+   * default the configured kill grace, between SIGHUP and SIGKILL), waits until their processes are
+   * gone, then disconnects clients and stops the HTTP server.
+   */
+  dispose(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** True for an engine.io request that belongs to an existing session (it carries the session id). */
+function hasEngineSession(url: string | undefined): boolean {
+  return new URL(url ?? '/', 'http://localhost').searchParams.has('sid');
 }
 
 export function createApp(config: ServerConfig, options: AppOptions = {}): App {
@@ -67,6 +82,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     exitedRoomTtlMs: config.exitedRoomTtlMs,
     cwd: config.cwd,
     env: childEnvironment(options.env ?? process.env),
+    oneRoomOnly: config.once,
     createTransport: (roomId) => sockets.transportFor(roomId),
     clock,
     auditor,
@@ -77,6 +93,22 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   });
   sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits });
 
+  // Each room's shell is on record until its session was swept, so that if this server is killed
+  // the next start ends what it left behind (recoverLeftovers, run before createApp).
+  const journal = new ProcessJournal(config.dataDir);
+  rooms.onRoomCreated((room) => {
+    const identity = room.processIdentity;
+    if (!identity) return;
+    try {
+      journal.record(room.id, identity);
+    } catch (error) {
+      // The room works without its record; only crash recovery would miss it, so say so and go on.
+      process.stderr.write(`ttyroom: room ${room.id}: cannot record its process for crash recovery: ${String(error)}\n`);
+      return;
+    }
+    room.onProcessesEnded(() => journal.remove(room.id));
+  });
+
   let accepting = true;
   web.get('/healthz', (_req, res) => {
     if (accepting) res.json({ ok: true });
@@ -85,22 +117,35 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.use('/api', apiRouter(rooms));
   web.use(clientRouter(options.clientDir));
 
+  // Members already connected keep their engine.io session (requests carry its id) to hear the end.
+  sockets.io.engine.use((req: { url?: string }, _res: unknown, next: (error?: Error) => void) => {
+    if (accepting || hasEngineSession(req.url)) next();
+    else next(new Error('the server is shutting down'));
+  });
+
+  let listenerClosed: Promise<void> | undefined;
+  const stopAccepting = (): void => {
+    if (listenerClosed) return;
+    accepting = false;
+    // Resolves once every connection is gone too; an error only means it was not listening.
+    listenerClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    httpServer.closeIdleConnections();
+  };
+
   let disposing: Promise<void> | undefined;
-  const dispose = (): Promise<void> => {
+  const dispose = (disposeOptions: { graceMs?: number } = {}): Promise<void> => {
     disposing ??= (async () => {
-      accepting = false;
-      await rooms.closeAll('server-shutdown');
+      stopAccepting();
+      await rooms.closeAll('server-shutdown', disposeOptions.graceMs);
       rooms.dispose();
       sockets.dispose();
-      await new Promise<void>((resolve) => {
-        httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+      httpServer.closeAllConnections();
+      await listenerClosed;
       // Last: closing rooms and connections above still writes audit records.
       ownAuditLog?.dispose();
     })();
     return disposing;
   };
 
-  return { httpServer, io: sockets.io, rooms, dispose };
+  return { httpServer, io: sockets.io, rooms, stopAccepting, dispose };
 }

@@ -1,11 +1,14 @@
 // The `ttyroom` command: dispatches subcommands (CONTRACT.md §2).
 
-import { serve } from './main.js';
+import { serve, share } from './main.js';
+import { ExitStatus } from './shutdown.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
 commands:
   serve     run the server (see: ttyroom serve --help)
+  share     run a server with one room running a command, print its links, exit when it ends
+            (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
 
 With no command, ttyroom serves.`;
 
@@ -21,11 +24,13 @@ export async function run(argv: readonly string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'share':
+      return share(rest);
     case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;
     default:
       process.stderr.write(`ttyroom: unknown command "${command}" (try: ttyroom --help)\n`);
-      process.exit(2);
+      process.exit(ExitStatus.Usage);
   }
 }

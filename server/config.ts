@@ -3,6 +3,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
+import { parseCreateRoom } from './protocol/validate.js';
 
 export interface ServerConfig {
   host: string;
@@ -26,11 +27,17 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   /** A room closes this long after it was created; 0 turns it off. */
   lifetimeMs: number;
+  /** After SIGTERM/SIGINT, exit by then even if something refuses to die or a client hangs on. */
+  shutdownDeadlineMs: number;
+  /** Accept one room only, and exit once its process has ended (GoTTY/ttyd `--once`). */
+  once: boolean;
+  /** Exit with an error if nobody joins any room within this time after start; 0 = wait forever. */
+  joinTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
 
-type Kind = 'string' | 'port' | 'count' | 'seconds';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag';
 
 interface OptionSpec {
   name: string;
@@ -54,6 +61,10 @@ export const ConfigDefaults = {
   ExitedRoomTtlSeconds: 300,
   /** Time for the shell and its jobs to exit on SIGHUP before SIGKILL. */
   KillGraceSeconds: 2,
+  /** Long enough for the kill grace, SIGKILL and goodbyes; short enough for a service manager's stop timeout (systemd: 90 s). */
+  ShutdownDeadlineSeconds: 10,
+  /** `--timeout`: off unless asked for, as in GoTTY and ttyd. */
+  JoinTimeoutSeconds: 0,
   MaxSeconds: 7 * 24 * 3600,
   /** Each room is a process tree and a mirror (up to tens of MB with full scrollback): 50 fits a small server. */
   MaxRooms: 50,
@@ -88,23 +99,38 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'resume-buffer', kind: 'count', max: ConfigDefaults.MaxResumeBufferKiB, fallback: String(ConfigDefaults.ResumeBufferKiB), help: 'KiB of recent output kept per room, so a member that reconnects gets what it missed instead of a new screen' },
   { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
+  { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
+  { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
+  { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
 ];
 
 export function envName(option: string): string {
   return `TTYROOM_${option.toUpperCase().replace(/-/g, '_')}`;
 }
 
+/** `share`'s own option: it names the room, so it is not a server setting like those in OPTIONS. */
+const SHARE_NAME_OPTION = 'name';
+
 export function helpText(command: string): string {
-  const lines = [
-    `usage: ttyroom ${command} [options]`,
-    '',
-    'options (each also read from the environment variable shown):',
-  ];
+  const share = command === 'share';
+  const lines = share
+    ? [
+      'usage: ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]',
+      '',
+      'Starts a server with one room running COMMAND, prints the server line, then the viewer, writer and',
+      'owner links, and exits with status 0 once COMMAND has ended. Implies --once; --command is not used.',
+      '',
+    ]
+    : [`usage: ttyroom ${command} [options]`, ''];
+  lines.push('options (each also read from the environment variable shown):');
+  const line = (name: string, variable: string, help: string): string => `  --${name.padEnd(17)} ${variable.padEnd(28)} ${help}`;
   for (const option of OPTIONS) {
+    if (share && option.name === 'command') continue;
     const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
-    lines.push(`  --${option.name.padEnd(18)} ${envName(option.name).padEnd(26)} ${option.help}${fallback}`);
+    lines.push(line(option.name, envName(option.name), `${option.help}${fallback}`));
   }
-  lines.push(`  --${'help'.padEnd(18)} ${''.padEnd(26)} show this help`);
+  if (share) lines.push(line(SHARE_NAME_OPTION, envName(SHARE_NAME_OPTION), 'name of the shared room'));
+  lines.push(line('help', '', 'show this help'));
   return lines.join('\n');
 }
 
@@ -175,12 +201,23 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       }
       return count;
     }
-    case 'seconds': {
+    case 'seconds':
+    case 'positive-seconds': {
       const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isFinite(seconds) || seconds > ConfigDefaults.MaxSeconds) {
-        throw new ConfigError(`${source} must be a number of seconds from 0 to ${ConfigDefaults.MaxSeconds}, got "${raw}"`);
+      const positive = option.kind === 'positive-seconds';
+      // A positive duration must still be positive in whole milliseconds, the unit it is used in.
+      if (!Number.isFinite(seconds) || seconds > ConfigDefaults.MaxSeconds || (positive && Math.round(seconds * 1000) === 0)) {
+        const range = positive ? `above 0 and at most ${ConfigDefaults.MaxSeconds}` : `from 0 to ${ConfigDefaults.MaxSeconds}`;
+        throw new ConfigError(`${source} must be a number of seconds ${range}, got "${raw}"`);
       }
       return seconds;
+    }
+    case 'flag': {
+      // Only variables give flags a value (`--once` alone means on); accept the usual spellings.
+      const word = raw.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(word)) return 1;
+      if (['0', 'false', 'no', 'off', ''].includes(word)) return 0;
+      throw new ConfigError(`${source} must be 1 or 0 (true/false, yes/no, on/off), got "${raw}"`);
     }
   }
 }
@@ -212,6 +249,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const option = OPTIONS.find((o) => o.name === name);
     if (!option) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (option.kind === 'flag') {
+      if (eq !== -1) throw new ConfigError(`--${name} takes no value`);
+      values.set(name, 1);
+      continue;
+    }
     let raw: string | undefined;
     if (eq !== -1) raw = arg.slice(eq + 1);
     else raw = argv[++i];
@@ -241,6 +283,54 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     resumeBufferUnits: get('resume-buffer', ConfigDefaults.ResumeBufferKiB) * 1024,
     idleTimeoutMs: Math.round(get('idle-timeout', ConfigDefaults.IdleTimeoutSeconds) * 1000),
     lifetimeMs: Math.round(get('lifetime', ConfigDefaults.LifetimeSeconds) * 1000),
+    shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
+    once: get<number>('once', 0) === 1,
+    joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
   };
   return { config, help, rest };
+}
+
+export interface ShareArgs {
+  config: ServerConfig;
+  help: boolean;
+  /** The room's name; undefined lets the server pick one. */
+  name: string | undefined;
+}
+
+/**
+ * Reads `ttyroom share [serve options] [--name NAME] -- COMMAND [ARGS...]`: the serve options as
+ * parseConfig does, COMMAND as the default profile, and --once implied. Throws ConfigError.
+ */
+export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ShareArgs {
+  const serverArgs: string[] = [];
+  let name: { raw: string; source: string } | undefined;
+  let i = 0;
+  for (; i < argv.length && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    if (arg === `--${SHARE_NAME_OPTION}` || arg.startsWith(`--${SHARE_NAME_OPTION}=`)) {
+      const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (raw === undefined || (!arg.includes('=') && raw.startsWith('--'))) throw new ConfigError(`--${SHARE_NAME_OPTION} needs a value`);
+      name = { raw, source: `--${SHARE_NAME_OPTION}` };
+      continue;
+    }
+    if (arg === '--command' || arg.startsWith('--command=')) {
+      throw new ConfigError('share runs the command given after --, not --command (e.g. ttyroom share -- htop)');
+    }
+    serverArgs.push(arg);
+  }
+  // The command comes from after `--`: a TTYROOM_COMMAND meant for `serve` is neither used nor checked.
+  const serverEnv = { ...env };
+  delete serverEnv[envName('command')];
+  const parsed = parseConfig([...serverArgs, ...argv.slice(i)], serverEnv, cwd);
+  const nameVariable = envName(SHARE_NAME_OPTION);
+  if (name === undefined && env[nameVariable] !== undefined) name = { raw: env[nameVariable]!, source: nameVariable };
+  let roomName: string | undefined;
+  if (name !== undefined) {
+    const body = parseCreateRoom({ name: name.raw });
+    if (typeof body === 'string') throw new ConfigError(`${name.source}: ${body}`);
+    roomName = body.name;
+  }
+  if (parsed.help) return { config: parsed.config, help: true, name: roomName };
+  if (parsed.rest.length === 0) throw new ConfigError('share needs the command to run after --, e.g. ttyroom share -- htop');
+  return { config: { ...parsed.config, command: parsed.rest, once: true }, help: false, name: roomName };
 }

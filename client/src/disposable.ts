@@ -28,7 +28,7 @@ export function listen(target: EventTarget, type: string, listener: (event: glob
 
 /** Runs `fn` once, `delayMs` after the last call to `schedule()`; disposing cancels a pending run. */
 export class Debouncer implements IDisposable {
-  private handle: number | undefined;
+  private handle: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly delayMs: number,

@@ -153,8 +153,8 @@ export class RoomClient extends Disposable {
   private expectedOffset: number | undefined;
   private parsedOffsetValue = 0;
   private ackedOffset = 0;
-  private ackTimer: number | undefined;
-  private retryTimer: number | undefined;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private joinAttempt = 0;
   private ptySizeValue: ResizePayload | undefined;
 

@@ -7,6 +7,7 @@ import { PayloadLimits } from '../protocol/limits.js';
 import type { Room } from '../rooms/room.js';
 import { RoomError, type Requester, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { sendError } from './errors.js';
+import { roomLinks } from './links.js';
 
 export const HttpLimits = {
   /** A create-room body is a handful of short fields; anything bigger is not one. */
@@ -48,14 +49,10 @@ export function apiRouter(registry: RoomRegistry): Router {
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
       const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req));
-      const roomUrl = `${baseUrl(req)}/r/${room.id}`;
       const created: CreatedRoom = {
         id: room.id,
         name: room.name,
-        viewUrl: roomUrl,
-        writeUrl: `${roomUrl}#token=${writeToken}`,
-        // The owner page also carries the writer token so the owner can hand out the writer link.
-        ownerUrl: `${roomUrl}#token=${ownerToken}&write=${writeToken}`,
+        ...roomLinks(baseUrl(req), room.id, ownerToken, writeToken),
         ownerToken,
         writeToken,
       };
@@ -91,7 +88,7 @@ export function apiRouter(registry: RoomRegistry): Router {
       return sendError(res, 'not-found', NOT_FOUND_MESSAGE);
     }
     // Answer at once; the room is already unlisted, and its processes get their grace period.
-    void registry.close(room.id, 'closed', requesterOf(req)).catch(() => {
+    void registry.close(room.id, 'closed', { requester: requesterOf(req) }).catch(() => {
       // Only fails when the room vanished meanwhile, which is the outcome asked for.
     });
     res.status(204).end();

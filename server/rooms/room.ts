@@ -5,6 +5,7 @@ import { roleAtLeast } from '../protocol/events.js';
 import { hashToken, randomId, tokenMatches, TokenSizes } from '../auth/capabilities.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
+import type { ProcessIdentity } from '../terminal/processTree.js';
 import { ScreenMirror } from '../terminal/screenMirror.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter, type Event } from '../util/emitter.js';
@@ -104,6 +105,12 @@ export class Room extends Disposable {
   private readonly timeouts: RoomTimeouts;
   /** The idle limit or the lifetime was reached: whoever owns the room should close it with that reason. */
   readonly onTimeout: Event<TimeoutReason>;
+  private readonly joinEmitter = this.register(new Emitter<{ memberId: string; role: Role }>());
+  /** Fires when a member joined (after it got its snapshot). */
+  readonly onJoin = this.joinEmitter.event;
+  private readonly processesEndedEmitter = this.register(new Emitter<void>());
+  /** Fires once, after onExit's process exit, when no process of the room's session is left. */
+  readonly onProcessesEnded = this.processesEndedEmitter.event;
 
   constructor(options: RoomOptions) {
     super();
@@ -127,10 +134,12 @@ export class Room extends Disposable {
       rows: options.rows,
       cwd: options.cwd,
       env: options.env,
+      killGraceMs: options.killGraceMs,
     };
     this.pty = this.register(new PtySession(spawn));
     this.register(this.pty.onData((data) => this.batcher.push(data)));
     this.register(this.pty.onExit((exit) => this.handlePtyExit(exit)));
+    this.register(this.pty.onTreeEnded(() => this.processesEndedEmitter.fire()));
     this.register(this.mirror.onReply((reply) => this.pty.write(reply)));
     this.register(this.mirror.onParseError((error) => {
       process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${String(error)}\n`);
@@ -161,6 +170,11 @@ export class Room extends Disposable {
     return this.pty.pid;
   }
 
+  /** The shell's pid and start time, so a crash record names it and not a later process with its pid. */
+  get processIdentity(): ProcessIdentity | undefined {
+    return this.pty.identity;
+  }
+
   /** Owner, writer, or viewer for no token; undefined for a token that is neither (same as no room). */
   roleForToken(token: string | undefined): Role | undefined {
     if (token === undefined) return 'viewer';
@@ -188,6 +202,7 @@ export class Room extends Disposable {
     this.startStream(member, identity.resumeFrom);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.broadcastMembers();
+    this.joinEmitter.fire({ memberId: id, role: identity.role });
     return { memberId: id };
   }
 
@@ -275,10 +290,16 @@ export class Room extends Disposable {
     };
   }
 
-  /** Ends the process tree (SIGHUP, then SIGKILL after the grace period); members get `term:exit` with `reason`. */
-  async close(reason: ExitReason): Promise<void> {
-    if (this.exitInfo || this.isDisposed) return;
-    this.endReason = reason;
+  /**
+   * Ends the process tree (SIGHUP, then SIGKILL after `graceMs`); members get `term:exit` with `reason`.
+   * Resolves once the shell exited, members were told, and nothing of its session is left. On a room
+   * whose shell already exited it ends what the shell left behind; called again, it can only shorten the grace.
+   */
+  async close(reason: ExitReason, graceMs: number = this.killGraceMs): Promise<void> {
+    if (this.isDisposed) return;
+    if (this.exitInfo) return this.pty.terminate(graceMs);
+    // The first close names the reason; a later one (say, shutdown during a close) only hurries it.
+    if (this.endReason === 'exited') this.endReason = reason;
     // Resolves once members were told, which is after the process exited and its last output was parsed.
     const told = new Promise<void>((resolve) => {
       const subscription = this.onExit(() => {
@@ -286,7 +307,7 @@ export class Room extends Disposable {
         resolve();
       });
     });
-    await this.pty.terminate(this.killGraceMs);
+    await this.pty.terminate(graceMs);
     await told;
   }
 

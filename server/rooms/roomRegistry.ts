@@ -7,6 +7,7 @@ import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
+import { Emitter } from '../util/emitter.js';
 import type { RoomTransport } from './ports.js';
 import { Room, type Profile } from './room.js';
 
@@ -21,6 +22,8 @@ export interface RegistryOptions {
   exitedRoomTtlMs: number;
   cwd: string;
   env: Record<string, string>;
+  /** `--once`: the first room created is the only one this server ever accepts. */
+  oneRoomOnly?: boolean;
   createTransport(roomId: string): RoomTransport;
   clock: Clock;
   auditor: Auditor;
@@ -63,11 +66,17 @@ export class RoomError extends Error {
 export class RoomRegistry extends Disposable {
   private readonly rooms = new Map<string, Room>();
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
-  private readonly closing = new Set<Promise<void>>();
+  /** Rooms being closed (already unlisted) with the promise of their close, so shutdown can hurry them. */
+  private readonly closing = new Map<Room, Promise<void>>();
   /** Creator key of each room; weak, so a forgotten room needs no bookkeeping here. */
   private readonly creators = new WeakMap<Room, string>();
   /** Who asked for a room to be closed, for the audit record written when it has exited. */
   private readonly closers = new WeakMap<Room, Requester>();
+  private createdCount = 0;
+  private shuttingDown = false;
+  private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
+  /** Fires right after a room was created and its process spawned. */
+  readonly onRoomCreated = this.roomCreatedEmitter.event;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -85,7 +94,10 @@ export class RoomRegistry extends Disposable {
 
   /** Checks the caps before anything is spawned; a refusal is audited and throws 'too-many-rooms'. */
   create(request: CreateRoomRequest, requester: Requester): { room: Room; ownerToken: string; writeToken: string } {
-    if (this.isDisposed) throw new RoomError('conflict', 'the server is shutting down');
+    if (this.isDisposed || this.shuttingDown) throw new RoomError('conflict', 'the server is shutting down');
+    if (this.options.oneRoomOnly && this.createdCount > 0) {
+      throw new RoomError('conflict', 'this server was started with --once and already has its one room');
+    }
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
     if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
@@ -112,6 +124,7 @@ export class RoomRegistry extends Disposable {
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
+    this.createdCount++;
     this.creators.set(room, creator);
     room.onExit((exit) => {
       const detail = { reason: exit.reason, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
@@ -131,6 +144,7 @@ export class RoomRegistry extends Disposable {
       address: requester.address,
       detail: { profile: profile.name, pid: room.pid },
     });
+    this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };
   }
 
@@ -142,26 +156,35 @@ export class RoomRegistry extends Disposable {
     return [...this.rooms.values()];
   }
 
-  /** Removes the room at once (no longer listed or joinable) and ends its process tree. */
-  async close(id: string, reason: ExitReason, requester?: Requester): Promise<void> {
+  /**
+   * Removes the room at once (no longer listed or joinable) and ends its process tree. `graceMs`
+   * (default: the configured kill grace) is the time between SIGHUP and SIGKILL; `requester` is who
+   * asked, for the audit record.
+   */
+  async close(id: string, reason: ExitReason, options: { requester?: Requester; graceMs?: number } = {}): Promise<void> {
+    const { requester, graceMs } = options;
     const room = this.rooms.get(id);
     if (!room) throw new RoomError('not-found', 'no such room');
     if (requester) this.closers.set(room, requester);
     this.rooms.delete(id);
     clearTimeout(this.expiryTimers.get(id));
     this.expiryTimers.delete(id);
-    const closing = room.close(reason).finally(() => {
+    const closing = room.close(reason, graceMs).finally(() => {
       room.dispose();
-      this.closing.delete(closing);
+      this.closing.delete(room);
     });
-    this.closing.add(closing);
+    this.closing.set(room, closing);
     await closing;
   }
 
-  /** Closes every room and waits for their processes; used on server shutdown. */
-  async closeAll(reason: ExitReason): Promise<void> {
-    await Promise.all([...this.rooms.keys()].map((id) => this.close(id, reason)));
-    await Promise.all([...this.closing]);
+  /**
+   * Refuses new rooms from now on, closes every room and waits for their processes; used on server
+   * shutdown. Rooms already being closed get the (possibly shorter) `graceMs` too.
+   */
+  async closeAll(reason: ExitReason, graceMs?: number): Promise<void> {
+    this.shuttingDown = true;
+    const hurried = [...this.closing].map(([room, closing]) => room.close(reason, graceMs).then(() => closing));
+    await Promise.all([...[...this.rooms.keys()].map((id) => this.close(id, reason, { graceMs })), ...hurried]);
   }
 
   private checkCaps(creator: string, requester: Requester): void {

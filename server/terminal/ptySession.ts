@@ -1,4 +1,4 @@
-// PtySession: one node-pty child — spawn with an allowlisted environment, paced reads, EOF-drained exit, teardown.
+// PtySession: one node-pty child — spawn with an allowlisted environment, paced reads, EOF-drained exit, ending its whole session.
 
 import { readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -7,6 +7,9 @@ import * as pty from 'node-pty';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import { PtyInput, type InputResult } from './ptyInput.js';
+import {
+  identify, killSession, procAvailable, ProcessTiming, readProcStat, sessionMembers, signalSession, type ProcessIdentity,
+} from './processTree.js';
 
 export const PtyTiming = {
   /**
@@ -21,8 +24,6 @@ export const PtyTiming = {
   DrainReadBytes: 64 * 1024,
   /** The kernel's pty buffers hold far less than this; the bound only guards against a runaway writer. */
   DrainMaxBytes: 4 * 1024 * 1024,
-  /** Between SIGHUP to the process group and SIGKILL when a room is closed. */
-  DefaultKillGraceMs: 2_000,
 } as const;
 
 export interface PtySpawnOptions {
@@ -32,6 +33,11 @@ export interface PtySpawnOptions {
   rows: number;
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Between SIGHUP and SIGKILL when the session is ended: on terminate(), and for whatever the shell
+   * left running when it exited on its own.
+   */
+  killGraceMs: number;
 }
 
 export interface PtyExit {
@@ -79,11 +85,23 @@ export class PtySession extends Disposable {
   private readonly process: pty.IPty;
   private readonly dataEmitter = this.register(new Emitter<string>());
   private readonly exitEmitter = this.register(new Emitter<PtyExit>());
+  private readonly treeEndedEmitter = this.register(new Emitter<void>());
   /** Fires for every chunk the child writes, decoded as UTF-8 (never splitting a code point). */
   readonly onData = this.dataEmitter.event;
   /** Fires once, after the output has been read to EOF (or the drain gave up). */
   readonly onExit = this.exitEmitter.event;
+  /**
+   * Fires once, after onExit, when no process of the shell's session is left: they left on their own,
+   * or were sent SIGKILL after the grace period (or at disposal).
+   */
+  readonly onTreeEnded = this.treeEndedEmitter.event;
+  /**
+   * The shell's pid and start time, read right after the fork, while node-pty cannot have reaped it
+   * yet. Undefined without /proc: then only the process group is signalled, and only before the exit.
+   */
+  readonly identity: ProcessIdentity | undefined;
 
+  private readonly killGraceMs: number;
   private paused = false;
   private exited: PtyExit | undefined;
   private childGone = false;
@@ -94,8 +112,21 @@ export class PtySession extends Disposable {
   private killTimer: NodeJS.Timeout | undefined;
   private readonly input: PtyInput;
 
+  private hungUp = false;
+  private treeEnded = false;
+  private ending: Promise<void> | undefined;
+  /** performance.now() at which what is left of the session gets SIGKILL; only ever moves earlier. */
+  private killAt = Infinity;
+  /** Ends the current wait of the ending loop early (the shell exited, a shorter grace, or disposal). */
+  private wake: (() => void) | undefined;
+  private resolveExited!: () => void;
+  private readonly exitedOrDisposed = new Promise<void>((resolve) => {
+    this.resolveExited = resolve;
+  });
+
   constructor(options: PtySpawnOptions) {
     super();
+    this.killGraceMs = options.killGraceMs;
     this.process = pty.spawn(options.file, options.args, {
       name: 'xterm-256color',
       cols: options.cols,
@@ -104,6 +135,7 @@ export class PtySession extends Disposable {
       env: options.env,
       encoding: 'utf8',
     });
+    this.identity = procAvailable() ? identify(this.process.pid) : undefined;
     this.guardExitDrain();
     this.input = this.register(this.createInput());
     this.register(this.process.onData((data) => {
@@ -113,7 +145,12 @@ export class PtySession extends Disposable {
     this.register(this.process.onExit(({ exitCode, signal }) => {
       this.clearDrainTimers();
       this.exited = { exitCode, ...(signal ? { signal: signalName(signal) } : {}) };
+      this.resolveExited();
       this.exitEmitter.fire(this.exited);
+      this.wake?.();
+      // Whatever the shell left running (a `nohup` job, a job in its own process group that the
+      // kernel's hangup missed) is ended too: a room must not leave processes behind that no one owns.
+      void this.endTree(this.killGraceMs);
     }));
     this.register(toDisposable(() => this.teardown()));
   }
@@ -175,29 +212,97 @@ export class PtySession extends Disposable {
   }
 
   /**
-   * Ends the child's whole process group: SIGHUP first (what closing a terminal sends), SIGKILL after
-   * `graceMs`. Resolves when the child has exited.
+   * Ends the shell's whole session: SIGHUP to its process group (what closing a terminal sends), then,
+   * `graceMs` later, SIGKILL to every process still in the session — background jobs in their own
+   * process groups, `nohup` jobs and anything that ignores SIGHUP included. Resolves once the shell
+   * exited (onExit fired) and nothing of the session is left. Calling it again, or while the session
+   * is already being ended, only ever shortens the grace.
    */
-  terminate(graceMs: number = PtyTiming.DefaultKillGraceMs): Promise<void> {
-    if (this.exited) return Promise.resolve();
-    const exited = new Promise<void>((resolve) => {
-      const sub = this.onExit(() => {
-        sub.dispose();
-        resolve();
-      });
-    });
-    // While draining after the child exited, its pid may be reused: just wait for the drain to end.
-    if (!this.childGone) {
+  terminate(graceMs: number = this.killGraceMs): Promise<void> {
+    if (!this.exited && !this.hungUp) {
+      this.hungUp = true;
       this.signalGroup('SIGHUP');
-      this.killTimer ??= setTimeout(() => this.signalGroup('SIGKILL'), graceMs);
     }
-    return exited.finally(() => {
-      clearTimeout(this.killTimer);
-      this.killTimer = undefined;
+    return this.endTree(graceMs);
+  }
+
+  private endTree(graceMs: number): Promise<void> {
+    const killAt = performance.now() + graceMs;
+    if (killAt < this.killAt) {
+      this.killAt = killAt;
+      this.wake?.();
+    }
+    this.ending ??= this.runEnding();
+    return this.ending;
+  }
+
+  private async runEnding(): Promise<void> {
+    try {
+      // The grace period: wait for the shell to exit, then for the rest of its session to follow.
+      let hungUpSurvivors = false;
+      while (!this.isDisposed && performance.now() < this.killAt) {
+        if (this.exited) {
+          if (!this.identity) return;
+          // The kernel hung up only the terminal's foreground group; tell the rest that the terminal is gone.
+          const signalled = hungUpSurvivors ? this.survivorCount() : signalSession(this.identity, 'SIGHUP') ?? 0;
+          hungUpSurvivors = true;
+          if (signalled === 0) return;
+        }
+        await this.nap(this.exited ? Math.min(ProcessTiming.SweepPollMs, this.killAt - performance.now()) : this.killAt - performance.now());
+      }
+      if (this.isDisposed) return;
+      // Past the grace period: SIGKILL for everything left, the shell included.
+      if (this.identity) {
+        const result = await killSession(this.identity);
+        if (result.survivors.length > 0) {
+          process.stderr.write(`ttyroom: ${result.survivors.length} process(es) of shell ${this.pid}'s session survived SIGKILL (stuck in the kernel?): ${result.survivors.map((s) => s.pid).join(' ')}\n`);
+        }
+      } else {
+        this.signalGroup('SIGKILL');
+      }
+      await this.exitedOrDisposed;
+      // Something may have been started in the session between the last look and the shell's death.
+      if (this.identity && !this.isDisposed) await killSession(this.identity);
+    } finally {
+      this.markTreeEnded();
+    }
+  }
+
+  private survivorCount(): number {
+    return this.identity ? sessionMembers(this.identity)?.length ?? 0 : 0;
+  }
+
+  /** Waits `ms`, or less when woken; never keeps the process alive past disposal (teardown wakes it). */
+  private nap(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      this.wake = done;
     });
   }
 
+  private markTreeEnded(): void {
+    if (this.treeEnded) return;
+    this.treeEnded = true;
+    this.treeEndedEmitter.fire();
+  }
+
+  /**
+   * True while the shell's pid still names our shell (running, or exited but not yet reaped). node-pty
+   * reaps the child before it tells us, so from then on the pid may belong to anyone: the start time
+   * read at spawn tells the two apart. Without /proc we only know that node-pty has not reported yet.
+   */
+  private isStillOurs(): boolean {
+    if (this.identity) return readProcStat(this.identity.pid)?.startTime === this.identity.startTime;
+    return !this.exited && !this.childGone;
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
+    if (!this.isStillOurs()) return;
     try {
       // node-pty makes the child a session leader, so its pid is also its process-group id.
       process.kill(-this.process.pid, signal);
@@ -276,13 +381,14 @@ export class PtySession extends Disposable {
 
   private teardown(): void {
     this.clearDrainTimers();
-    clearTimeout(this.killTimer);
-    if (!this.exited && !this.childGone) {
-      // Disposal without terminate(): end the group at once so nothing outlives its owner.
-      this.signalGroup('SIGHUP');
+    if (!this.treeEnded) {
+      // Disposed before the session was ended: end it at once, so nothing outlives its owner.
       this.signalGroup('SIGKILL');
+      if (this.identity) signalSession(this.identity, 'SIGKILL');
+      this.markTreeEnded();
     }
-    // Once the child exited, its pid may already belong to another process: never signal it again.
+    this.wake?.();
+    this.resolveExited();
     // Closes the master fd now; node-pty also reaps the child through its exit watcher.
     (this.process as unknown as { _socket?: PtyReadStream })._socket?.destroy();
   }

@@ -40,6 +40,9 @@ export async function startServer(
     resumeBufferUnits: ConfigDefaults.ResumeBufferKiB * 1024,
     idleTimeoutMs: ConfigDefaults.IdleTimeoutSeconds * 1000,
     lifetimeMs: ConfigDefaults.LifetimeSeconds * 1000,
+    shutdownDeadlineMs: 10_000,
+    once: false,
+    joinTimeoutMs: 0,
     ...overrides,
   };
   const app = createApp(config, { ...options, env });

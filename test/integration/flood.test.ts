@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/protocol/events.js';
 import { MemberFlowControl } from '../../server/rooms/memberFeed.js';
-import { startServerProcess } from '../helpers/serverProcess.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
+import { createRoomAt, processMemory, startServerProcess, TEST_SHELL_LINE } from '../helpers/serverProcess.js';
 import { makeTerminal, type HeadlessTerminal } from '../helpers/screens.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -71,10 +74,11 @@ class HealthyMember {
 }
 
 test('a 256 MB flood with a frozen member: server memory stays bounded, healthy members end under 1 s behind, the frozen one is resynced', async (t) => {
-  const server = await startServerProcess(['--command', 'bash --noprofile --norc']);
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'ttyroom-flood-'));
+  const server = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--cwd', dataDir, '--command', TEST_SHELL_LINE]);
   const sockets: ClientSocket[] = [];
   try {
-    const room = await server.createRoom();
+    const room = await createRoomAt(server.url);
     const writer = new HealthyMember(await connect(server.url));
     const viewer = new HealthyMember(await connect(server.url));
     sockets.push(writer.socket, viewer.socket);
@@ -100,10 +104,10 @@ test('a 256 MB flood with a frozen member: server memory stays bounded, healthy 
     const netSocket = (frozen.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
     netSocket.pause();
 
-    const baseline = server.memory().rss;
+    const baseline = processMemory(server.child.pid!).rss;
     writer.socket.emit('term:input', `${process.execPath} ${FLOOD} ${FLOOD_MEGABYTES}\r`);
     await waitFor(() => writer.doneLagMs !== undefined && viewer.doneLagMs !== undefined, 'both healthy members to see the end of the flood', 180_000, 50);
-    const { peak } = server.memory();
+    const { peak } = processMemory(server.child.pid!);
     const growth = peak - baseline;
     t.diagnostic(`server rss baseline ${(baseline / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB (+${(growth / 2 ** 20).toFixed(0)} MiB)`);
     t.diagnostic(`healthy lag at the end: writer ${writer.doneLagMs} ms, viewer ${viewer.doneLagMs} ms; worst during the flood ${Math.max(writer.maxLagMs, viewer.maxLagMs)} ms; cut-offs ${writer.cutOffs + viewer.cutOffs}`);
@@ -120,7 +124,9 @@ test('a 256 MB flood with a frozen member: server memory stays bounded, healthy 
     assert.ok(frozenReceived < FLOOD_MEGABYTES * 2 ** 20 / 4, `the frozen member was not sent the flood (${frozenReceived} units)`);
   } finally {
     for (const socket of sockets) socket.close();
-    await server.stop();
+    server.stop();
+    await server.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 
@@ -149,10 +155,11 @@ function screenMember(socket: ClientSocket): { terminal: () => HeadlessTerminal;
 }
 
 test('Ctrl-C during `yes` with a frozen member: the prompt is back on every healthy screen within 2 s', async (t) => {
-  const server = await startServerProcess(['--command', 'bash --noprofile --norc']);
+  const dataDir = mkdtempSync(joinPath(tmpdir(), 'ttyroom-flood-'));
+  const server = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--cwd', dataDir, '--command', TEST_SHELL_LINE]);
   const sockets: ClientSocket[] = [];
   try {
-    const room = await server.createRoom();
+    const room = await createRoomAt(server.url);
     const writerSocket = await connect(server.url);
     const viewerSocket = await connect(server.url);
     const frozen = await connect(server.url);
@@ -184,6 +191,8 @@ test('Ctrl-C during `yes` with a frozen member: the prompt is back on every heal
     assert.ok(latency < MAX_INTERRUPT_MS, `prompt back after ${latency} ms`);
   } finally {
     for (const socket of sockets) socket.close();
-    await server.stop();
+    server.stop();
+    await server.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

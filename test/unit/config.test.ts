@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, splitCommandLine } from '../../server/config.js';
+import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, parseShareArgs, splitCommandLine } from '../../server/config.js';
+import { shutdownGraceMs } from '../../server/shutdown.js';
 
 /** A fixed environment so nothing from the machine running the tests leaks in. */
 const ENV: NodeJS.ProcessEnv = { SHELL: '/bin/zsh' };
@@ -316,6 +317,120 @@ describe('parseConfig: resume buffer', () => {
       assert.match(configErrorFrom(() => parseConfig(['--resume-buffer', bad], ENV, CWD)).message, /--resume-buffer\b/);
     });
   }
+});
+
+describe('shutdown, --once and --timeout options', () => {
+  test('defaults: a 10 s shutdown deadline, --once off, no join timeout', () => {
+    const { config } = parseConfig([], ENV, CWD);
+    assert.equal(config.shutdownDeadlineMs, ConfigDefaults.ShutdownDeadlineSeconds * 1000);
+    assert.equal(config.shutdownDeadlineMs, 10_000);
+    assert.equal(config.once, false);
+    assert.equal(config.joinTimeoutMs, 0);
+  });
+
+  test('--shutdown-deadline, --once and --timeout from flags', () => {
+    const { config } = parseConfig(['--shutdown-deadline', '2.5', '--once', '--timeout=30'], ENV, CWD);
+    assert.equal(config.shutdownDeadlineMs, 2_500);
+    assert.equal(config.once, true);
+    assert.equal(config.joinTimeoutMs, 30_000);
+  });
+
+  test('the same from TTYROOM_SHUTDOWN_DEADLINE, TTYROOM_ONCE and TTYROOM_TIMEOUT', () => {
+    const env = { ...ENV, TTYROOM_SHUTDOWN_DEADLINE: '4', TTYROOM_ONCE: '1', TTYROOM_TIMEOUT: '0.5' };
+    const { config } = parseConfig([], env, CWD);
+    assert.equal(config.shutdownDeadlineMs, 4_000);
+    assert.equal(config.once, true);
+    assert.equal(config.joinTimeoutMs, 500);
+  });
+
+  test('--once takes no value, so the next word stays an option', () => {
+    const { config } = parseConfig(['--once', '--port', '0'], ENV, CWD);
+    assert.equal(config.once, true);
+    assert.equal(config.port, 0);
+    assert.match(configErrorFrom(() => parseConfig(['--once=yes'], ENV, CWD)).message, /--once takes no value/);
+  });
+
+  for (const [raw, expected] of [['1', true], ['true', true], ['YES', true], ['on', true], ['0', false], ['false', false], ['no', false], ['off', false], ['', false]] as const) {
+    test(`TTYROOM_ONCE=${inspect(raw)} means ${expected}`, () => {
+      assert.equal(parseConfig([], { ...ENV, TTYROOM_ONCE: raw }, CWD).config.once, expected);
+    });
+  }
+
+  for (const bad of ['2', 'maybe', 'onn']) {
+    test(`TTYROOM_ONCE=${inspect(bad)} throws a ConfigError naming the variable`, () => {
+      assert.match(configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_ONCE: bad }, CWD)).message, /TTYROOM_ONCE/);
+    });
+  }
+
+  for (const bad of ['0', '0.0001', '-1', 'soon', String(ConfigDefaults.MaxSeconds + 1)]) {
+    test(`--shutdown-deadline ${inspect(bad)} throws: a deadline must be above 0`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--shutdown-deadline', bad], ENV, CWD)).message, /--shutdown-deadline\b/);
+    });
+  }
+
+  test('--timeout 0 means no limit; a bad one names --timeout', () => {
+    assert.equal(parseConfig(['--timeout', '0'], ENV, CWD).config.joinTimeoutMs, 0);
+    assert.match(configErrorFrom(() => parseConfig(['--timeout', '-5'], ENV, CWD)).message, /--timeout\b/);
+  });
+
+  test('the kill grace is shortened at shutdown to half the deadline, never lengthened', () => {
+    assert.equal(shutdownGraceMs(2_000, 10_000), 2_000);
+    assert.equal(shutdownGraceMs(60_000, 10_000), 5_000);
+    assert.equal(shutdownGraceMs(0, 10_000), 0);
+  });
+});
+
+describe('parseShareArgs', () => {
+  test('the command after -- becomes the default profile, --once is implied, serve options still apply', () => {
+    const { config, help, name } = parseShareArgs(['--port', '0', '--name', 'demo', '--', 'htop', '-d', '10', '--port', '1'], ENV, CWD);
+    assert.deepEqual(config.command, ['htop', '-d', '10', '--port', '1']);
+    assert.equal(config.once, true);
+    assert.equal(config.port, 0);
+    assert.equal(name, 'demo');
+    assert.equal(help, false);
+  });
+
+  test('--name=… form, and TTYROOM_NAME when no flag is given', () => {
+    assert.equal(parseShareArgs(['--name=a b', '--', 'vim'], ENV, CWD).name, 'a b');
+    assert.equal(parseShareArgs(['--', 'vim'], { ...ENV, TTYROOM_NAME: 'from env' }, CWD).name, 'from env');
+    assert.equal(parseShareArgs(['--name', 'flag', '--', 'vim'], { ...ENV, TTYROOM_NAME: 'from env' }, CWD).name, 'flag');
+    assert.equal(parseShareArgs(['--', 'vim'], ENV, CWD).name, undefined);
+  });
+
+  test('a TTYROOM_COMMAND meant for serve is ignored, even a broken one', () => {
+    assert.deepEqual(parseShareArgs(['--', 'top'], { ...ENV, TTYROOM_COMMAND: "sh -c 'oops" }, CWD).config.command, ['top']);
+  });
+
+  test('--help needs no command', () => {
+    assert.equal(parseShareArgs(['--help'], ENV, CWD).help, true);
+  });
+
+  const failures: ReadonlyArray<[string[], NodeJS.ProcessEnv, RegExp]> = [
+    [[], {}, /share needs the command to run after --/],
+    [['--port', '0', '--'], {}, /share needs the command/],
+    [['--command', 'vim', '--', 'vim'], {}, /not --command/],
+    [['--command=vim', '--', 'vim'], {}, /not --command/],
+    [['--name'], {}, /--name needs a value/],
+    [['--name', '--port', '0', '--', 'vim'], {}, /--name needs a value/],
+    [['--name', 'x'.repeat(81), '--', 'vim'], {}, /--name: name must be at most 80 characters/],
+    [['--', 'vim'], { TTYROOM_NAME: 'y'.repeat(81) }, /TTYROOM_NAME: name must be at most 80/],
+    [['--port', 'x', '--', 'vim'], {}, /--port\b/],
+    [['vim'], {}, /unexpected argument "vim"/],
+  ];
+  for (const [argv, env, message] of failures) {
+    test(`${inspect(argv)} ${Object.keys(env).length ? inspect(env) : ''} throws a ConfigError (${message.source})`, () => {
+      assert.match(configErrorFrom(() => parseShareArgs(argv, { ...ENV, ...env }, CWD)).message, message);
+    });
+  }
+});
+
+describe("helpText('share')", () => {
+  const text = helpText('share');
+  test('shows the share usage and --name with TTYROOM_NAME, and leaves out --command', () => {
+    assert.match(text.split('\n')[0]!, /^usage: ttyroom share \[options\] \[--name NAME\] -- COMMAND \[ARGS\.\.\.\]$/);
+    assert.match(text, /--name\s+TTYROOM_NAME\s/);
+    assert.doesNotMatch(text, /^\s+--command\s/m, 'no option line for --command');
+  });
 });
 
 describe("helpText('serve')", () => {
