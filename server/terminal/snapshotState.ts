@@ -24,7 +24,10 @@ export function composeSnapshot(terminal: Terminal, pendingSequence: string, fir
     const { top, bottom } = state.normalRegion;
     if (top !== 0 || bottom !== rows - 1) out += `\x1b[${top + 1};${bottom + 1}r`;
     // DECSC and 1047h are 1049h in two steps, with room between them to tidy up after the save.
-    out += saveCursor(terminal, terminal.buffer.normal, saved, false) + sgrFor(saved.pen) + '\x1b[?1047h' + designate(0, undefined) + '\x1b[H';
+    // The normal screen keeps its own cursor while hidden; it decides which lines a resize drops then.
+    const normal = terminal.buffer.normal;
+    out += saveCursor(terminal, normal, saved, false) + `\x1b[${normal.cursorY + 1};${Math.min(normal.cursorX, cols - 1) + 1}H`;
+    out += sgrFor(saved.pen) + '\x1b[?1047h' + designate(0, undefined) + '\x1b[H';
     out += serializeBuffer(terminal.buffer.alternate, cols, rows, penOf(saved.pen));
   }
   const buffer = terminal.buffer.active;
