@@ -16,11 +16,14 @@ import { waitFor } from '../helpers/wait.js';
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
-/** A few hundred megabytes, as the issue asks of `npm test`; the gigabyte run is in bench/. */
-const FLOOD_MEGABYTES = 256;
 /**
- * Peak server memory over its idle baseline. Without per-member flow control the frozen member's queue
- * alone would hold the whole flood (256 MiB as UTF-16 strings and frames, several times that in RSS).
+ * A few hundred megabytes in `npm test`; TESTPLAN E1's full gigabyte is the same test with
+ * TTYROOM_FLOOD_MB=1024 (about a minute).
+ */
+const FLOOD_MEGABYTES = Number(process.env.TTYROOM_FLOOD_MB ?? 256);
+/**
+ * Peak server memory over its idle baseline. Measured: about +110 MiB with flow control, +626 MiB for 256 MB
+ * without it (the frozen member's queue holds the whole flood, as strings and as frames).
  */
 const MAX_GROWTH_BYTES = 160 * 1024 * 1024;
 /** TESTPLAN E1: healthy viewers end less than a second behind. */
@@ -73,7 +76,7 @@ class HealthyMember {
   }
 }
 
-test('a 256 MB flood with a frozen member: server memory stays bounded, healthy members end under 1 s behind, the frozen one is resynced', async (t) => {
+test(`a ${FLOOD_MEGABYTES} MB flood with a frozen member: server memory stays bounded, healthy members end under 1 s behind, the frozen one is resynced`, async (t) => {
   const dataDir = mkdtempSync(joinPath(tmpdir(), 'ttyroom-flood-'));
   const server = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--cwd', dataDir, '--command', TEST_SHELL_LINE]);
   const sockets: ClientSocket[] = [];
