@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { ConfigDefaults, type ServerConfig } from '../../server/config.js';
 import type { CreatedRoom } from '../../server/protocol/events.js';
+import { createRoomAt } from './serverProcess.js';
 
 /** A shell without rc files, so prompts and timing do not depend on the machine's dotfiles. */
 export const TEST_SHELL = ['bash', '--noprofile', '--norc'];
@@ -53,15 +54,7 @@ export async function startServer(
     url,
     app,
     dataDir,
-    async createRoom(body = {}) {
-      const response = await fetch(`${url}/api/rooms`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (response.status !== 201) throw new Error(`create room: ${response.status} ${await response.text()}`);
-      return (await response.json()) as CreatedRoom;
-    },
+    createRoom: (body = {}) => createRoomAt(url, body),
     async close() {
       await app.dispose();
       rmSync(dataDir, { recursive: true, force: true });
