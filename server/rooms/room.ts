@@ -257,10 +257,16 @@ export class Room extends Disposable {
     });
   }
 
-  /** The screen at the current offset (for the REST screen endpoint); shares the joiners' cache. */
+  /** The screen at the current offset (for the REST screen endpoint); the joiners' cached one if still current. */
   snapshot(): SnapshotPayload {
-    const { snapshot, since } = this.joinPoint();
-    return since.length === 0 ? snapshot : this.freshSnapshot();
+    const cached = this.cachedSnapshot;
+    const current = cached?.offset === this.mirror.parsedOffset && cached.cols === this.cols && cached.rows === this.rows;
+    return current ? cached : this.freshSnapshot();
+  }
+
+  /** End of the stream broadcast so far: the offset the next chunk starts at. */
+  get streamOffset(): number {
+    return this.mirror.parsedOffset;
   }
 
   /** How many times this room serialized its screen (snapshots are the expensive path). */

@@ -214,7 +214,7 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
       'the shell to print its prompt after the marker',
       E2eTiming.WaitMs,
     );
-    const mirrorOffset = room.snapshot().offset;
+    const mirrorOffset = room.streamOffset;
 
     const viewer = await openRoom(created.viewUrl);
     pages.push(viewer);
@@ -224,7 +224,7 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     assert.equal((await page.locator('#role-badge').textContent())?.trim(), 'viewer');
 
     await page.waitForFunction((offset) => ((window as HookedWindow).ttyroom?.offset ?? -1) >= offset, mirrorOffset);
-    assert.equal(room.snapshot().offset, mirrorOffset, 'nothing was written while the viewer joined');
+    assert.equal(room.streamOffset, mirrorOffset, 'nothing was written while the viewer joined');
     assert.deepEqual(screenLines(await pageScreen(page)), screenLines(room.screenText()), 'the viewer\'s screen equals the mirror\'s');
 
     // The snapshot carries attributes too: the marker is drawn in red (SGR 31), not in the default colour.

@@ -44,7 +44,7 @@ test('members that join at random moments of a busy stream end with the mirror\'
     t.diagnostic(`joins done after ${Date.now() - started} ms`);
 
     await waitFor(() => room.screenText().includes(WORKLOAD_DONE), 'the workload to finish', 30_000);
-    const end = room.snapshot().offset;
+    const end = room.streamOffset;
     await waitFor(() => members.every((m) => m.expectedOffset() === end), 'every member to reach the end of the stream', 15_000);
     await Promise.all(members.map((m) => m.settled()));
 

@@ -54,6 +54,16 @@ class ResumingMember {
     this.socket?.disconnect();
   }
 
+  /** Joins, takes some ticks, drops off for AWAY_MS while output goes on; returns the offset it left at. */
+  async joinThenGoAway(url: string, roomId: string): Promise<number> {
+    await this.connect(url, roomId);
+    await waitFor(() => this.expected > 200, 'some ticks');
+    this.drop();
+    const missedFrom = this.expected;
+    await sleep(AWAY_MS);
+    return missedFrom;
+  }
+
   settled(): Promise<void> {
     return new Promise((resolve) => this.terminal.write('', resolve));
   }
@@ -63,7 +73,7 @@ async function sameAsMirror(server: TestServer, roomId: string, member: { termin
   const room = server.app.rooms.get(roomId)!;
   // Stop the ticker so the stream has an end both sides can reach.
   await server.app.rooms.close(roomId, 'closed').catch(() => undefined);
-  const end = room.snapshot().offset;
+  const end = room.streamOffset;
   await waitFor(() => offsetOf() === end, `the member to reach the end of the stream (${end})`);
   await member.settled();
   assert.deepEqual(diffTerminals(room.mirrorTerminal, member.terminal), [], 'the member shows the mirror\'s screen');
@@ -74,16 +84,12 @@ test('back after 5 s with resumeFrom still held: exactly the missed chunks, no s
   const member = new ResumingMember();
   try {
     const created = await server.createRoom();
-    await member.connect(server.url, created.id);
-    await waitFor(() => member.expected > 200, 'some ticks');
-    member.drop();
-    const missedFrom = member.expected;
-    await sleep(AWAY_MS);
+    const missedFrom = await member.joinThenGoAway(server.url, created.id);
     const room = server.app.rooms.get(created.id)!;
-    assert.ok(room.snapshot().offset - missedFrom > 1_000, 'output went on while the member was away');
+    assert.ok(room.streamOffset - missedFrom > 1_000, 'output went on while the member was away');
 
     await member.connect(server.url, created.id, missedFrom);
-    await waitFor(() => member.outputs > 0 && member.expected >= room.snapshot().offset, 'the missed output');
+    await waitFor(() => member.outputs > 0 && member.expected >= room.streamOffset, 'the missed output');
     assert.equal(member.snapshots, 1, 'no second snapshot: the gap was filled from the history');
     assert.deepEqual(member.violations, [], 'the stream continued at exactly the offset the member asked for, without gaps or repeats');
     await sameAsMirror(server, created.id, member, () => member.expected);
@@ -98,11 +104,7 @@ test('back after 5 s when the history no longer holds the offset: a fresh snapsh
   const member = new ResumingMember();
   try {
     const created = await server.createRoom();
-    await member.connect(server.url, created.id);
-    await waitFor(() => member.expected > 200, 'some ticks');
-    member.drop();
-    const missedFrom = member.expected;
-    await sleep(AWAY_MS);
+    const missedFrom = await member.joinThenGoAway(server.url, created.id);
     await member.connect(server.url, created.id, missedFrom);
     await waitFor(() => member.snapshots === 2, 'a fresh snapshot');
     assert.deepEqual(member.violations, []);
