@@ -5,7 +5,8 @@ import type { CreatedRoom } from '../protocol/events.js';
 import { parseCreateRoom, parseId } from '../protocol/validate.js';
 import { PayloadLimits } from '../protocol/limits.js';
 import type { Room } from '../rooms/room.js';
-import { RoomError, type Requester, type RoomRegistry } from '../rooms/roomRegistry.js';
+import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
+import { requesterOf } from '../auth/requester.js';
 import { sendError } from './errors.js';
 import { roomLinks } from './links.js';
 
@@ -22,11 +23,6 @@ function bearerToken(req: Request): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
   return match && match[1]!.length <= PayloadLimits.MaxTokenLength ? match[1] : undefined;
-}
-
-/** Without sign-in, the requester is its address (the socket's peer: no proxy headers are trusted). */
-function requesterOf(req: Request): Requester {
-  return { address: req.socket.remoteAddress ?? 'unknown' };
 }
 
 function baseUrl(req: Request): string {

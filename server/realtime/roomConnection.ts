@@ -8,6 +8,7 @@ import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
+import { requesterOf } from '../auth/requester.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
@@ -102,7 +103,7 @@ export class RoomConnection extends Disposable {
 
   /** The room, member and address that audit records of this connection carry. */
   private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
-    return { room: this.room?.id, actor: this.memberId, address: this.socket.handshake.address };
+    return { room: this.room?.id, actor: this.memberId, address: requesterOf(this.socket.request).address };
   }
 
   /** An audit record of a refusal by one of the limits. */

@@ -5,11 +5,14 @@ import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
+import type { Requester } from '../auth/requester.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import type { RoomTransport } from './ports.js';
 import { Room, type Profile } from './room.js';
+
+export type { Requester } from '../auth/requester.js';
 
 export interface RegistryOptions {
   profiles: ReadonlyMap<string, Profile>;
@@ -37,12 +40,6 @@ export interface RegistryOptions {
   lifetimeMs: number;
 }
 
-/** Who asks for a room: the address it came from and, once sign-in exists, the user. */
-export interface Requester {
-  address: string;
-  /** The signed-in user; without one, the address stands for the user. */
-  user?: string;
-}
 
 /** The key rooms are counted by for the per-user cap. */
 function creatorKey(requester: Requester): string {
