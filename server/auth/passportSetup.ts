@@ -209,13 +209,20 @@ export class SignIn extends Disposable {
   }
 
   /** HTTP: the identify chain for every request; cookies on /api count only with an Origin (A5). */
-  httpIdentify(): RequestHandler[] {
-    if (!this.enabled) return [];
-    const originRule: RequestHandler = (req, _res, next) => {
+  httpIdentify(): RequestHandler {
+    if (!this.enabled) return (_req, _res, next) => next();
+    const originRule: RawMiddleware = (req, _res, next) => {
       if (pathOf(req).startsWith('/api/')) dropCookieWithoutOrigin(req, true);
       next();
     };
-    return [originRule, ...(this.identifyChain() as unknown as RequestHandler[])];
+    const chain = [originRule, ...this.identifyChain()];
+    return (req, res, next) => {
+      const step = (index: number, error?: unknown): void => {
+        if (error !== undefined || index === chain.length) return next(error);
+        chain[index]!(req, res, (stepError?: unknown) => step(index + 1, stepError));
+      };
+      step(0);
+    };
   }
 
   /** engine.io: the identify chain for handshake requests, after dropping a cookie that came without Origin. */
