@@ -13,6 +13,9 @@ export const LoginLimits = {
   MaxFormBody: '8kb',
 } as const;
 
+/** The login page's referrer policy (see GET /login). */
+export const LOGIN_REFERRER_POLICY = 'same-origin';
+
 /** Where the OIDC round trip returns to afterwards, kept in the session while the browser is at the provider. */
 const RETURN_KEY = 'ttyroomReturnTo';
 
@@ -34,6 +37,8 @@ function addressOf(req: Request): string {
 function isSameOriginPost(req: Request): boolean {
   const origin = req.headers.origin;
   if (typeof origin !== 'string') return false;
+  // A browser still applying `no-referrer` (an old tab) says `null`; only it can say the request is same-origin.
+  if (origin === 'null') return req.headers['sec-fetch-site'] === 'same-origin';
   try {
     return new URL(origin).host === req.headers.host;
   } catch {
@@ -67,6 +72,9 @@ export function loginRouter(signIn: SignIn): Router {
       case 'oidc':
         return res.redirect(303, `/auth/oidc?next=${encodeURIComponent(returnTo)}`);
       case 'local':
+        // Under `no-referrer` a browser sends `Origin: null` with the form's POST, which isSameOriginPost
+        // could not tell from another site's; `same-origin` sends the real Origin here and nothing elsewhere.
+        res.setHeader('Referrer-Policy', LOGIN_REFERRER_POLICY);
         // The static login page (staticClient.ts).
         return next();
     }

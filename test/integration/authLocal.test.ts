@@ -57,6 +57,9 @@ test('local: the lobby sends you to the login page; a wrong name and a wrong pas
     assert.match(html, /<form id="login-form"[^>]*method="post" action="\/login"/);
     assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), 'no inline script');
     assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    // Under no-referrer a browser would send `Origin: null` with the form; same-origin sends the real one.
+    assert.equal(page.headers.get('referrer-policy'), 'same-origin');
+    assert.match(html, /<meta name="referrer" content="same-origin">/);
 
     const answers = [];
     for (const [name, password] of [['alice', 'wrong'], ['nobody', 'wrong'], ['nobody', PASSWORDS.alice], ['', ''], ['a'.repeat(300), 'x']]) {
@@ -103,7 +106,14 @@ test('local: signing in sets an HttpOnly, SameSite=Lax session cookie (not Secur
       assert.equal(other.headers.get('location'), '/', `next=${next}`);
     }
     // Another site's form cannot sign a visitor in (login CSRF): no Origin, or a foreign one, is refused.
-    for (const origin of [undefined, 'http://evil.example']) {
+    const nullOrigin = await http(`${server.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
+      body: form({ username: 'alice', password: PASSWORDS.alice }),
+    });
+    assert.equal(nullOrigin.status, 303, 'Origin null from a same-origin page (Sec-Fetch-Site) is accepted');
+    await nullOrigin.arrayBuffer();
+    for (const origin of [undefined, 'http://evil.example', 'null']) {
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
       if (origin) headers.origin = origin;
       const refused = await http(`${server.url}/login`, { method: 'POST', headers, body: form({ username: 'alice', password: PASSWORDS.alice }) });
