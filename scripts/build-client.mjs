@@ -1,4 +1,4 @@
-// Builds the browser client: bundles the two page entries with esbuild and copies the static files into
+// Builds the browser client: bundles the page entries with esbuild and copies the static files into
 // dist/client/, which the server serves under /assets/ (pages included). Run from the repo root.
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
@@ -13,6 +13,7 @@ const outdir = join(root, 'dist', 'client');
 const staticFiles = [
   ['client/lobby.html', 'lobby.html'],
   ['client/room.html', 'room.html'],
+  ['client/login.html', 'login.html'],
   ['client/app.css', 'app.css'],
   ['node_modules/@xterm/xterm/css/xterm.css', 'xterm.css'],
 ];
@@ -24,7 +25,7 @@ async function main() {
 
   await build({
     absWorkingDir: root,
-    entryPoints: { lobby: 'client/src/lobby.ts', room: 'client/src/room.ts' },
+    entryPoints: { lobby: 'client/src/lobby.ts', room: 'client/src/room.ts', login: 'client/src/login.ts' },
     outdir,
     bundle: true,
     format: 'esm',

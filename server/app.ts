@@ -18,6 +18,9 @@ import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { ProcessJournal } from './terminal/processJournal.js';
+import { SignIn } from './auth/passportSetup.js';
+import { attachHandshakeAuth } from './auth/handshakeAuth.js';
+import { loginRouter } from './http/loginRoutes.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -60,6 +63,14 @@ function hasEngineSession(url: string | undefined): boolean {
   return new URL(url ?? '/', 'http://localhost').searchParams.has('sid');
 }
 
+/** The origin this server answers at, once listening (the OIDC redirect URL is derived from it). */
+function publicOrigin(httpServer: HttpServer, config: ServerConfig): string {
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `${config.auth.secureCookies ? 'https' : 'http'}://${host}:${port}`;
+}
+
 export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   mkdirSync(config.dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
@@ -70,6 +81,14 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.use(securityHeaders);
   const httpServer = createServer(web);
   const sockets = new SocketServer(httpServer, { keepalive: options.keepalive });
+  const signIn = new SignIn(config.auth, {
+    dataDir: config.dataDir,
+    auditor,
+    clock,
+    publicOrigin: () => publicOrigin(httpServer, config),
+  });
+  web.use(signIn.httpIdentify());
+  attachHandshakeAuth(sockets.io, signIn);
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
@@ -114,7 +133,9 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     if (accepting) res.json({ ok: true });
     else sendError(res, 'conflict', 'shutting down');
   });
-  web.use('/api', apiRouter(rooms));
+  web.use(loginRouter(signIn));
+  web.use('/api', signIn.apiGate, apiRouter(rooms));
+  web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
 
   // Members already connected keep their engine.io session (requests carry its id) to hear the end.
@@ -141,6 +162,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       sockets.dispose();
       httpServer.closeAllConnections();
       await listenerClosed;
+      signIn.dispose();
       // Last: closing rooms and connections above still writes audit records.
       ownAuditLog?.dispose();
     })();

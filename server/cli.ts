@@ -2,6 +2,7 @@
 
 import { serve, share } from './main.js';
 import { ExitStatus } from './shutdown.js';
+import { userCommand } from './userCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
@@ -9,6 +10,7 @@ commands:
   serve     run the server (see: ttyroom serve --help)
   share     run a server with one room running a command, print its links, exit when it ends
             (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
+  user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
 
 With no command, ttyroom serves.`;
 
@@ -26,6 +28,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return serve(rest);
     case 'share':
       return share(rest);
+    case 'user':
+      return userCommand(rest);
     case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;

@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
 import { parseCreateRoom } from './protocol/validate.js';
+import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
 
 export interface ServerConfig {
   host: string;
@@ -33,6 +34,8 @@ export interface ServerConfig {
   once: boolean;
   /** Exit with an error if nobody joins any room within this time after start; 0 = wait forever. */
   joinTimeoutMs: number;
+  /** Sign-in (--auth and its options); see auth/authMode.ts. */
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +105,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
+  { name: 'auth', kind: 'string', fallback: 'none', help: 'sign-in: none (loopback only), basic (--credential), local (users file), oidc (OpenID Connect)' },
+  { name: 'allow-unauthenticated', kind: 'flag', fallback: 'off', help: 'allow --auth none on a non-loopback --host: DANGEROUS, anyone who reaches the address can run commands as you' },
+  { name: 'credential', kind: 'string', fallback: undefined, help: '--auth basic: user:password (prefer the variable: arguments are visible in ps)' },
+  { name: 'users-file', kind: 'string', fallback: undefined, help: '--auth local: the users file, managed with "ttyroom user add/remove" (default: <data-dir>/users.json)' },
+  { name: 'creators', kind: 'string', fallback: undefined, help: 'user ids allowed to create rooms, comma separated (e.g. local:alice); default: every signed-in user' },
+  { name: 'oidc-issuer', kind: 'string', fallback: undefined, help: '--auth oidc: the provider\'s issuer URL (https)' },
+  { name: 'oidc-client-id', kind: 'string', fallback: undefined, help: '--auth oidc: this server\'s client id at the provider' },
+  { name: 'oidc-client-secret', kind: 'string', fallback: undefined, help: '--auth oidc: the client secret (prefer the variable: arguments are visible in ps)' },
+  { name: 'oidc-redirect-url', kind: 'string', fallback: undefined, help: '--auth oidc: the callback URL registered at the provider (default: http://HOST:PORT/auth/oidc/callback)' },
 ];
 
 export function envName(option: string): string {
@@ -268,11 +280,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
   const commandLine = values.get('command') as string | undefined;
   const command = commandLine === undefined ? loginShellCommand(env) : splitCommandLine(commandLine);
   if (command.length === 0) throw new ConfigError('--command must name a program');
+  const dataDir = resolve(cwd, get('data-dir', ConfigDefaults.DataDir));
   const config: ServerConfig = {
     host: get('host', ConfigDefaults.Host),
     port: get('port', ConfigDefaults.Port),
     command,
-    dataDir: resolve(cwd, get('data-dir', ConfigDefaults.DataDir)),
+    dataDir,
     cwd: resolve(cwd, get('cwd', cwd)),
     scrollback: get('scrollback', ConfigDefaults.Scrollback),
     exitedRoomTtlMs: Math.round(get('exited-room-ttl', ConfigDefaults.ExitedRoomTtlSeconds) * 1000),
@@ -286,7 +299,27 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
     once: get<number>('once', 0) === 1,
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
+    auth: noAuth(dataDir),
   };
+  const text = (name: string): string | undefined => values.get(name) as string | undefined;
+  const auth = buildAuthConfig(
+    {
+      auth: text('auth'),
+      allowUnauthenticated: get<number>('allow-unauthenticated', 0) === 1,
+      credential: text('credential'),
+      usersFile: text('users-file') === undefined ? undefined : resolve(cwd, text('users-file')!),
+      creators: text('creators'),
+      oidcIssuer: text('oidc-issuer'),
+      oidcClientId: text('oidc-client-id'),
+      oidcClientSecret: text('oidc-client-secret'),
+      oidcRedirectUrl: text('oidc-redirect-url'),
+    },
+    config.host,
+    defaultUsersFile(dataDir),
+  );
+  // --help answers even when the options do not fit together; serving would report it.
+  if (typeof auth === 'string' && !help) throw new ConfigError(auth);
+  if (typeof auth !== 'string') config.auth = auth;
   return { config, help, rest };
 }
 

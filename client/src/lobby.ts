@@ -2,7 +2,7 @@
 
 import type { RoomSummary } from '../../server/protocol/events.js';
 import { PayloadLimits } from '../../server/protocol/limits.js';
-import { createRoom, listRooms } from './api.js';
+import { ApiRequestError, createRoom, listRooms } from './api.js';
 import { listen } from './disposable.js';
 
 /** Member counts and exits change often; a few seconds feels live without loading the server. */
@@ -67,6 +67,11 @@ async function refresh(): Promise<void> {
     renderRooms(await listRooms());
     showError(ui.listError, undefined);
   } catch (error) {
+    // Signed out meanwhile (session expired, user removed): sign in again and come back.
+    if (error instanceof ApiRequestError && error.status === 401) {
+      location.assign('/login?next=/');
+      return;
+    }
     showError(ui.listError, error instanceof Error ? error.message : String(error));
   }
 }

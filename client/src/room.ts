@@ -220,7 +220,15 @@ function main(): void {
     });
 
   const view = new TerminalView(ui.terminalHost);
-  const socket: RoomSocket = io({ path: '/socket.io' });
+  // WebSocket only: browsers send Origin on the upgrade but not on same-origin polling GETs, and without
+  // an Origin the server ignores the session cookie (TESTPLAN A5). A capability goes in the handshake.
+  const socket: RoomSocket = io({ path: '/socket.io', transports: ['websocket'], auth: token === undefined ? {} : { token } });
+  socket.on('connect_error', (error: Error) => {
+    if (error.message !== 'unauthorized') return;
+    // No link capability and not signed in: sign in, then come back here.
+    if (token === undefined) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    else showBanner('This link is not accepted here; sign in or ask for a new link.', 'error');
+  });
   const client = new RoomClient(socket, view, { roomId, token, name: loadName() });
 
   const hook: TtyroomTestHook = Object.freeze({

@@ -12,7 +12,11 @@ export type AuditEventName =
   | 'member.joined'
   | 'member.left'
   | 'write.denied'
-  | 'limit.refused';
+  | 'limit.refused'
+  /** A user signed in (actor = user id, detail.method); Basic sign-ins once per user and address per interval. */
+  | 'signin.succeeded'
+  /** Failed sign-ins from one address, counted (detail.count); never the name tried or the password. */
+  | 'signin.failed';
 
 /** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, or the event rate. */
 export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second';

@@ -50,6 +50,8 @@ export interface RoomOptions {
   env: Record<string, string>;
   ownerToken: string;
   writeToken: string;
+  /** The signed-in user who created the room (its owner), when sign-in is on. */
+  ownerUser?: string;
   transport: RoomTransport;
   killGraceMs: number;
   /** Output kept for members that reconnect with `resumeFrom`, in code units. */
@@ -82,6 +84,8 @@ export class Room extends Disposable {
   readonly name: string;
   readonly profile: Profile;
   readonly createdAt: Date;
+  /** The signed-in user who created the room and owns it; undefined without sign-in (then tokens alone decide). */
+  readonly ownerUser: string | undefined;
 
   private readonly pty: PtySession;
   private readonly mirror: ScreenMirror;
@@ -118,6 +122,7 @@ export class Room extends Disposable {
     this.name = options.name;
     this.profile = options.profile;
     this.createdAt = (options.now ?? (() => new Date()))();
+    this.ownerUser = options.ownerUser;
     this.transport = options.transport;
     this.ownerTokenHash = hashToken(options.ownerToken);
     this.writeTokenHash = hashToken(options.writeToken);

@@ -114,6 +114,7 @@ export class RoomRegistry extends Disposable {
       env: this.options.env,
       ownerToken,
       writeToken,
+      ownerUser: requester.user,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
       resumeBufferUnits: this.options.resumeBufferUnits,

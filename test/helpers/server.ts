@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { ConfigDefaults, type ServerConfig } from '../../server/config.js';
+import { noAuth } from '../../server/auth/authMode.js';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 import { createRoomAt } from './serverProcess.js';
 
@@ -44,6 +45,7 @@ export async function startServer(
     shutdownDeadlineMs: 10_000,
     once: false,
     joinTimeoutMs: 0,
+    auth: noAuth(dataDir),
     ...overrides,
   };
   const app = createApp(config, { ...options, env });
