@@ -4,6 +4,9 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
 import { parseCreateRoom } from './protocol/validate.js';
+import { parseTrustProxy, type TrustProxy } from './http/clientAddress.js';
+import { parseOriginList } from './http/originPolicy.js';
+import type { TlsFiles } from './http/tls.js';
 
 export interface ServerConfig {
   host: string;
@@ -33,11 +36,17 @@ export interface ServerConfig {
   once: boolean;
   /** Exit with an error if nobody joins any room within this time after start; 0 = wait forever. */
   joinTimeoutMs: number;
+  /** Origins (normalized) that may open sockets and send state-changing requests; undefined = the ones the server serves. */
+  allowedOrigins?: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed; undefined = none, the socket's peer is the client. */
+  trustProxy?: TrustProxy;
+  /** Serve HTTPS with these PEM files; with `ca`, clients need a certificate signed by it. */
+  tls?: TlsFiles;
 }
 
 export class ConfigError extends Error {}
 
-type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
 
 interface OptionSpec {
   name: string;
@@ -102,6 +111,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
+  { name: 'allowed-origins', kind: 'origins', fallback: undefined, help: 'comma-separated origins (scheme://host:port) browsers may connect from, compared exactly; requests must also name one of them in Host (default: the address the server listens on, and for loopback its other spellings)' },
+  { name: 'trust-proxy', kind: 'proxies', fallback: 'none', help: 'proxies whose X-Forwarded-For/-Proto is believed: a hop count, or comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal' },
+  { name: 'tls-cert', kind: 'string', fallback: undefined, help: 'serve HTTPS with this PEM certificate (needs --tls-key)' },
+  { name: 'tls-key', kind: 'string', fallback: undefined, help: 'PEM private key of --tls-cert' },
+  { name: 'tls-ca-crt', kind: 'string', fallback: undefined, help: 'require client certificates signed by this PEM CA (needs --tls-cert)' },
 ];
 
 export function envName(option: string): string {
@@ -219,6 +233,13 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       if (['0', 'false', 'no', 'off', ''].includes(word)) return 0;
       throw new ConfigError(`${source} must be 1 or 0 (true/false, yes/no, on/off), got "${raw}"`);
     }
+    case 'origins':
+    case 'proxies': {
+      // Checked here for the message's sake; kept as text and read again when the config is built.
+      const parsed = option.kind === 'origins' ? parseOriginList(raw) : parseTrustProxy(raw);
+      if (typeof parsed === 'string') throw new ConfigError(`${source}: ${parsed}`);
+      return raw;
+    }
   }
 }
 
@@ -286,8 +307,28 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
     once: get<number>('once', 0) === 1,
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
+    ...networkSettings(values, cwd),
   };
   return { config, help, rest };
+}
+
+/** --allowed-origins, --trust-proxy and the TLS files, already validated by parseValue. */
+function networkSettings(values: ReadonlyMap<string, string | number>, cwd: string): Pick<ServerConfig, 'allowedOrigins' | 'trustProxy' | 'tls'> {
+  const text = (name: string): string | undefined => values.get(name) as string | undefined;
+  const settings: Pick<ServerConfig, 'allowedOrigins' | 'trustProxy' | 'tls'> = {};
+  const origins = text('allowed-origins');
+  if (origins !== undefined) settings.allowedOrigins = parseOriginList(origins) as string[];
+  const proxies = text('trust-proxy');
+  const trust = proxies === undefined ? undefined : parseTrustProxy(proxies) as TrustProxy;
+  // 0 hops trusts nobody, like no setting at all.
+  if (trust !== undefined && !('hops' in trust && trust.hops === 0)) settings.trustProxy = trust;
+  const [cert, key, ca] = [text('tls-cert'), text('tls-key'), text('tls-ca-crt')];
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if (ca !== undefined && cert === undefined) throw new ConfigError('--tls-ca-crt needs --tls-cert and --tls-key (client certificates only exist under TLS)');
+  if (cert !== undefined && key !== undefined) {
+    settings.tls = { cert: resolve(cwd, cert), key: resolve(cwd, key), ...(ca === undefined ? {} : { ca: resolve(cwd, ca) }) };
+  }
+  return settings;
 }
 
 export interface ShareArgs {
