@@ -40,6 +40,7 @@ function foreignOrigins(port: number): string[] {
   return [
     'http://evil.example',
     `http://127.0.0.1:${port + 1}`,
+    `http://127.0.0.1:${String(port).slice(0, -1)}`,
     `https://127.0.0.1:${port}`,
     `http://127.0.0.1:${port}.evil.example`,
     `http://127.0.0.1.evil.example:${port}`,
@@ -171,5 +172,7 @@ test('--allowed-origins replaces the default: only the listed origin and its Hos
   // The listening address is no longer one of them; nor is the listed host on another port or scheme.
   assertJsonRefusal(await rawRequest(server.url, '/healthz'), 403);
   assertJsonRefusal(await rawRequest(server.url, '/healthz', { headers: { Host: 'term.example.com:80' } }), 403);
-  assertJsonRefusal(await upgradeRequest(server.url, enginePath('websocket'), { headers: { Host: 'term.example.com', Origin: 'http://term.example.com' } }), 403);
+  for (const origin of ['http://term.example.com', 'https://term.example.com.evil.example', 'https://evil-term.example.com', 'https://term.example.co', 'https://example.com']) {
+    assertJsonRefusal(await upgradeRequest(server.url, enginePath('websocket'), { headers: { Host: 'term.example.com', Origin: origin } }), 403);
+  }
 });
