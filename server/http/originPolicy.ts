@@ -28,6 +28,8 @@ export function normalizeOrigin(value: string): string | undefined {
   }
   if (!(url.protocol in DEFAULT_PORTS)) return undefined;
   if (url.username || url.password || url.search || url.hash || url.pathname !== '/') return undefined;
+  // URL parsing lets `*` and other symbols through as host characters; an allowlist entry with one was meant as a pattern.
+  if (!/^([a-z0-9_-]+\.)*[a-z0-9_-]+\.?$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return undefined;
   // `new URL('http://host/')` has the same pathname as `http://host`; only the latter is an origin, but a
   // trailing slash names the same one, so it is accepted. Anything after it is refused above.
   return url.origin;
