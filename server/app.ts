@@ -105,6 +105,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     clock,
     enginePath: `${sockets.io.path()}/`,
     limits: options.webServerLimits,
+    closeSession: (sid) => sockets.closeSession(sid),
   });
 
   const [file, ...args] = config.command;

@@ -45,6 +45,11 @@ export interface RequestGuardOptions {
   /** engine.io's path prefix, e.g. `/socket.io/`: requests under it open or carry socket sessions. */
   enginePath: string;
   limits?: WebServerSettings;
+  /**
+   * Ends a socket session: engine.io answers a polling POST over its message limit with 413 but keeps the
+   * session, where the same frame over WebSocket closes it; the guard closes it too.
+   */
+  closeSession?: (sid: string) => void;
 }
 
 /**
@@ -83,6 +88,7 @@ export class RequestGuard extends Disposable {
         }
         const refusal = this.check(req, false);
         if (refusal) return refuseRequest(res, refusal);
+        this.closeSessionIfOversized(req, res);
         for (const listener of requestListeners) listener.call(server, req, res);
       });
     });
@@ -126,6 +132,16 @@ export class RequestGuard extends Disposable {
       }
     }
     return undefined;
+  }
+
+  private closeSessionIfOversized(req: IncomingMessage, res: ServerResponse): void {
+    const closeSession = this.options.closeSession;
+    if (!closeSession || req.method !== 'POST' || !this.isEngineRequest(req)) return;
+    const sid = new URL(req.url ?? '/', 'http://localhost').searchParams.get('sid');
+    if (sid === null) return;
+    res.once('finish', () => {
+      if (res.statusCode === 413) closeSession(sid);
+    });
   }
 
   private noteOriginRefusal(req: IncomingMessage, reason: 'host' | 'origin'): void {
