@@ -28,7 +28,7 @@ export const ConnectionLimits = {
   Ipv6PrefixGroups: 4,
 } as const;
 
-export type ConnectionLimitSettings = Pick<typeof ConnectionLimits, 'RatePerSecond' | 'Burst' | 'MaxTrackedAddresses' | 'SweepIntervalMs'>;
+export type ConnectionLimitSettings = { readonly [K in 'RatePerSecond' | 'Burst' | 'MaxTrackedAddresses' | 'SweepIntervalMs']: number };
 
 /** The key an address is limited under: IPv4 as is, IPv6 by its /64 prefix. */
 export function limitKey(address: string): string {

@@ -21,7 +21,7 @@ export const WebServerLimits = {
   TimeoutCheckIntervalMs: 30_000,
 } as const;
 
-export type WebServerSettings = typeof WebServerLimits;
+export type WebServerSettings = { readonly [K in keyof typeof WebServerLimits]: number };
 
 /** Whether a request carried more header lines than allowed (Node keeps one more than the limit, so we can tell). */
 export function hasTooManyHeaders(req: IncomingMessage, limits: WebServerSettings = WebServerLimits): boolean {

@@ -14,18 +14,20 @@ import { rawRequest, upgradeRequest, enginePath } from '../helpers/rawHttp.js';
 import { BIN, TEST_SHELL_LINE } from '../helpers/serverProcess.js';
 import type { JoinReply } from '../../server/protocol/events.js';
 
+/** PEM text, the form socket.io-client's types take. */
 interface ClientTls {
-  ca: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
+  ca: string;
+  cert?: string;
+  key?: string;
 }
 
 function clientTls(certs: Certificates, who: 'client' | 'stranger' | 'nobody'): ClientTls {
-  const ca = readFileSync(certs.ca);
+  const pem = (path: string): string => readFileSync(path, 'utf8');
+  const ca = pem(certs.ca);
   if (who === 'nobody') return { ca };
   return who === 'client'
-    ? { ca, cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) }
-    : { ca, cert: readFileSync(certs.strangerCert), key: readFileSync(certs.strangerKey) };
+    ? { ca, cert: pem(certs.clientCert), key: pem(certs.clientKey) }
+    : { ca, cert: pem(certs.strangerCert), key: pem(certs.strangerKey) };
 }
 
 /** Connects a real socket.io client over `transport` and joins `roomId`; resolves with the reply or the connection error. */
