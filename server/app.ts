@@ -1,6 +1,7 @@
 // createApp(config): wires HTTP, socket.io and the room registry together; never listens (tests pick the port).
 
-import { createServer, type Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
@@ -9,8 +10,14 @@ import { FileAuditLog } from './audit/fileAuditLog.js';
 import type { ServerConfig } from './config.js';
 import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
-import { sendError } from './http/errors.js';
+import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { securityHeaders } from './http/securityHeaders.js';
+import { ClientAddress } from './http/clientAddress.js';
+import { ConnectionLimiter, type ConnectionLimitSettings } from './http/connectionLimiter.js';
+import { OriginPolicy, servedOrigins } from './http/originPolicy.js';
+import { RequestGuard } from './http/requestGuard.js';
+import { loadTls } from './http/tls.js';
+import { createWebServer, type WebServerSettings } from './http/webServer.js';
 import type { RateLimits } from './realtime/eventRateLimiter.js';
 import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
@@ -39,10 +46,17 @@ export interface AppOptions {
   keepalive?: KeepaliveTiming;
   /** Per-connection event budget (default: EventRateLimits in realtime/eventRateLimiter.ts). */
   rateLimits?: RateLimits;
+  /** Connection attempts per address (default: ConnectionLimits in http/connectionLimiter.ts). */
+  connectionLimits?: ConnectionLimitSettings;
+  /** Header limits and slow-request timeouts (default: WebServerLimits in http/webServer.ts). */
+  webServerLimits?: WebServerSettings;
 }
 
 export interface App {
+  /** An https.Server under TLS (typed as http.Server: the app uses only what both have). */
   httpServer: HttpServer;
+  /** `https` with --tls-cert, else `http`. */
+  scheme: 'http' | 'https';
   io: SocketServer['io'];
   rooms: RoomRegistry;
   /**
@@ -64,28 +78,53 @@ function hasEngineSession(url: string | undefined): boolean {
 }
 
 /** The origin this server answers at, once listening (the OIDC redirect URL is derived from it). */
-function publicOrigin(httpServer: HttpServer, config: ServerConfig): string {
+function publicOrigin(httpServer: HttpServer, config: ServerConfig, scheme: 'http' | 'https'): string {
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return `${config.auth.secureCookies ? 'https' : 'http'}://${host}:${port}`;
+  return `${scheme}://${host}:${port}`;
 }
 
+/** Throws ConfigError for TLS files that cannot be used, before anything is created. */
 export function createApp(config: ServerConfig, options: AppOptions = {}): App {
+  const tls = config.tls ? loadTls(config.tls) : undefined;
+  const scheme = tls ? 'https' : 'http';
   mkdirSync(config.dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
   const ownAuditLog = options.audit ? undefined : new FileAuditLog(join(config.dataDir, AUDIT_FILE));
   const auditor = new Auditor(options.audit ?? ownAuditLog!, clock);
+  const clientAddress = new ClientAddress(config.trustProxy);
   const web = express();
   web.disable('x-powered-by');
-  web.use(securityHeaders);
-  const httpServer = createServer(web);
+  // req.protocol (the links in API answers) believes X-Forwarded-Proto only from trusted proxies.
+  web.set('trust proxy', clientAddress.trusts);
+  const httpServer = createWebServer(web, tls, options.webServerLimits);
   const sockets = new SocketServer(httpServer, { keepalive: options.keepalive });
+  // The default origins need the port, known once listening (port 0).
+  const origins = new OriginPolicy({
+    configured: config.allowedOrigins,
+    served: () => servedOrigins(scheme, config.host, (httpServer.address() as AddressInfo | null)?.port ?? config.port),
+  });
+  httpServer.on('listening', () => origins.reset());
+  // After socket.io attached: the guard takes over its listeners and sees every request first.
+  const guard = new RequestGuard(httpServer, {
+    origins,
+    clientAddress,
+    connections: new ConnectionLimiter(clock, options.connectionLimits),
+    headers: securityHeaders({ tls: tls !== undefined }),
+    auditor,
+    clock,
+    enginePath: `${sockets.io.path()}/`,
+    limits: options.webServerLimits,
+    closeSession: (sid) => sockets.closeSession(sid),
+  });
   const signIn = new SignIn(config.auth, {
     dataDir: config.dataDir,
     auditor,
     clock,
-    publicOrigin: () => publicOrigin(httpServer, config),
+    secureCookies: tls !== undefined,
+    clientAddress,
+    publicOrigin: () => publicOrigin(httpServer, config, scheme),
   });
   web.use(signIn.httpIdentify());
   attachHandshakeAuth(sockets.io, signIn);
@@ -110,7 +149,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -134,9 +173,11 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, clientAddress));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
+  web.use(notFoundHandler);
+  web.use(errorHandler);
 
   // Members already connected keep their engine.io session (requests carry its id) to hear the end.
   sockets.io.engine.use((req: { url?: string }, _res: unknown, next: (error?: Error) => void) => {
@@ -163,11 +204,12 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       httpServer.closeAllConnections();
       await listenerClosed;
       signIn.dispose();
+      guard.dispose();
       // Last: closing rooms and connections above still writes audit records.
       ownAuditLog?.dispose();
     })();
     return disposing;
   };
 
-  return { httpServer, io: sockets.io, rooms, stopAccepting, dispose };
+  return { httpServer, scheme, io: sockets.io, rooms, stopAccepting, dispose };
 }

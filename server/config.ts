@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
 import { parseCreateRoom } from './protocol/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
+import { parseTrustProxy, type TrustProxy } from './http/clientAddress.js';
+import { parseOriginList } from './http/originPolicy.js';
+import type { TlsFiles } from './http/tls.js';
 
 export interface ServerConfig {
   host: string;
@@ -36,11 +39,17 @@ export interface ServerConfig {
   joinTimeoutMs: number;
   /** Sign-in (--auth and its options); see auth/authMode.ts. */
   auth: AuthConfig;
+  /** Origins (normalized) that may open sockets and send state-changing requests; undefined = the ones the server serves. */
+  allowedOrigins?: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed; undefined = none, the socket's peer is the client. */
+  trustProxy?: TrustProxy;
+  /** Serve HTTPS with these PEM files; with `ca`, clients need a certificate signed by it. */
+  tls?: TlsFiles;
 }
 
 export class ConfigError extends Error {}
 
-type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
 
 interface OptionSpec {
   name: string;
@@ -114,6 +123,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'oidc-client-id', kind: 'string', fallback: undefined, help: '--auth oidc: this server\'s client id at the provider' },
   { name: 'oidc-client-secret', kind: 'string', fallback: undefined, help: '--auth oidc: the client secret (prefer the variable: arguments are visible in ps)' },
   { name: 'oidc-redirect-url', kind: 'string', fallback: undefined, help: '--auth oidc: the callback URL registered at the provider (default: http://HOST:PORT/auth/oidc/callback)' },
+  { name: 'allowed-origins', kind: 'origins', fallback: undefined, help: 'comma-separated origins (scheme://host:port) browsers may connect from, compared exactly; requests must also name one of them in Host (default: the address the server listens on, and for loopback its other spellings)' },
+  { name: 'trust-proxy', kind: 'proxies', fallback: 'none', help: 'proxies whose X-Forwarded-For/-Proto is believed: a hop count, or comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal' },
+  { name: 'tls-cert', kind: 'string', fallback: undefined, help: 'serve HTTPS with this PEM certificate (needs --tls-key)' },
+  { name: 'tls-key', kind: 'string', fallback: undefined, help: 'PEM private key of --tls-cert' },
+  { name: 'tls-ca-crt', kind: 'string', fallback: undefined, help: 'require client certificates signed by this PEM CA (needs --tls-cert)' },
 ];
 
 export function envName(option: string): string {
@@ -231,6 +245,13 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       if (['0', 'false', 'no', 'off', ''].includes(word)) return 0;
       throw new ConfigError(`${source} must be 1 or 0 (true/false, yes/no, on/off), got "${raw}"`);
     }
+    case 'origins':
+    case 'proxies': {
+      // Checked here for the message's sake; kept as text and read again when the config is built.
+      const parsed = option.kind === 'origins' ? parseOriginList(raw) : parseTrustProxy(raw);
+      if (typeof parsed === 'string') throw new ConfigError(`${source}: ${parsed}`);
+      return raw;
+    }
   }
 }
 
@@ -300,6 +321,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     once: get<number>('once', 0) === 1,
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
     auth: noAuth(dataDir),
+    ...networkSettings(values, cwd),
   };
   const text = (name: string): string | undefined => values.get(name) as string | undefined;
   const auth = buildAuthConfig(
@@ -321,6 +343,25 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
   if (typeof auth === 'string' && !help) throw new ConfigError(auth);
   if (typeof auth !== 'string') config.auth = auth;
   return { config, help, rest };
+}
+
+/** --allowed-origins, --trust-proxy and the TLS files, already validated by parseValue. */
+function networkSettings(values: ReadonlyMap<string, string | number>, cwd: string): Pick<ServerConfig, 'allowedOrigins' | 'trustProxy' | 'tls'> {
+  const text = (name: string): string | undefined => values.get(name) as string | undefined;
+  const settings: Pick<ServerConfig, 'allowedOrigins' | 'trustProxy' | 'tls'> = {};
+  const origins = text('allowed-origins');
+  if (origins !== undefined) settings.allowedOrigins = parseOriginList(origins) as string[];
+  const proxies = text('trust-proxy');
+  const trust = proxies === undefined ? undefined : parseTrustProxy(proxies) as TrustProxy;
+  // 0 hops trusts nobody, like no setting at all.
+  if (trust !== undefined && !('hops' in trust && trust.hops === 0)) settings.trustProxy = trust;
+  const [cert, key, ca] = [text('tls-cert'), text('tls-key'), text('tls-ca-crt')];
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError('--tls-cert and --tls-key go together: give both or neither');
+  if (ca !== undefined && cert === undefined) throw new ConfigError('--tls-ca-crt needs --tls-cert and --tls-key (client certificates only exist under TLS)');
+  if (cert !== undefined && key !== undefined) {
+    settings.tls = { cert: resolve(cwd, cert), key: resolve(cwd, key), ...(ca === undefined ? {} : { ca: resolve(cwd, ca) }) };
+  }
+  return settings;
 }
 
 export interface ShareArgs {

@@ -92,7 +92,7 @@ export async function share(argv: readonly string[]): Promise<void> {
  */
 async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void): Promise<void> {
   await recoverLeftovers(config.dataDir, logLine);
-  const app = createApp(config);
+  const app = parseOrExit(() => createApp(config));
   const shutdown = new Shutdown(app, {
     deadlineMs: config.shutdownDeadlineMs,
     killGraceMs: config.killGraceMs,
@@ -116,7 +116,7 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
     const address = app.httpServer.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const base = `http://${host}:${port}`;
+    const base = `${app.scheme}://${host}:${port}`;
     // Scripts read the address from this first line (CONTRACT.md §2).
     process.stdout.write(`ttyroom listening on ${base}\n`);
 

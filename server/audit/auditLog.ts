@@ -4,7 +4,8 @@ import type { Clock } from '../util/clock.js';
 
 /**
  * 'write.denied' counts the write-class events a member's role did not allow (detail.count), one record per
- * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which).
+ * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which);
+ * 'origin.refused' counts requests refused for their Origin or Host header, one record per address per interval.
  */
 export type AuditEventName =
   | 'room.created'
@@ -16,10 +17,15 @@ export type AuditEventName =
   /** A user signed in (actor = user id, detail.method); Basic sign-ins once per user and address per interval. */
   | 'signin.succeeded'
   /** Failed sign-ins from one address, counted (detail.count); never the name tried or the password. */
-  | 'signin.failed';
+  | 'signin.failed'
 
-/** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, or the event rate. */
-export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second';
+  | 'origin.refused';
+
+/**
+ * Which limit refused: the server's room cap, a creator's room cap, a room's member cap, the event rate, or
+ * the rate of connection attempts from one address.
+ */
+export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'connections-per-address';
 
 /** Only short scalar facts go in `detail`: nothing a member typed, and no credential. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean>>;

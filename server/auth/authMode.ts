@@ -26,11 +26,6 @@ export interface AuthConfig {
   /** User ids allowed to create rooms; undefined means every signed-in user (or anyone under `none`). */
   creators: readonly string[] | undefined;
   oidc: OidcConfig | undefined;
-  /**
-   * Session cookies carry `Secure`. True exactly when the server speaks TLS; until the TLS options land
-   * (--tls-cert, edge branch) the server only speaks plain HTTP, so this stays false.
-   */
-  secureCookies: boolean;
 }
 
 /** The users file's name inside the data folder, unless --users-file names another. */
@@ -42,7 +37,7 @@ export function defaultUsersFile(dataDir: string): string {
 
 /** Sign-in off, as the server was before sign-in existed: loopback only. */
 export function noAuth(dataDir: string): AuthConfig {
-  return { mode: 'none', credential: undefined, usersFile: defaultUsersFile(dataDir), creators: undefined, oidc: undefined, secureCookies: false };
+  return { mode: 'none', credential: undefined, usersFile: defaultUsersFile(dataDir), creators: undefined, oidc: undefined };
 }
 
 /**
@@ -186,5 +181,5 @@ export function buildAuthConfig(raw: RawAuthOptions, host: string, usersFileDefa
     };
   }
 
-  return { mode, credential, usersFile: raw.usersFile ?? usersFileDefault, creators, oidc, secureCookies: false };
+  return { mode, credential, usersFile: raw.usersFile ?? usersFileDefault, creators, oidc };
 }

@@ -1,6 +1,7 @@
 // SignIn: the --auth mode's passport instance, sessions and Basic check, as middleware for HTTP and the socket
 // handshake, plus the gates (pages, REST, who may create rooms) built on them.
 
+import type { ClientAddress } from '../http/clientAddress.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
@@ -79,6 +80,10 @@ export interface SignInDeps {
   clock: Clock;
   /** The server's own origin (`http://127.0.0.1:7681`), known once it listens; for the OIDC redirect URL. */
   publicOrigin: () => string;
+  /** Session cookies carry `Secure`: true exactly when the server speaks TLS. */
+  secureCookies: boolean;
+  /** The client's address (behind trusted proxies, the forwarded one), for the audit records. */
+  clientAddress: ClientAddress;
 }
 
 export class SignIn extends Disposable {
@@ -89,6 +94,8 @@ export class SignIn extends Disposable {
   readonly oidc: OidcSignIn | undefined;
   private readonly sessions: Sessions | undefined;
   private readonly problems = new WeakMap<IncomingMessage, CredentialProblem>();
+  /** The client's address as the rest of the server reads it (--trust-proxy). */
+  readonly clientAddress: ClientAddress;
 
   constructor(
     private readonly config: AuthConfig,
@@ -96,12 +103,13 @@ export class SignIn extends Disposable {
   ) {
     super();
     this.mode = config.mode;
+    this.clientAddress = deps.clientAddress;
     this.audit = this.register(new SigninAudit(deps.auditor, deps.clock));
     // One instance per app, not passport's global one: tests run several servers in one process.
     this.passport = new passport.Passport();
     if (this.mode === 'local') this.usersFile = new UsersFile(config.usersFile);
     if (this.mode === 'local' || this.mode === 'oidc') {
-      this.sessions = createSessions(deps.dataDir, deps.clock, config.secureCookies);
+      this.sessions = createSessions(deps.dataDir, deps.clock, deps.secureCookies);
       this.register(this.sessions.store);
       this.setUpSessionUsers();
     }
@@ -177,7 +185,7 @@ export class SignIn extends Disposable {
     if (this.mode !== 'basic' && this.mode !== 'local') return next();
     const credential = basicCredentialOf(req);
     if (credential === undefined) return next();
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = this.clientAddress.of(req);
     const method: SigninMethod = this.mode === 'basic' ? 'basic' : 'local-basic';
     if (credential === 'malformed') {
       this.problems.set(req, 'malformed');

@@ -1,6 +1,7 @@
 // Who is asking: the client's network address and, once signed in, the verified user. One reading for REST and sockets.
 
 import type { IncomingMessage } from 'node:http';
+import type { ClientAddress } from '../http/clientAddress.js';
 
 /** A user verified by sign-in. `id` is stable and unique across sign-in methods (e.g. `local:alice`). */
 export interface SignedInUser {
@@ -24,9 +25,12 @@ export function signedInUser(req: IncomingMessage): SignedInUser | undefined {
   return typeof id === 'string' && typeof name === 'string' ? { id, name } : undefined;
 }
 
-/** The requester of an HTTP request or a socket's handshake request: the socket's peer, no proxy headers trusted. */
-export function requesterOf(req: IncomingMessage): Requester {
+/**
+ * The requester of an HTTP request or a socket's handshake request. The address comes from the app's
+ * ClientAddress: the socket's peer, or with --trust-proxy the client named by trusted proxies.
+ */
+export function requesterOf(req: IncomingMessage, addresses: ClientAddress): Requester {
   const user = signedInUser(req);
-  const address = req.socket.remoteAddress ?? 'unknown';
+  const address = addresses.of(req);
   return user ? { address, user: user.id } : { address };
 }

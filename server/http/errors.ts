@@ -1,6 +1,6 @@
 // JSON error responses: `{ error: { code, message } }` with a fitting status (CONTRACT.md §3).
 
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { ApiError } from '../protocol/events.js';
 
 type Code = ApiError['error']['code'];
@@ -24,4 +24,21 @@ const STATUS: Readonly<Record<Code, number>> = {
 export function sendError(res: Response, code: Code, message: string): void {
   const body: ApiError = { error: { code, message } };
   res.status(STATUS[code]).json(body);
+}
+
+/** Last route: JSON like the API's, instead of express's HTML page. */
+export function notFoundHandler(_req: Request, res: Response): void {
+  sendError(res, 'not-found', 'no such page');
+}
+
+/**
+ * Last error handler: a short JSON answer that names no internals, instead of express's page with the
+ * stack trace outside production (its headers would also replace the security headers).
+ */
+export function errorHandler(error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error);
+  // Static files report a missing file as 404 and a malformed path as 400 through here.
+  if (error.status === 404) return sendError(res, 'not-found', 'no such page');
+  if (error.status === 400) return sendError(res, 'bad-request', 'bad request');
+  sendError(res, 'internal', 'internal error');
 }

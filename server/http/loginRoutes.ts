@@ -25,10 +25,6 @@ function sessionOf(req: Request): SessionRecord | undefined {
   return (req as Request & { session?: SessionRecord }).session;
 }
 
-function addressOf(req: Request): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 /**
  * Whether a form POST comes from a page of this server: its Origin names the host the request was sent to.
  * Stops another site from signing a visitor in to an account of its choosing (login CSRF); SameSite does not,
@@ -89,12 +85,12 @@ export function loginRouter(signIn: SignIn): Router {
       signIn.passport.authenticate('local', { session: false }, (error: unknown, user: SignedInUser | false) => {
         if (error) return next(error);
         if (!user) {
-          signIn.audit.failed(addressOf(req), 'local');
+          signIn.audit.failed(signIn.clientAddress.of(req), 'local');
           return backToForm(res, returnTo);
         }
         logIn(req, user, (loginError) => {
           if (loginError) return next(loginError);
-          signIn.audit.succeeded(user.id, addressOf(req), 'local');
+          signIn.audit.succeeded(user.id, signIn.clientAddress.of(req), 'local');
           res.redirect(303, returnTo);
         });
       })(req, res, next);
@@ -136,13 +132,13 @@ export function loginRouter(signIn: SignIn): Router {
       signIn.passport.authenticate(OIDC_STRATEGY, { session: false }, (error: unknown, user: SignedInUser | false) => {
         const returnTo = safeReturnPath(sessionOf(req)?.[RETURN_KEY]);
         if (error || !user) {
-          signIn.audit.failed(addressOf(req), 'oidc');
+          signIn.audit.failed(signIn.clientAddress.of(req), 'oidc');
           if (error) process.stderr.write(`ttyroom: OpenID sign-in failed: ${error instanceof Error ? error.message : String(error)}\n`);
           return res.status(401).type('text/plain').send('Sign-in failed. Open /login to try again.\n');
         }
         logIn(req, user, (loginError) => {
           if (loginError) return next(loginError);
-          signIn.audit.succeeded(user.id, addressOf(req), 'oidc');
+          signIn.audit.succeeded(user.id, signIn.clientAddress.of(req), 'oidc');
           res.redirect(303, returnTo);
         });
       })(req, res, next);

@@ -7,6 +7,7 @@ import { PayloadLimits } from '../protocol/limits.js';
 import type { Room } from '../rooms/room.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { requesterOf } from '../auth/requester.js';
+import type { ClientAddress } from './clientAddress.js';
 import { sendError } from './errors.js';
 import { roomLinks } from './links.js';
 
@@ -29,7 +30,7 @@ function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 }
 
-export function apiRouter(registry: RoomRegistry): Router {
+export function apiRouter(registry: RoomRegistry, addresses: ClientAddress): Router {
   const router = express.Router();
   router.use(express.json({ limit: HttpLimits.MaxJsonBody, strict: true }));
 
@@ -44,7 +45,7 @@ export function apiRouter(registry: RoomRegistry): Router {
     const body = parseCreateRoom(req.body);
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
-      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req));
+      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req, addresses));
       const created: CreatedRoom = {
         id: room.id,
         name: room.name,
@@ -84,7 +85,7 @@ export function apiRouter(registry: RoomRegistry): Router {
       return sendError(res, 'not-found', NOT_FOUND_MESSAGE);
     }
     // Answer at once; the room is already unlisted, and its processes get their grace period.
-    void registry.close(room.id, 'closed', { requester: requesterOf(req) }).catch(() => {
+    void registry.close(room.id, 'closed', { requester: requesterOf(req, addresses) }).catch(() => {
       // Only fails when the room vanished meanwhile, which is the outcome asked for.
     });
     res.status(204).end();

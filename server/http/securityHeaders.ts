@@ -1,28 +1,42 @@
-// Security headers on every response: strict CSP (no inline script), no referrer, no sniffing, no framing.
+// Security headers on every response (helmet): strict CSP (no inline script), no referrer, no sniffing, no framing, HSTS under TLS.
 
-import type { RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import helmet from 'helmet';
 
 /**
  * Scripts only from our own origin. Inline styles are allowed because xterm.js sizes its rows and
  * cursor with style attributes and a generated <style> element; styles cannot run code.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join('; ');
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+  formAction: ["'self'"],
+} as const;
 
-export const securityHeaders: RequestHandler = (_req, res, next) => {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  next();
-};
+export const SecurityHeaderSettings = {
+  /**
+   * HSTS lifetime in seconds: one year, helmet's default and what browsers' preload rules ask for. Sent
+   * only under TLS (a plain-HTTP server cannot promise HTTPS), without includeSubDomains: the operator's
+   * other hosts are not ours to pin.
+   */
+  HstsMaxAgeSeconds: 365 * 24 * 3600,
+} as const;
+
+export type SecurityHeaders = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+export function securityHeaders(options: { tls: boolean }): SecurityHeaders {
+  return helmet({
+    // useDefaults off: helmet's defaults add upgrade-insecure-requests, which breaks a plain-HTTP server on a LAN address.
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    strictTransportSecurity: options.tls ? { maxAge: SecurityHeaderSettings.HstsMaxAgeSeconds, includeSubDomains: false } : false,
+  });
+}

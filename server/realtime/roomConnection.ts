@@ -9,6 +9,7 @@ import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
 import { requesterOf } from '../auth/requester.js';
+import type { ClientAddress } from '../http/clientAddress.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
@@ -65,6 +66,8 @@ export interface ConnectionPolicy {
   /** Members a room admits (its owner is always let in); 0 means no limit. */
   maxMembersPerRoom: number;
   rateLimits?: RateLimits;
+  /** How a socket's address is read (--trust-proxy). */
+  clientAddress: ClientAddress;
 }
 
 export class RoomConnection extends Disposable {
@@ -103,7 +106,7 @@ export class RoomConnection extends Disposable {
 
   /** The room, member and address that audit records of this connection carry. */
   private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
-    return { room: this.room?.id, actor: this.memberId, address: requesterOf(this.socket.request).address };
+    return { room: this.room?.id, actor: this.memberId, address: requesterOf(this.socket.request, this.policy.clientAddress).address };
   }
 
   /** An audit record of a refusal by one of the limits. */

@@ -8,6 +8,7 @@ import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { liveChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
+import { cutOffOversizedFrames } from './oversizedFrames.js';
 
 export const SocketLimits = {
   /** Largest message a client may send; bigger frames close that connection (input is chunked at 64 KiB). */
@@ -56,12 +57,21 @@ export class SocketServer extends Disposable {
       perMessageDeflate: false,
       httpCompression: false,
     });
+    cutOffOversizedFrames(this.io.engine);
     this.register(toDisposable(() => {
       for (const connection of this.connections) connection.dispose();
       this.io.disconnectSockets(true);
       // Server.close() would also close the HTTP server, which the app owns; only engine.io is ours.
       this.io.engine.close();
     }));
+  }
+
+  /** Closes one engine.io session (all its sockets disconnect), e.g. after it sent an oversized message. */
+  closeSession(sid: string): void {
+    // `clients` is public in engine.io's JavaScript (and documented) but protected in its types.
+    const clients = (this.io.engine as unknown as { clients: Record<string, { close(discard?: boolean): void } | undefined> }).clients;
+    // Discarding: a polling transport would otherwise wait for the client's next poll (up to 30 s) to say goodbye.
+    if (Object.hasOwn(clients, sid)) clients[sid]?.close(true);
   }
 
   /** Broadcast channel for one room: a string payload is encoded once for all its live members. */

@@ -51,7 +51,7 @@ export async function startServer(
   const app = createApp(config, { ...options, env });
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = app.httpServer.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${app.scheme}://127.0.0.1:${port}`;
   return {
     url,
     app,

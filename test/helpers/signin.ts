@@ -98,7 +98,6 @@ export function authConfig(dataDir: string, fields: Partial<AuthConfig>): AuthCo
     usersFile: `${dataDir}/users.json`,
     creators: undefined,
     oidc: undefined,
-    secureCookies: false,
     ...fields,
   };
 }

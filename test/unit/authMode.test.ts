@@ -18,7 +18,6 @@ test('parseConfig: --auth none needs loopback or --allow-unauthenticated; sign-i
   assert.equal(parseConfig(['--host', '::1'], {}).config.auth.mode, 'none');
   const basic = parseConfig(['--host', '0.0.0.0', '--auth', 'basic'], { TTYROOM_CREDENTIAL: 'ops:a:b:c' }).config.auth;
   assert.deepEqual(basic.credential, { user: 'ops', password: 'a:b:c' });
-  assert.equal(basic.secureCookies, false);
   const local = parseConfig(['--auth', 'local', '--data-dir', '/srv/tty', '--creators', 'local:alice, local:bob'], {}, '/').config.auth;
   assert.equal(local.usersFile, '/srv/tty/users.json');
   assert.deepEqual(local.creators, ['local:alice', 'local:bob']);

@@ -456,3 +456,27 @@ describe("helpText('serve')", () => {
     });
   }
 });
+
+describe('network options', () => {
+  test('--allowed-origins and TTYROOM_ALLOWED_ORIGINS: normalized; a pattern or path is refused naming the source', () => {
+    assert.deepEqual(parseConfig(['--allowed-origins', 'https://A.example:443,http://b.example:8080'], ENV, CWD).config.allowedOrigins, ['https://a.example', 'http://b.example:8080']);
+    assert.deepEqual(parseConfig([], { ...ENV, TTYROOM_ALLOWED_ORIGINS: 'https://a.example' }, CWD).config.allowedOrigins, ['https://a.example']);
+    assert.equal(parseConfig([], ENV, CWD).config.allowedOrigins, undefined);
+    assert.match(configErrorFrom(() => parseConfig(['--allowed-origins', 'https://*.example'], ENV, CWD)).message, /^--allowed-origins: "https:\/\/\*\.example" is not an origin/);
+    assert.match(configErrorFrom(() => parseConfig([], { ...ENV, TTYROOM_ALLOWED_ORIGINS: 'https://a.example/app' }, CWD)).message, /^TTYROOM_ALLOWED_ORIGINS: /);
+  });
+
+  test('--trust-proxy: off by default and at 0 hops; bad entries refused', () => {
+    assert.equal(parseConfig([], ENV, CWD).config.trustProxy, undefined);
+    assert.equal(parseConfig(['--trust-proxy', '0'], ENV, CWD).config.trustProxy, undefined);
+    assert.deepEqual(parseConfig(['--trust-proxy', 'loopback,10.0.0.0/8'], ENV, CWD).config.trustProxy, { ranges: ['loopback', '10.0.0.0/8'] });
+    assert.match(configErrorFrom(() => parseConfig(['--trust-proxy', 'proxy.example'], ENV, CWD)).message, /^--trust-proxy: "proxy.example" is not/);
+  });
+
+  test('TLS files: resolved from the working directory; cert and key together; a CA needs both', () => {
+    assert.deepEqual(parseConfig(['--tls-cert', 'c.pem', '--tls-key', '/k.pem'], ENV, CWD).config.tls, { cert: resolve(CWD, 'c.pem'), key: '/k.pem' });
+    assert.match(configErrorFrom(() => parseConfig(['--tls-cert', 'c.pem'], ENV, CWD)).message, /--tls-cert and --tls-key go together/);
+    assert.match(configErrorFrom(() => parseConfig(['--tls-key', 'k.pem'], ENV, CWD)).message, /--tls-cert and --tls-key go together/);
+    assert.match(configErrorFrom(() => parseConfig(['--tls-ca-crt', 'ca.pem'], ENV, CWD)).message, /--tls-ca-crt needs --tls-cert/);
+  });
+});
