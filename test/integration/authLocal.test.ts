@@ -111,7 +111,7 @@ test('local: signing in sets an HttpOnly, SameSite=Lax session cookie (not Secur
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'null', 'sec-fetch-site': 'same-origin' },
       body: form({ username: 'alice', password: PASSWORDS.alice }),
     });
-    assert.equal(nullOrigin.status, 303, 'Origin null from a same-origin page (Sec-Fetch-Site) is accepted');
+    assert.equal(nullOrigin.status, 403, 'Origin null is refused even with Sec-Fetch-Site: same-origin (the login page sends its real Origin)');
     await nullOrigin.arrayBuffer();
     for (const origin of [undefined, 'http://evil.example', 'null']) {
       const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
