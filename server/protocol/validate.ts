@@ -16,8 +16,10 @@ export function parseDimension(value: unknown, min: number, max: number): number
   return value;
 }
 
+/** Exactly `{ cols, rows }`: a field that is not in the protocol is refused, not carried along unseen. */
 export function parseSize(value: unknown): ResizePayload | undefined {
   if (!isRecord(value)) return undefined;
+  if (Object.keys(value).some((key) => key !== 'cols' && key !== 'rows')) return undefined;
   const cols = parseDimension(value.cols, TerminalSize.MinCols, TerminalSize.MaxCols);
   const rows = parseDimension(value.rows, TerminalSize.MinRows, TerminalSize.MaxRows);
   if (cols === undefined || rows === undefined) return undefined;

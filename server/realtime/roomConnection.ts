@@ -204,7 +204,7 @@ export class RoomConnection extends Disposable {
   private resize(raw: unknown): void {
     const size = parseSize(raw);
     if (!size) {
-      this.refuse('bad-request', 'term:resize wants whole numbers { cols, rows } within the terminal limits');
+      this.refuse('bad-request', 'term:resize wants exactly { cols, rows }, whole numbers within the terminal limits');
       return;
     }
     this.room!.resize(size.cols, size.rows);
