@@ -4,7 +4,9 @@ import type { Clock } from '../util/clock.js';
 
 /**
  * 'write.denied' counts the write-class events a member's role did not allow (detail.count), one record per
- * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which).
+ * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which);
+ * 'room.resized' counts a room's size changes (detail.count) with the size and requester of the last one,
+ * one record per room per interval, since a window being dragged resizes many times a second.
  */
 export type AuditEventName =
   | 'room.created'
@@ -12,7 +14,8 @@ export type AuditEventName =
   | 'member.joined'
   | 'member.left'
   | 'write.denied'
-  | 'limit.refused';
+  | 'limit.refused'
+  | 'room.resized';
 
 /** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, or the event rate. */
 export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second';

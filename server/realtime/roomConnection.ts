@@ -207,7 +207,7 @@ export class RoomConnection extends Disposable {
       this.refuse('bad-request', 'term:resize wants exactly { cols, rows }, whole numbers within the terminal limits');
       return;
     }
-    this.room!.resize(size.cols, size.rows);
+    this.room!.resize(size.cols, size.rows, this.who());
   }
 
   private ack(raw: unknown): void {
