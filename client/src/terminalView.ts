@@ -65,6 +65,8 @@ export class TerminalView extends Disposable implements TerminalSink {
         disableStdin: true,
         // No window reports or manipulation (the mirror answers nothing either): see NO_WINDOW_OPERATIONS.
         windowOptions: { ...NO_WINDOW_OPERATIONS },
+        // Malformed sequences in the program's output would each log a dump to every member's console.
+        logLevel: 'off',
         // OSC 8 hyperlinks: http(s) only, target shown on hover, opened only by a click.
         linkHandler: this.links.handler,
       }),

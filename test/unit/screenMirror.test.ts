@@ -196,6 +196,20 @@ test('window reports and clipboard requests get no answer from the mirror: nothi
   mirror.dispose();
 });
 
+test('malformed sequences in the output are not logged: a program cannot flood the server log', async (t) => {
+  const logged: unknown[][] = [];
+  for (const method of ['error', 'warn', 'info', 'log', 'debug'] as const) {
+    t.mock.method(console, method, (...args: unknown[]) => logged.push(args));
+  }
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  // ESC then a character no escape sequence has: xterm's parser reports a parsing error for each.
+  await new Promise<void>((resolve) => mirror.write('\x1b\u202e'.repeat(50) + 'after', () => resolve()));
+  t.mock.restoreAll();
+  assert.deepEqual(logged, []);
+  assert.match(mirror.screenText()[0]!, /after/, 'the parser recovered');
+  mirror.dispose();
+});
+
 test('resize happens at the stream point it was queued at', async () => {
   const mirror = new ScreenMirror({ cols: 20, rows: 5, scrollback: 100 });
   let resizedAt = -1;
