@@ -7,7 +7,9 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { Terminal } from '@xterm/xterm';
 import type { ResizePayload } from '../../server/protocol/events.js';
 import { guardEraseAbove } from '../../server/terminal/xtermGuards.js';
+import { NO_WINDOW_OPERATIONS } from '../../server/terminal/xtermOptions.js';
 import { Disposable, Emitter, listen, toDisposable } from './disposable.js';
+import { TerminalLinks } from './links.js';
 import { swallowTerminalQueries } from './queryHooks.js';
 import { clampSize, type TerminalSink } from './roomClient.js';
 import { sanitizeTitle } from './title.js';
@@ -37,6 +39,7 @@ const THEME = {
 export class TerminalView extends Disposable implements TerminalSink {
   private readonly term: Terminal;
   private readonly fitAddon = new FitAddon();
+  private readonly links = this.register(new TerminalLinks());
   private readonly inputEmitter = this.register(new Emitter<string>());
   /** Keystrokes, pastes and mouse reports, whatever the local user produced. */
   readonly onInput = this.inputEmitter.event;
@@ -60,10 +63,21 @@ export class TerminalView extends Disposable implements TerminalSink {
         theme: THEME,
         cursorBlink: false,
         disableStdin: true,
+        // No window reports or manipulation (the mirror answers nothing either): see NO_WINDOW_OPERATIONS.
+        windowOptions: { ...NO_WINDOW_OPERATIONS },
+        // Malformed sequences in the program's output would each log a dump to every member's console.
+        logLevel: 'off',
+        // OSC 8 hyperlinks: http(s) only, target shown on hover, opened only by a click.
+        linkHandler: this.links.handler,
       }),
     );
     this.term.loadAddon(this.fitAddon);
-    this.term.loadAddon(new WebLinksAddon());
+    this.term.loadAddon(
+      new WebLinksAddon((event, uri) => this.links.activate(event, uri), {
+        hover: (event, text) => this.links.showHint(event, text),
+        leave: () => this.links.hideHint(),
+      }),
+    );
     this.term.loadAddon(new Unicode11Addon());
     // The server's mirror measures wide characters with Unicode 11 too; the same table keeps wrapping identical.
     this.term.unicode.activeVersion = '11';

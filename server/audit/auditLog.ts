@@ -6,6 +6,8 @@ import type { Clock } from '../util/clock.js';
  * 'write.denied' counts the write-class events a member's role did not allow (detail.count), one record per
  * member per interval; 'limit.refused' says a cap or rate limit refused something (detail.limit names which);
  * 'origin.refused' counts requests refused for their Origin or Host header, one record per address per interval.
+ * 'room.resized' counts a room's size changes (detail.count) with the size and requester of the last one,
+ * one record per room per interval, since a window being dragged resizes many times a second.
  */
 export type AuditEventName =
   | 'room.created'
@@ -18,7 +20,7 @@ export type AuditEventName =
   | 'signin.succeeded'
   /** Failed sign-ins from one address, counted (detail.count); never the name tried or the password. */
   | 'signin.failed'
-
+  | 'room.resized'
   | 'origin.refused';
 
 /**

@@ -16,12 +16,19 @@ export function parseDimension(value: unknown, min: number, max: number): number
   return value;
 }
 
+/** The `{ cols, rows }` of a payload that may carry more (a snapshot, a resize event in the stream). */
 export function parseSize(value: unknown): ResizePayload | undefined {
   if (!isRecord(value)) return undefined;
   const cols = parseDimension(value.cols, TerminalSize.MinCols, TerminalSize.MaxCols);
   const rows = parseDimension(value.rows, TerminalSize.MinRows, TerminalSize.MaxRows);
   if (cols === undefined || rows === undefined) return undefined;
   return { cols, rows };
+}
+
+/** A client's `term:resize`: exactly `{ cols, rows }`; a field that is not in the protocol is refused. */
+export function parseResize(value: unknown): ResizePayload | undefined {
+  if (!isRecord(value) || Object.keys(value).some((key) => key !== 'cols' && key !== 'rows')) return undefined;
+  return parseSize(value);
 }
 
 export function parseOffset(value: unknown): number | undefined {

@@ -3,7 +3,7 @@
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
-import { parseAck, parseInput, parseJoin, parseSize } from '../protocol/validate.js';
+import { parseAck, parseInput, parseJoin, parseResize } from '../protocol/validate.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -205,12 +205,12 @@ export class RoomConnection extends Disposable {
   }
 
   private resize(raw: unknown): void {
-    const size = parseSize(raw);
+    const size = parseResize(raw);
     if (!size) {
-      this.refuse('bad-request', 'term:resize wants whole numbers { cols, rows } within the terminal limits');
+      this.refuse('bad-request', 'term:resize wants exactly { cols, rows }, whole numbers within the terminal limits');
       return;
     }
-    this.room!.resize(size.cols, size.rows);
+    this.room!.resize(size.cols, size.rows, this.who());
   }
 
   private ack(raw: unknown): void {

@@ -79,6 +79,17 @@ export interface JoinOptions {
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
 
+/** Who asked for a resize, for the audit record: a member id and a network address, nothing more. */
+export interface ResizeRequester {
+  actor?: string;
+  address?: string;
+}
+
+export interface RoomResize extends ResizeRequester {
+  cols: number;
+  rows: number;
+}
+
 export class Room extends Disposable {
   readonly id: string;
   readonly name: string;
@@ -115,6 +126,9 @@ export class Room extends Disposable {
   private readonly processesEndedEmitter = this.register(new Emitter<void>());
   /** Fires once, after onExit's process exit, when no process of the room's session is left. */
   readonly onProcessesEnded = this.processesEndedEmitter.event;
+  private readonly resizeEmitter = this.register(new Emitter<RoomResize>());
+  /** The PTY's size changed (a resize to the size it already has is not a change). */
+  readonly onResize = this.resizeEmitter.event;
 
   constructor(options: RoomOptions) {
     super();
@@ -250,10 +264,11 @@ export class Room extends Disposable {
    * Changes the PTY size now and the mirror's at the current end of the stream; members get the
    * resize as a stream event at that offset, so everyone reflows at the same point.
    */
-  resize(cols: number, rows: number): void {
+  resize(cols: number, rows: number, requester: ResizeRequester = {}): void {
     if (this.exitInfo || this.isDisposed) return;
     if (cols === this.pty.cols && rows === this.pty.rows) return;
     this.pty.resize(cols, rows);
+    this.resizeEmitter.fire({ cols, rows, actor: requester.actor, address: requester.address });
     this.batcher.flush();
     this.mirror.resize(cols, rows, (offset) => {
       const payload = { offset, cols, rows };

@@ -5,12 +5,13 @@ import type { ExitReason } from '../protocol/events.js';
 import { TerminalSize } from '../protocol/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
+import { AuditCounter } from '../audit/auditCounter.js';
 import type { Requester } from '../auth/requester.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import type { RoomTransport } from './ports.js';
-import { Room, type Profile } from './room.js';
+import { Room, type Profile, type RoomResize } from './room.js';
 
 export type { Requester } from '../auth/requester.js';
 
@@ -69,6 +70,8 @@ export class RoomRegistry extends Disposable {
   private readonly creators = new WeakMap<Room, string>();
   /** Who asked for a room to be closed, for the audit record written when it has exited. */
   private readonly closers = new WeakMap<Room, Requester>();
+  /** Each running room's resize counter; flushed when the room exits or the registry goes. */
+  private readonly resizeAudits = new WeakMap<Room, AuditCounter>();
   private createdCount = 0;
   private shuttingDown = false;
   private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
@@ -80,7 +83,10 @@ export class RoomRegistry extends Disposable {
     this.register(toDisposable(() => {
       for (const timer of this.expiryTimers.values()) clearTimeout(timer);
       this.expiryTimers.clear();
-      for (const room of this.rooms.values()) room.dispose();
+      for (const room of this.rooms.values()) {
+        this.resizeAudits.get(room)?.dispose();
+        room.dispose();
+      }
       this.rooms.clear();
     }));
   }
@@ -124,7 +130,10 @@ export class RoomRegistry extends Disposable {
     this.rooms.set(id, room);
     this.createdCount++;
     this.creators.set(room, creator);
+    this.auditResizes(room);
     room.onExit((exit) => {
+      // The last size changes are written before the close.
+      this.resizeAudits.get(room)?.dispose();
       const detail = { reason: exit.reason, exitCode: exit.exitCode, ...(exit.signal ? { signal: exit.signal } : {}) };
       const closer = this.closers.get(room);
       this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
@@ -183,6 +192,23 @@ export class RoomRegistry extends Disposable {
     this.shuttingDown = true;
     const hurried = [...this.closing].map(([room, closing]) => room.close(reason, graceMs).then(() => closing));
     await Promise.all([...[...this.rooms.keys()].map((id) => this.close(id, reason, { graceMs })), ...hurried]);
+  }
+
+  /** One `room.resized` record per room per interval, with the size and requester of the last change. */
+  private auditResizes(room: Room): void {
+    let last: RoomResize | undefined;
+    const counter = new AuditCounter(this.options.auditor, this.options.clock, () => ({
+      event: 'room.resized',
+      room: room.id,
+      actor: last?.actor,
+      address: last?.address,
+      detail: { cols: last?.cols ?? room.cols, rows: last?.rows ?? room.rows },
+    }));
+    this.resizeAudits.set(room, counter);
+    room.onResize((resize) => {
+      last = resize;
+      counter.note();
+    });
   }
 
   private checkCaps(creator: string, requester: Requester): void {

@@ -7,6 +7,7 @@ import { Emitter } from '../util/emitter.js';
 import type { SnapshotPayload } from '../protocol/events.js';
 import { assertInternals, catchParseErrors, parserIsInGround } from './xtermInternals.js';
 import { guardEraseAbove } from './xtermGuards.js';
+import { NO_WINDOW_OPERATIONS } from './xtermOptions.js';
 import { PendingSequence } from './pendingSequence.js';
 import { composeSnapshot } from './snapshotState.js';
 
@@ -62,6 +63,11 @@ export class ScreenMirror extends Disposable {
       rows: options.rows,
       scrollback: options.scrollback,
       allowProposedApi: true,
+      // The mirror is the room's one responder: a window report from it would go straight into the PTY.
+      windowOptions: { ...NO_WINDOW_OPERATIONS },
+      // xterm logs every malformed sequence (a 40-line dump per ESC followed by a non-ASCII character), so a
+      // program could flood the server's log at will; the parser recovers by itself.
+      logLevel: 'off',
     });
     this.register(toDisposable(() => this.terminal.dispose()));
     this.terminal.loadAddon(new Unicode11Addon() as unknown as Parameters<typeof this.terminal.loadAddon>[0]);

@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 import type { Room } from '../../server/rooms/room.js';
+import { launchChromium } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-
-/** Debian's Chromium; CI installs it there. Playwright's own browser download cannot work offline. */
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Root in a container needs --no-sandbox; the rest keeps a headless run quiet and off the network. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-];
 
 /** Set to a folder to keep a screenshot of each room page for a human to look at. */
 const SCREENSHOT_DIR = process.env.TTYROOM_E2E_SCREENSHOTS;
@@ -80,7 +69,7 @@ let scratchDir: string;
 before(async () => {
   scratchDir = mkdtempSync(join(tmpdir(), 'ttyroom-e2e-'));
   server = await startServer();
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: VIEWPORT });
   // 127.0.0.1 is a secure context, so the copy buttons use the async Clipboard API; the test reads it back.
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });

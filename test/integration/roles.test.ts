@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
-import { joinMember } from '../helpers/member.js';
+import { joinMember, type Member } from '../helpers/member.js';
+import { diffTerminals } from '../helpers/screens.js';
+import { TerminalSize } from '../../server/protocol/limits.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 /** Long enough for a shell to run a command and echo it back on this machine. */
@@ -47,29 +49,84 @@ test('a viewer cannot type or resize: the file never appears, the size never cha
   }
 });
 
-test('the owner resizes the PTY; members get the resize in the stream', async () => {
+/**
+ * C6: term:resize payloads that are not `{ cols, rows }` with whole numbers in range. NaN and Infinity travel
+ * as null in socket.io's JSON, and are sent anyway: that is what a hostile client can send.
+ */
+const BAD_SIZES: ReadonlyArray<[string, unknown]> = [
+  ['0×0', { cols: 0, rows: 0 }],
+  ['65535×65535', { cols: 65535, rows: 65535 }],
+  ['negative', { cols: -1, rows: 5 }],
+  ['negative rows', { cols: 50, rows: -24 }],
+  ['NaN', { cols: Number.NaN, rows: 5 }],
+  ['Infinity', { cols: Number.POSITIVE_INFINITY, rows: Number.POSITIVE_INFINITY }],
+  ['strings', { cols: '80', rows: '24' }],
+  ['floats', { cols: 80.5, rows: 24.25 }],
+  ['one past the maximum', { cols: TerminalSize.MaxCols + 1, rows: TerminalSize.MaxRows }],
+  ['one below the minimum', { cols: TerminalSize.MinCols - 1, rows: TerminalSize.MinRows }],
+  ['missing rows', { cols: 50 }],
+  ['missing both', {}],
+  ['null', null],
+  ['a number', 80],
+  ['a string', '80x24'],
+  ['an array', [80, 24]],
+  ['nested', { cols: { valueOf: 50 }, rows: [24] }],
+  ['a good size with a huge extra object', { cols: 50, rows: 10, junk: { filler: 'x'.repeat(200_000), list: Array.from({ length: 5_000 }, (_, i) => i) } }],
+];
+
+test('the owner resizes the PTY; members get the resize in the stream; bad sizes are refused and change nothing', async () => {
   const server = await startServer();
   const created = await server.createRoom({ cols: 80, rows: 24 });
   const room = server.app.rooms.get(created.id)!;
   const owner = await joinMember(server.url, created.id, { token: created.ownerToken });
   const viewer = await joinMember(server.url, created.id);
+  const late: Member[] = [];
   try {
     owner.socket.emit('term:resize', { cols: 100, rows: 30 });
     await waitFor(() => viewer.terminal.cols === 100 && viewer.terminal.rows === 30, 'the viewer to follow the resize');
     assert.equal(room.cols, 100);
     owner.socket.emit('term:input', 'stty size\r');
     await waitFor(() => room.screenText().includes('30 100'), 'the shell to see the new size');
-    // Bad sizes are refused, and the mirror keeps its size.
-    for (const size of [{ cols: 0, rows: 0 }, { cols: 65535, rows: 65535 }, { cols: -1, rows: 5 }, { cols: Number.NaN, rows: 5 }, { cols: '80', rows: '24' }]) {
-      owner.socket.emit('term:resize', size as unknown as { cols: number; rows: number });
+
+    for (const [, size] of BAD_SIZES) owner.socket.emit('term:resize', size as { cols: number; rows: number });
+    await waitFor(() => owner.errors.filter((e) => e.code === 'bad-request').length === BAD_SIZES.length, `${BAD_SIZES.length} refusals`);
+    assert.deepEqual(owner.errors.map((e) => e.code), BAD_SIZES.map(() => 'bad-request'), 'each bad size refused with bad-request');
+    assert.match(owner.errors[0]!.message, /cols, rows/);
+    await owner.barrier();
+    assert.deepEqual([room.cols, room.rows], [100, 30], 'the mirror kept its size');
+    assert.deepEqual([viewer.terminal.cols, viewer.terminal.rows], [100, 30], 'no resize reached the members');
+
+    // The PTY kept it too: the shell's idea of the size equals the mirror's.
+    owner.socket.emit('term:input', 'clear; stty size\r');
+    await waitFor(() => /^30 100$/m.test(room.screenText()), 'the shell to report its size again');
+
+    // The smallest and largest sizes are accepted, and the PTY, the mirror and a late joiner agree on each.
+    for (const [cols, rows] of [[TerminalSize.MinCols, TerminalSize.MinRows], [TerminalSize.MaxCols, TerminalSize.MaxRows], [90, 20]] as const) {
+      owner.socket.emit('term:resize', { cols, rows });
+      await waitFor(() => room.cols === cols && room.rows === rows, `the mirror to be ${cols}x${rows}`);
+      owner.socket.emit('term:input', `clear; stty size | tr ' ' x | sed 's/^/SIZE-/'\r`);
+      // At 2×1 nothing readable fits on the screen; the other two sizes show the shell's answer.
+      if (cols > TerminalSize.MinCols) {
+        await waitFor(() => room.screenText().includes(`SIZE-${rows}x${cols}`), `the shell to see ${cols}x${rows}`);
+      }
     }
-    await waitFor(() => owner.errors.filter((e) => e.code === 'bad-request').length === 5, 'five refusals');
-    assert.equal(room.cols, 100);
-    assert.equal(room.rows, 30);
+    // The prompt after the answer: the shell is idle, so the screen stays put while the late member joins.
+    await waitFor(() => {
+      const lines = room.screenText().split('\n');
+      return (lines[lines.findIndex((line) => line.includes('SIZE-20x90')) + 1] ?? '').length > 0;
+    }, 'the prompt after the size');
+    const joiner = await joinMember(server.url, created.id);
+    late.push(joiner);
+    await waitFor(() => joiner.expectedOffset() === room.streamOffset, 'the late joiner to have the whole stream');
+    await joiner.settled();
+    assert.deepEqual([joiner.terminal.cols, joiner.terminal.rows], [90, 20], 'the late joiner got the mirror\'s size');
+    assert.deepEqual(diffTerminals(room.mirrorTerminal, joiner.terminal), [], 'the late joiner\'s screen equals the mirror\'s');
     assert.deepEqual(viewer.violations, []);
+    assert.deepEqual(joiner.violations, []);
   } finally {
     owner.close();
     viewer.close();
+    for (const member of late) member.close();
     await server.close();
   }
 });

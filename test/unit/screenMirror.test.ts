@@ -179,6 +179,37 @@ test('terminal queries in the output are answered by the mirror', async () => {
   mirror.dispose();
 });
 
+/** Every XTWINOPS report xterm knows (`CSI Ps t`): states, positions, sizes, icon label and window title. */
+const WINDOW_REPORTS = [11, 13, 14, 15, 16, 18, 19, 20, 21].map((ps) => `\x1b[${ps}t`);
+
+test('window reports and clipboard requests get no answer from the mirror: nothing a program set comes back as input', async () => {
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  const replies: string[] = [];
+  mirror.onReply((reply) => replies.push(reply));
+  const title = '\x1b]2;x\ntouch /tmp/pwned\n\x07';
+  const clipboard = '\x1b]52;c;aGVsbG8=\x07\x1b]52;c;?\x07';
+  // DECRQSS for a setting that does not exist, holding a newline and a command: xterm once echoed it back.
+  const badDecrqss = '\x1bP$q\ntouch /tmp/pwned\n\x1b\\';
+  await new Promise<void>((resolve) => mirror.write(title + WINDOW_REPORTS.join('') + clipboard + badDecrqss + '\x1b[c', () => resolve()));
+  // Only the "invalid request" answer (no payload echoed) and the device attributes the test asked for last.
+  assert.deepEqual(replies, ['\x1bP0$r\x1b\\', '\x1b[?1;2c']);
+  mirror.dispose();
+});
+
+test('malformed sequences in the output are not logged: a program cannot flood the server log', async (t) => {
+  const logged: unknown[][] = [];
+  for (const method of ['error', 'warn', 'info', 'log', 'debug'] as const) {
+    t.mock.method(console, method, (...args: unknown[]) => logged.push(args));
+  }
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  // ESC then a character no escape sequence has: xterm's parser reports a parsing error for each.
+  await new Promise<void>((resolve) => mirror.write('\x1b\u202e'.repeat(50) + 'after', () => resolve()));
+  t.mock.restoreAll();
+  assert.deepEqual(logged, []);
+  assert.match(mirror.screenText()[0]!, /after/, 'the parser recovered');
+  mirror.dispose();
+});
+
 test('resize happens at the stream point it was queued at', async () => {
   const mirror = new ScreenMirror({ cols: 20, rows: 5, scrollback: 100 });
   let resizedAt = -1;

@@ -12,6 +12,7 @@ import {
   parseInput,
   parseJoin,
   parseOffset,
+  parseResize,
   parseSize,
   sanitizeName,
 } from '../../server/protocol/validate.js';
@@ -75,6 +76,9 @@ describe('parseSize', () => {
     ['missing rows', { cols: ok.cols }, undefined],
     ['missing cols', { rows: ok.rows }, undefined],
     ['extra field is dropped', { ...ok, offset: 5 }, ok],
+    ['80.5 cols', { ...ok, cols: 80.5 }, undefined],
+    ['Infinity rows', { ...ok, rows: Number.POSITIVE_INFINITY }, undefined],
+    ['-0 cols', { ...ok, cols: -0 }, undefined],
     ['null', null, undefined],
     ['undefined', undefined, undefined],
     ['array', [ok.cols, ok.rows], undefined],
@@ -86,6 +90,26 @@ describe('parseSize', () => {
   for (const [name, input, expected] of cases) {
     test(`${name} → ${label(expected)}`, () => {
       assert.deepEqual(parseSize(input), expected);
+    });
+  }
+});
+
+describe('parseResize (a client\'s term:resize)', () => {
+  const ok = { cols: TerminalSize.DefaultCols, rows: TerminalSize.DefaultRows };
+  const cases: ReadonlyArray<[string, unknown, { cols: number; rows: number } | undefined]> = [
+    ['exactly { cols, rows }', ok, ok],
+    ['an extra field is refused', { ...ok, offset: 5 }, undefined],
+    ['a claimed role is refused', { ...ok, role: 'owner' }, undefined],
+    ['a huge extra object is refused', { ...ok, junk: { deep: 'x'.repeat(100_000) } }, undefined],
+    ['0×0', { cols: 0, rows: 0 }, undefined],
+    ['65535×65535', { cols: 65535, rows: 65535 }, undefined],
+    ['strings', { cols: '80', rows: '24' }, undefined],
+    ['missing rows', { cols: ok.cols }, undefined],
+    ['null', null, undefined],
+  ];
+  for (const [name, input, expected] of cases) {
+    test(`${name} → ${label(expected)}`, () => {
+      assert.deepEqual(parseResize(input), expected);
     });
   }
 });
