@@ -1,6 +1,6 @@
 // createApp(config): wires HTTP, socket.io and the room registry together; never listens (tests pick the port).
 
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express from 'express';
@@ -18,6 +18,8 @@ import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { ProcessJournal } from './terminal/processJournal.js';
+import type { SignedInUser } from './auth/requester.js';
+import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -36,6 +38,13 @@ export interface AppOptions {
   keepalive?: KeepaliveTiming;
   /** Per-connection event budget (default: EventRateLimits in realtime/eventRateLimiter.ts). */
   rateLimits?: RateLimits;
+  /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
+  tokenFailureLimits?: Partial<TokenFailureLimits>;
+  /**
+   * Tests only: names the signed-in user of a request (HTTP and socket handshake) the way sign-in does,
+   * so room ownership and private rooms can be tested without a sign-in method. Never set in production.
+   */
+  identify?: (req: IncomingMessage) => SignedInUser | undefined;
 }
 
 export interface App {
@@ -70,6 +79,17 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.use(securityHeaders);
   const httpServer = createServer(web);
   const sockets = new SocketServer(httpServer, { keepalive: options.keepalive });
+  const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
+  if (options.identify) {
+    const identify = options.identify;
+    const attach = (req: IncomingMessage, _res: unknown, next: () => void): void => {
+      const user = identify(req);
+      if (user) (req as IncomingMessage & { user?: SignedInUser }).user = user;
+      next();
+    };
+    web.use(attach);
+    sockets.io.engine.use(attach);
+  }
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
@@ -91,7 +111,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, tokenFailures });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -114,7 +134,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     if (accepting) res.json({ ok: true });
     else sendError(res, 'conflict', 'shutting down');
   });
-  web.use('/api', apiRouter(rooms));
+  web.use('/api', apiRouter(rooms, { auditor, tokenFailures, permitArguments: config.permitArguments === true }));
   web.use(clientRouter(options.clientDir));
 
   // Members already connected keep their engine.io session (requests carry its id) to hear the end.
@@ -141,6 +161,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       sockets.dispose();
       httpServer.closeAllConnections();
       await listenerClosed;
+      tokenFailures.dispose();
       // Last: closing rooms and connections above still writes audit records.
       ownAuditLog?.dispose();
     })();

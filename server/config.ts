@@ -33,6 +33,8 @@ export interface ServerConfig {
   once: boolean;
   /** Exit with an error if nobody joins any room within this time after start; 0 = wait forever. */
   joinTimeoutMs: number;
+  /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command (off by default). */
+  permitArguments?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -101,6 +103,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
+  { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
 ];
 
@@ -286,6 +289,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     shutdownDeadlineMs: Math.round(get('shutdown-deadline', ConfigDefaults.ShutdownDeadlineSeconds) * 1000),
     once: get<number>('once', 0) === 1,
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
+    permitArguments: get<number>('permit-arguments', 0) === 1,
   };
   return { config, help, rest };
 }

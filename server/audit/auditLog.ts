@@ -12,10 +12,15 @@ export type AuditEventName =
   | 'member.joined'
   | 'member.left'
   | 'write.denied'
-  | 'limit.refused';
+  | 'limit.refused'
+  /** A capability token was minted or revoked (or expired: detail.reason): its id and role, never the token. */
+  | 'token.minted'
+  | 'token.revoked'
+  /** The owner handed out or took back a member's keyboard (detail.target, detail.role). */
+  | 'role.changed';
 
-/** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, or the event rate. */
-export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second';
+/** Which limit refused: the server's room cap, a creator's room cap, a room's member cap, the event rate, or token guessing. */
+export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'token-failures';
 
 /** Only short scalar facts go in `detail`: nothing a member typed, and no credential. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean>>;

@@ -51,6 +51,10 @@ export interface CreateRoomRequest {
   profile?: string;
   cols?: number;
   rows?: number;
+  private?: boolean;
+  allowedUsers?: string[];
+  /** Appended to the profile's arguments; the HTTP layer accepts them only under --permit-arguments. */
+  args?: string[];
 }
 
 /** A refusal the HTTP and socket layers turn into their own error shapes. */
@@ -106,7 +110,13 @@ export class RoomRegistry extends Disposable {
     const room = new Room({
       id,
       name: request.name ?? `room ${id.slice(0, 6)}`,
-      profile,
+      profile: request.args?.length ? { ...profile, args: [...profile.args, ...request.args] } : profile,
+      access: {
+        private: request.private === true,
+        ...(requester.user !== undefined ? { ownerUser: requester.user } : {}),
+        allowedUsers: request.allowedUsers ?? [],
+      },
+      createdBy: requester.user ?? requester.address,
       cols: request.cols ?? TerminalSize.DefaultCols,
       rows: request.rows ?? TerminalSize.DefaultRows,
       scrollback: this.options.scrollback,
@@ -139,7 +149,7 @@ export class RoomRegistry extends Disposable {
       room: id,
       actor: requester.user,
       address: requester.address,
-      detail: { profile: profile.name, pid: room.pid },
+      detail: { profile: profile.name, pid: room.pid, private: room.access.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };
