@@ -139,6 +139,11 @@ export class RoomRegistry extends Disposable {
       this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
       this.scheduleExpiry(room);
     });
+    // Revocations are audited where the owner asked for them; an expiry has no one asking, so it is audited here.
+    room.capabilities.onRemoved(({ info, reason }) => {
+      if (reason !== 'expired') return;
+      this.options.auditor.record({ event: 'token.revoked', room: room.id, detail: { tokenId: info.id, role: info.role, reason } });
+    });
     room.onTimeout((reason) => {
       void this.close(room.id, reason).catch(() => {
         // Only fails when the room was closed meanwhile, which is the outcome asked for.

@@ -1,0 +1,28 @@
+// REST calls for tests: method, path, optional bearer token and JSON body; the answer's status, parsed body and text.
+
+import type { TestServer } from './server.js';
+
+export interface Answer {
+  status: number;
+  body: any;
+  text: string;
+}
+
+export async function api(server: TestServer, method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.raw !== undefined || options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = options.raw ?? JSON.stringify(options.body);
+  }
+  const response = await fetch(`${server.url}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text.length > 0 ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, body: parsed, text };
+}
