@@ -6,17 +6,18 @@ export interface Answer {
   status: number;
   body: any;
   text: string;
+  headers: Record<string, string>;
 }
 
 export async function api(server: TestServer, method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const sent: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) sent.authorization = `Bearer ${options.token}`;
   let body: string | undefined;
   if (options.raw !== undefined || options.body !== undefined) {
-    headers['content-type'] = 'application/json';
+    sent['content-type'] = 'application/json';
     body = options.raw ?? JSON.stringify(options.body);
   }
-  const response = await fetch(`${server.url}${path}`, { method, headers, body });
+  const response = await fetch(`${server.url}${path}`, { method, headers: sent, body });
   const text = await response.text();
   let parsed: unknown;
   try {
@@ -24,5 +25,9 @@ export async function api(server: TestServer, method: string, path: string, opti
   } catch {
     parsed = undefined;
   }
-  return { status: response.status, body: parsed, text };
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { status: response.status, body: parsed, text, headers };
 }
