@@ -433,7 +433,7 @@ describe('parseMintToken', () => {
   test('role alone, with expiry and label (trimmed, controls removed)', () => {
     assert.deepEqual(parseMintToken({ role: 'viewer' }), { role: 'viewer' });
     assert.deepEqual(parseMintToken({ role: 'writer', expiresInSeconds: 60, label: ' pair\u001b ' }), { role: 'writer', expiresInSeconds: 60, label: 'pair' });
-    assert.deepEqual(parseMintToken({ role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds }).expiresInSeconds, PayloadLimits.MaxTokenLifetimeSeconds);
+    assert.deepEqual(parseMintToken({ role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds }), { role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds });
   });
   const errors: Array<[unknown, RegExp]> = [
     [null, /object/], [[], /object/], [{ role: 'owner' }, /role/], [{}, /role/], [{ role: 'viewer', expiresInSeconds: 0 }, /expiresInSeconds/],
