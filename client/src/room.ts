@@ -227,7 +227,7 @@ function main(): void {
   const { token, writeToken } = readCapability();
 
   ui.roomName.textContent = roomId;
-  getRoom(roomId)
+  getRoom(roomId, token)
     .then((room) => {
       ui.roomName.textContent = room.name.length > 0 ? room.name : roomId;
       if (ui.termTitle.textContent === '') document.title = `${ui.roomName.textContent} · ttyroom`;

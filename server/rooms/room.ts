@@ -243,11 +243,6 @@ export class Room extends Disposable {
     return admission;
   }
 
-  /** Owner, writer, or viewer for no token; undefined for a token that is not valid (same as no room). */
-  roleForToken(token: string | undefined): Role | undefined {
-    return this.admit(token === undefined ? {} : { token })?.role;
-  }
-
   isOwnerToken(token: string): boolean {
     return this.capabilities.lookup(token)?.role === 'owner';
   }
