@@ -113,3 +113,16 @@ test('private and allowedUsers are validated: type, count, shape', async () => {
     await server.close();
   }
 });
+
+test('a non-bearer Authorization header (sign-in\'s Basic) is not read as a token; a malformed bearer is a wrong one', async () => {
+  const server = await startServer();
+  try {
+    const created = await server.createRoom();
+    const basic = `Basic ${Buffer.from('alice:secret').toString('base64')}`;
+    assert.equal((await api(server, 'GET', `/api/rooms/${created.id}`, { headers: { authorization: basic } })).status, 200);
+    assert.equal((await api(server, 'GET', `/api/rooms/${created.id}`, { headers: { authorization: 'Bearer not/a/token' } })).status, 404);
+    assert.equal((await api(server, 'GET', `/api/rooms/${created.id}`, { headers: { authorization: `Bearer ${created.writeToken}` } })).status, 200);
+  } finally {
+    await server.close();
+  }
+});
