@@ -22,13 +22,14 @@ export interface ApiAccess {
 export const NOT_FOUND_MESSAGE = 'no such room, or the credential is not valid';
 
 /**
- * The token of an `Authorization: Bearer <token>` header: undefined when there is no such header, null
- * when there is one that is not a token of ours (which then counts as a wrong credential, not as none).
+ * The token of an `Authorization: Bearer <token>` header: undefined when there is no bearer header (other
+ * schemes, such as sign-in's Basic, are not ours to read), null when the bearer value is not a token of
+ * ours (which then counts as a wrong credential, not as none).
  */
 export function bearerToken(req: Request): string | null | undefined {
   const header = req.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
+  if (typeof header !== 'string' || !/^bearer\s/i.test(header)) return undefined;
+  const match = /^Bearer ([A-Za-z0-9_-]+)$/i.exec(header);
   return match && match[1]!.length <= PayloadLimits.MaxTokenLength ? match[1]! : null;
 }
 
