@@ -1,6 +1,6 @@
 // createApp(config): wires HTTP, socket.io and the room registry together; never listens (tests pick the port).
 
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +28,8 @@ import { ProcessJournal } from './terminal/processJournal.js';
 import { SignIn } from './auth/passportSetup.js';
 import { attachHandshakeAuth } from './auth/handshakeAuth.js';
 import { loginRouter } from './http/loginRoutes.js';
+import type { SignedInUser } from './auth/requester.js';
+import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -50,6 +52,13 @@ export interface AppOptions {
   connectionLimits?: ConnectionLimitSettings;
   /** Header limits and slow-request timeouts (default: WebServerLimits in http/webServer.ts). */
   webServerLimits?: WebServerSettings;
+  /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
+  tokenFailureLimits?: Partial<TokenFailureLimits>;
+  /**
+   * Tests only: names the signed-in user of a request (HTTP and socket handshake) the way sign-in does,
+   * so room ownership and private rooms can be tested without a sign-in method. Never set in production.
+   */
+  identify?: (req: IncomingMessage) => SignedInUser | undefined;
 }
 
 export interface App {
@@ -128,6 +137,17 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   });
   web.use(signIn.httpIdentify());
   attachHandshakeAuth(sockets.io, signIn);
+  const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
+  if (options.identify) {
+    const identify = options.identify;
+    const attach = (req: IncomingMessage, _res: unknown, next: () => void): void => {
+      const user = identify(req);
+      if (user) (req as IncomingMessage & { user?: SignedInUser }).user = user;
+      next();
+    };
+    web.use(attach);
+    sockets.io.engine.use(attach);
+  }
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
@@ -149,7 +169,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
   });
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -173,7 +193,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, clientAddress));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);
@@ -205,6 +225,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       await listenerClosed;
       signIn.dispose();
       guard.dispose();
+      tokenFailures.dispose();
       // Last: closing rooms and connections above still writes audit records.
       ownAuditLog?.dispose();
     })();

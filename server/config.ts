@@ -45,6 +45,8 @@ export interface ServerConfig {
   trustProxy?: TrustProxy;
   /** Serve HTTPS with these PEM files; with `ca`, clients need a certificate signed by it. */
   tls?: TlsFiles;
+  /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command (off by default). */
+  permitArguments?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -113,6 +115,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
+  { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
   { name: 'auth', kind: 'string', fallback: 'none', help: 'sign-in: none (loopback only), basic (--credential), local (users file), oidc (OpenID Connect)' },
   { name: 'allow-unauthenticated', kind: 'flag', fallback: 'off', help: 'allow --auth none on a non-loopback --host: DANGEROUS, anyone who reaches the address can run commands as you' },
@@ -322,6 +325,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     joinTimeoutMs: Math.round(get('timeout', ConfigDefaults.JoinTimeoutSeconds) * 1000),
     auth: noAuth(dataDir),
     ...networkSettings(values, cwd),
+    permitArguments: get<number>('permit-arguments', 0) === 1,
   };
   const text = (name: string): string | undefined => values.get(name) as string | undefined;
   const auth = buildAuthConfig(

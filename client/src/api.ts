@@ -62,8 +62,10 @@ export async function listRooms(): Promise<RoomSummary[]> {
   return body.filter(isRoomSummary);
 }
 
-export async function getRoom(id: string): Promise<RoomSummary> {
-  const body = await requestJson(`/api/rooms/${encodeURIComponent(id)}`);
+/** `token` (from the link's fragment) lets a private room's page show its name; it goes in a header, never the URL. */
+export async function getRoom(id: string, token?: string): Promise<RoomSummary> {
+  const init = token === undefined ? undefined : { headers: { Authorization: `Bearer ${token}` } };
+  const body = await requestJson(`/api/rooms/${encodeURIComponent(id)}`, init);
   if (!isRoomSummary(body)) throw unreadable();
   return body;
 }

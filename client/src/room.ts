@@ -171,7 +171,22 @@ function setupCopyButton(button: HTMLButtonElement, link: () => string): void {
   });
 }
 
-function renderMembers(members: MemberInfo[], selfId: string | undefined): void {
+/** The owner's control on another member: hand out or take back the keyboard ("one driver at a time"). */
+function keyboardButton(member: MemberInfo, setRole: (memberId: string, role: 'viewer' | 'writer') => void): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'member-action';
+  const give = member.role === 'viewer';
+  button.textContent = give ? 'give keyboard' : 'take keyboard';
+  listen(button, 'click', () => setRole(member.id, give ? 'writer' : 'viewer'));
+  return button;
+}
+
+function renderMembers(
+  members: MemberInfo[],
+  selfId: string | undefined,
+  setRole: ((memberId: string, role: 'viewer' | 'writer') => void) | undefined,
+): void {
   ui.membersButton.textContent = members.length === 1 ? '1 member' : `${members.length} members`;
   const items = members.map((member) => {
     const item = document.createElement('li');
@@ -188,6 +203,8 @@ function renderMembers(members: MemberInfo[], selfId: string | undefined): void 
       self.className = 'member-self';
       self.textContent = 'you';
       item.append(self);
+    } else if (setRole !== undefined && member.role !== 'owner') {
+      item.append(keyboardButton(member, setRole));
     }
     return item;
   });
@@ -210,7 +227,7 @@ function main(): void {
   const { token, writeToken } = readCapability();
 
   ui.roomName.textContent = roomId;
-  getRoom(roomId)
+  getRoom(roomId, token)
     .then((room) => {
       ui.roomName.textContent = room.name.length > 0 ? room.name : roomId;
       if (ui.termTitle.textContent === '') document.title = `${ui.roomName.textContent} · ttyroom`;
@@ -254,6 +271,12 @@ function main(): void {
     if (size !== undefined) client.requestResize(size);
   });
 
+  let members: MemberInfo[] = [];
+  const showMembers = (): void => {
+    const setRole = client.role === 'owner' ? (memberId: string, role: 'viewer' | 'writer') => client.setMemberRole(memberId, role) : undefined;
+    renderMembers(members, client.memberId, setRole);
+  };
+
   const applyRole = (role: Role | undefined): void => {
     ui.roleBadge.textContent = role ?? '—';
     if (role === undefined) {
@@ -265,6 +288,7 @@ function main(): void {
     }
     view.setInputEnabled(canWrite(role) && !client.exited);
     if (role === 'owner') ownerResize.schedule();
+    showMembers();
   };
 
   const applyState = (state: ConnectionState): void => {
@@ -305,13 +329,20 @@ function main(): void {
       showNotice(failure.message);
     }
   });
-  client.onMembers((members) => renderMembers(members, client.memberId));
+  client.onMembers((list) => {
+    members = list;
+    showMembers();
+  });
   client.onExit((exit) => {
     showBanner(describeExit(exit), 'info');
     view.setInputEnabled(false);
     document.body.dataset.exited = 'true';
   });
-  client.onError((error) => showNotice(error.message));
+  client.onError((error) => {
+    // The server disconnects us right after; say why for good rather than as a passing notice.
+    if (error.code === 'revoked') showBanner('Your access to this room was revoked or has expired.', 'error');
+    else showNotice(error.message);
+  });
   // A closing warning stays up until withdrawn or replaced by the exit banner; a withdrawal is a passing notice.
   client.onNotice((notice) => {
     if (client.exited) return;

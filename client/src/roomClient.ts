@@ -244,6 +244,12 @@ export class RoomClient extends Disposable {
     this.socket.emit('term:resize', clamped);
   }
 
+  /** The owner hands a member the keyboard (writer) or takes it back (viewer); the server says when it happened. */
+  setMemberRole(memberId: string, role: 'viewer' | 'writer'): void {
+    if (!this.joined || this.roleValue !== 'owner' || this.exitedValue) return;
+    this.socket.emit('member:role', { memberId, role });
+  }
+
   /** Changes our display name; it reaches the others with the next join, so we rejoin now. */
   rename(name: string | undefined): void {
     this.name = name;

@@ -21,13 +21,18 @@ export type AuditEventName =
   /** Failed sign-ins from one address, counted (detail.count); never the name tried or the password. */
   | 'signin.failed'
   | 'room.resized'
-  | 'origin.refused';
+  | 'origin.refused'
+  /** A capability token was minted or revoked (or expired: detail.reason): its id and role, never the token. */
+  | 'token.minted'
+  | 'token.revoked'
+  /** The owner handed out or took back a member's keyboard (detail.target, detail.role). */
+  | 'role.changed';
 
 /**
- * Which limit refused: the server's room cap, a creator's room cap, a room's member cap, the event rate, or
- * the rate of connection attempts from one address.
+ * Which limit refused: the server's room cap, a creator's room cap, a room's member cap, the event rate, the
+ * rate of connection attempts from one address, or token guessing.
  */
-export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'connections-per-address';
+export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'connections-per-address' | 'token-failures';
 
 /** Only short scalar facts go in `detail`: nothing a member typed, and no credential. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean>>;

@@ -276,7 +276,8 @@ export class SignIn extends Disposable {
       }
       return next();
     }
-    if (/^\/rooms\/[^/]+(\/screen)?$/.test(path) && bearerTokenOf(req) !== undefined) return next();
+    // Room-scoped routes take a capability token instead (the route checks it): reading a room, its screen, its tokens.
+    if (/^\/rooms\/[^/]+(\/screen|\/tokens(\/[^/]+)?)?$/.test(path) && bearerTokenOf(req) !== undefined) return next();
     this.refuse(res);
   };
 

@@ -13,6 +13,8 @@ export function eventRoles(resizePolicy: ResizePolicy): Readonly<Record<keyof Cl
     'term:ack': 'viewer',
     'term:input': 'writer',
     'term:resize': resizePolicy === 'owner' ? 'owner' : 'writer',
+    // The owner hands out and takes back the keyboard ("one driver at a time").
+    'member:role': 'owner',
   };
 }
 

@@ -16,6 +16,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'room-full': 409,
   // Only sent over the socket; a REST caller never types into a room.
   'input-full': 503,
+  // Only sent over the socket (a connected member lost its access); over REST a revoked token is not-found.
+  revoked: 404,
   /** A room cap (per server or per creator) is reached: like a rate limit, it passes when rooms close. */
   'too-many-rooms': 429,
   internal: 500,

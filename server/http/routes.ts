@@ -2,50 +2,31 @@
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CreatedRoom } from '../protocol/events.js';
-import { parseCreateRoom, parseId } from '../protocol/validate.js';
-import { PayloadLimits } from '../protocol/limits.js';
-import type { Room } from '../rooms/room.js';
+import { parseCreateRoom } from '../protocol/validate.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
-import { requesterOf } from '../auth/requester.js';
-import type { ClientAddress } from './clientAddress.js';
+import { requesterOf, signedInUser } from '../auth/requester.js';
 import { sendError } from './errors.js';
 import { roomLinks } from './links.js';
+import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
+import { tokenRouter } from './tokenRoutes.js';
 
 export const HttpLimits = {
   /** A create-room body is a handful of short fields; anything bigger is not one. */
   MaxJsonBody: '16kb',
 } as const;
 
-const NOT_FOUND_MESSAGE = 'no such room, or the credential is not valid';
-
-/** The bearer token of an `Authorization: Bearer <token>` header, or undefined when absent or malformed. */
-function bearerToken(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header);
-  return match && match[1]!.length <= PayloadLimits.MaxTokenLength ? match[1] : undefined;
-}
-
-function baseUrl(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-}
-
-export function apiRouter(registry: RoomRegistry, addresses: ClientAddress): Router {
+export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
   const router = express.Router();
   router.use(express.json({ limit: HttpLimits.MaxJsonBody, strict: true }));
 
-  const findRoom = (req: Request, res: Response): Room | undefined => {
-    const id = parseId(req.params.id);
-    const room = id === undefined ? undefined : registry.get(id);
-    if (!room) sendError(res, 'not-found', NOT_FOUND_MESSAGE);
-    return room;
-  };
+  // Viewer+ (CONTRACT.md §3): public rooms need nothing; private ones a bearer token or an allowed user.
+  const findRoom = (req: Request, res: Response) => admitRequest(req, res, registry, access, 'viewer')?.room;
 
   router.post('/rooms', (req, res) => {
-    const body = parseCreateRoom(req.body);
+    const body = parseCreateRoom(req.body, { permitArguments: access.permitArguments });
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
-      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req, addresses));
+      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req, access.clientAddress));
       const created: CreatedRoom = {
         id: room.id,
         name: room.name,
@@ -60,8 +41,9 @@ export function apiRouter(registry: RoomRegistry, addresses: ClientAddress): Rou
     }
   });
 
-  router.get('/rooms', (_req, res) => {
-    res.json(registry.list().map((room) => room.summary()));
+  router.get('/rooms', (req, res) => {
+    const user = signedInUser(req)?.id;
+    res.json(registry.list().filter((room) => room.visibleTo(user)).map((room) => room.summary()));
   });
 
   router.get('/rooms/:id', (req, res) => {
@@ -78,18 +60,16 @@ export function apiRouter(registry: RoomRegistry, addresses: ClientAddress): Rou
   });
 
   router.delete('/rooms/:id', (req, res) => {
-    const token = bearerToken(req);
-    const id = parseId(req.params.id);
-    const room = id === undefined ? undefined : registry.get(id);
-    if (!room || token === undefined || !room.isOwnerToken(token)) {
-      return sendError(res, 'not-found', NOT_FOUND_MESSAGE);
-    }
+    const room = admitRequest(req, res, registry, access, 'owner')?.room;
+    if (!room) return;
     // Answer at once; the room is already unlisted, and its processes get their grace period.
-    void registry.close(room.id, 'closed', { requester: requesterOf(req, addresses) }).catch(() => {
+    void registry.close(room.id, 'closed', { requester: requesterOf(req, access.clientAddress) }).catch(() => {
       // Only fails when the room vanished meanwhile, which is the outcome asked for.
     });
     res.status(204).end();
   });
+
+  router.use(tokenRouter(registry, access));
 
   router.use((_req, res) => sendError(res, 'not-found', 'no such API route'));
 

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'input-full'
   | 'too-many-rooms'
   | 'conflict'
+  /** The token this member joined with was revoked or expired and nothing else lets it stay: it is disconnected. */
+  | 'revoked'
   | 'internal';
 
 export interface JoinRequest {
@@ -32,6 +34,12 @@ export interface JoinRequest {
 export type JoinReply =
   | { ok: true; role: Role; memberId: string }
   | { ok: false; code: ErrorCode; message: string };
+
+/** `member:role`: the owner hands out (writer) or takes back (viewer) a member's keyboard. */
+export interface MemberRolePayload {
+  memberId: string;
+  role: 'viewer' | 'writer';
+}
 
 export interface AckPayload {
   offset: number;
@@ -105,6 +113,7 @@ export interface ClientToServerEvents {
   'term:ack': (payload: AckPayload) => void;
   'term:input': (data: string) => void;
   'term:resize': (payload: ResizePayload) => void;
+  'member:role': (payload: MemberRolePayload) => void;
 }
 
 export interface ServerToClientEvents {
@@ -142,6 +151,27 @@ export interface CreatedRoom {
   ownerUrl: string;
   ownerToken: string;
   writeToken: string;
+}
+
+/** `POST /api/rooms/:id/tokens` answer: the only time the token itself is shown. */
+export interface MintedToken {
+  id: string;
+  role: 'viewer' | 'writer';
+  token: string;
+  /** The room link with the token in its fragment. */
+  url: string;
+  /** ISO 8601. */
+  expiresAt?: string;
+}
+
+/** One entry of `GET /api/rooms/:id/tokens`: never the token. */
+export interface TokenSummary {
+  id: string;
+  role: Role;
+  createdAt: string;
+  expiresAt?: string;
+  label?: string;
+  createdBy?: string;
 }
 
 export interface ApiError {

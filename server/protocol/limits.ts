@@ -26,6 +26,17 @@ export const PayloadLimits = {
   MaxTokenLength: 128,
   /** Profile names configured by the operator. */
   MaxProfileLength: 64,
+  /** User ids are `method:name`; an OpenID subject may be up to 255 characters (OIDC Core §2). */
+  MaxUserIdLength: 262,
+  /** Allowed users listed on one private room: a large class; past that, share a view token. */
+  MaxAllowedUsers: 200,
+  /** A token's label is a reminder for the owner ("alice's laptop"). */
+  MaxTokenLabelLength: 80,
+  /** A token lives at most 30 days; a room's lifetime is usually far shorter anyway. */
+  MaxTokenLifetimeSeconds: 30 * 24 * 3600,
+  /** `--permit-arguments`: extra arguments a create request may add to its profile's command. */
+  MaxArgs: 32,
+  MaxArgLength: 1024,
 } as const;
 
 /**

@@ -1,6 +1,6 @@
 // Validators for every incoming payload: `unknown` in, the typed value or undefined out (STYLE.md rule 3).
 
-import type { AckPayload, JoinRequest, ResizePayload } from './events.js';
+import type { AckPayload, JoinRequest, MemberRolePayload, ResizePayload } from './events.js';
 import { PayloadLimits, TerminalSize } from './limits.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -92,17 +92,71 @@ export function parseJoin(value: unknown): JoinRequest | undefined {
   return request;
 }
 
+/** `member:role { memberId, role }`: only viewer or writer can be handed out; owners stay owners. */
+export function parseMemberRole(value: unknown): MemberRolePayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const memberId = parseId(value.memberId);
+  if (memberId === undefined || (value.role !== 'viewer' && value.role !== 'writer')) return undefined;
+  return { memberId, role: value.role };
+}
+
+/** C0, DEL and C1 controls: never part of an id, label or argument a client sends. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** `method:name` as sign-in makes them (`local:alice`, `oidc:<sub>`). */
+const USER_ID_PATTERN = /^[a-z]+:\S/;
+
+export function parseUserId(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > PayloadLimits.MaxUserIdLength) return undefined;
+  if (!USER_ID_PATTERN.test(value) || CONTROL_CHARACTERS.test(value)) return undefined;
+  return value;
+}
+
 export interface CreateRoomBody {
   name?: string;
   profile?: string;
   cols?: number;
   rows?: number;
+  /** Listed and joinable only with a token, or as the owner user or an allowed user. */
+  private?: boolean;
+  allowedUsers?: string[];
+  /** Added to the profile's arguments; only accepted under `--permit-arguments`. */
+  args?: string[];
+}
+
+export interface CreateRoomPolicy {
+  /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command. */
+  permitArguments: boolean;
+}
+
+function parseArgs(value: unknown): string[] | string {
+  const { MaxArgs, MaxArgLength } = PayloadLimits;
+  const wanted = `args must be an array of at most ${MaxArgs} strings of at most ${MaxArgLength} characters, without control characters`;
+  if (!Array.isArray(value) || value.length > MaxArgs) return wanted;
+  for (const arg of value) {
+    // A NUL would end the argument early in execve; other controls have no business in a command line from a form.
+    if (typeof arg !== 'string' || arg.length > MaxArgLength || CONTROL_CHARACTERS.test(arg)) return wanted;
+  }
+  return [...(value as string[])];
+}
+
+function parseAllowedUsers(value: unknown): string[] | string {
+  const wanted = `allowedUsers must be an array of at most ${PayloadLimits.MaxAllowedUsers} user ids like "local:alice"`;
+  if (!Array.isArray(value) || value.length > PayloadLimits.MaxAllowedUsers) return wanted;
+  const users: string[] = [];
+  for (const item of value) {
+    const user = parseUserId(item);
+    if (user === undefined) return `${wanted}; ${JSON.stringify(String(item).slice(0, 40))} is not one`;
+    if (!users.includes(user)) users.push(user);
+  }
+  return users;
 }
 
 /** Body of POST /api/rooms; returns an error message instead of the value when it is not acceptable. */
-export function parseCreateRoom(value: unknown): CreateRoomBody | string {
+export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { permitArguments: false }): CreateRoomBody | string {
   if (value === undefined || value === null) return {};
   if (!isRecord(value)) return 'body must be a JSON object';
+  // Said before anything else, so nobody reads "unknown field" and tries another spelling.
+  if (value.command !== undefined) return 'a room runs one of the server\'s profiles; a client cannot choose its command';
   const body: CreateRoomBody = {};
   if (value.name !== undefined) {
     if (typeof value.name !== 'string') return 'name must be a string';
@@ -127,7 +181,51 @@ export function parseCreateRoom(value: unknown): CreateRoomBody | string {
     if (rows === undefined) return `rows must be a whole number from ${TerminalSize.MinRows} to ${TerminalSize.MaxRows}`;
     body.rows = rows;
   }
-  const known = new Set(['name', 'profile', 'cols', 'rows']);
+  if (value.private !== undefined) {
+    if (typeof value.private !== 'boolean') return 'private must be true or false';
+    body.private = value.private;
+  }
+  if (value.allowedUsers !== undefined) {
+    const users = parseAllowedUsers(value.allowedUsers);
+    if (typeof users === 'string') return users;
+    body.allowedUsers = users;
+  }
+  if (value.args !== undefined) {
+    if (!policy.permitArguments) return 'args are not accepted: the server was not started with --permit-arguments';
+    const args = parseArgs(value.args);
+    if (typeof args === 'string') return args;
+    body.args = args;
+  }
+  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args']);
+  const unknownKey = Object.keys(value).find((key) => !known.has(key));
+  if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
+  return body;
+}
+
+export interface MintTokenBody {
+  role: 'viewer' | 'writer';
+  expiresInSeconds?: number;
+  label?: string;
+}
+
+/** Body of POST /api/rooms/:id/tokens; an error message instead of the value when it is not acceptable. */
+export function parseMintToken(value: unknown): MintTokenBody | string {
+  if (!isRecord(value)) return 'body must be a JSON object { role, expiresInSeconds?, label? }';
+  if (value.role !== 'viewer' && value.role !== 'writer') return 'role must be "viewer" or "writer"';
+  const body: MintTokenBody = { role: value.role };
+  if (value.expiresInSeconds !== undefined) {
+    const max = PayloadLimits.MaxTokenLifetimeSeconds;
+    const seconds = parseDimension(value.expiresInSeconds, 1, max);
+    if (seconds === undefined) return `expiresInSeconds must be a whole number from 1 to ${max}`;
+    body.expiresInSeconds = seconds;
+  }
+  if (value.label !== undefined) {
+    const max = PayloadLimits.MaxTokenLabelLength;
+    if (typeof value.label !== 'string' || value.label.length > max) return `label must be a string of at most ${max} characters`;
+    const label = sanitizeName(value.label, max);
+    if (label !== undefined) body.label = label;
+  }
+  const known = new Set(['role', 'expiresInSeconds', 'label']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;

@@ -3,12 +3,13 @@
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
-import { parseAck, parseInput, parseJoin, parseResize } from '../protocol/validate.js';
+import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../protocol/validate.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
-import { requesterOf } from '../auth/requester.js';
+import { requesterOf, signedInUser } from '../auth/requester.js';
+import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
 import type { ClientAddress } from '../http/clientAddress.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
@@ -68,6 +69,8 @@ export interface ConnectionPolicy {
   rateLimits?: RateLimits;
   /** How a socket's address is read (--trust-proxy). */
   clientAddress: ClientAddress;
+  /** Backs off addresses that keep presenting bad credentials (shared with the REST routes). */
+  tokenFailures: TokenFailureLimiter;
 }
 
 export class RoomConnection extends Disposable {
@@ -97,6 +100,7 @@ export class RoomConnection extends Disposable {
     socket.on('term:input', (data) => this.input(data));
     socket.on('term:resize', (size) => this.resize(size));
     socket.on('term:ack', (payload) => this.ack(payload));
+    socket.on('member:role', (payload) => this.setMemberRole(payload));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
     // Registered after leave(), so they are disposed before it: their last counts still name the room.
@@ -165,12 +169,24 @@ export class RoomConnection extends Disposable {
       reply({ ok: false, code: 'conflict', message: 'this connection already joined a room' });
       return;
     }
-    const room = this.registry.get(request.roomId);
-    const role = room?.roleForToken(request.token);
-    if (!room || !role) {
+    // Only the verified credential counts: a role claimed anywhere in the payload was dropped by parseJoin.
+    const credential = { token: request.token, user: signedInUser(this.socket.request)?.id };
+    const attempt = this.policy.tokenFailures.attempt(requesterOf(this.socket.request, this.policy.clientAddress).address, request.roomId, () => {
+      const found = this.registry.get(request.roomId);
+      const admission = found?.admit(credential);
+      return found && admission ? { room: found, admission } : undefined;
+    });
+    if (attempt.kind === 'throttled') {
+      const seconds = Math.ceil(attempt.retryAfterMs / 1000);
+      reply({ ok: false, code: 'rate-limited', message: `too many failed attempts from your address; try again in ${seconds} s` });
+      return;
+    }
+    if (attempt.kind === 'not-found') {
       reply({ ok: false, code: 'not-found', message: NOT_FOUND_MESSAGE });
       return;
     }
+    const { room, admission } = attempt.value;
+    const { role } = admission;
     const max = this.policy.maxMembersPerRoom;
     // The owner is let into a full room: otherwise viewers could lock the presenter out of their own room.
     if (max > 0 && role !== 'owner' && room.memberCount >= max) {
@@ -179,7 +195,7 @@ export class RoomConnection extends Disposable {
       return;
     }
     this.room = room;
-    const identity = { name: request.name, role, acks: request.acks, resumeFrom: request.resumeFrom };
+    const identity = { ...admission, name: request.name, acks: request.acks, resumeFrom: request.resumeFrom };
     const { memberId } = room.join(identity, this.portFor(room.id));
     this.memberId = memberId;
     this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: { role } });
@@ -222,6 +238,22 @@ export class RoomConnection extends Disposable {
     this.room!.ack(this.memberId!, payload.offset);
   }
 
+  /** The owner hands out or takes back a member's keyboard; the table already checked the sender is the owner. */
+  private setMemberRole(raw: unknown): void {
+    const payload = parseMemberRole(raw);
+    if (!payload) {
+      this.refuse('bad-request', "member:role wants { memberId, role: 'viewer' | 'writer' }");
+      return;
+    }
+    const result = this.room!.setMemberRole(this.memberId!, payload.memberId, payload.role);
+    if (result === 'no-member') this.refuse('not-found', 'no such member in this room');
+    else if (result === 'is-owner') this.refuse('forbidden', "an owner's role cannot be changed");
+    else if (result === 'forbidden') this.refuse('forbidden', 'only the owner hands out the keyboard');
+    else if (result === 'ok') {
+      this.policy.auditor.record({ event: 'role.changed', ...this.who(), detail: { target: payload.memberId, role: payload.role } });
+    }
+  }
+
   private portFor(roomId: string): MemberPort {
     const socket = this.socket;
     return {
@@ -232,6 +264,8 @@ export class RoomConnection extends Disposable {
         else void socket.leave(liveChannel(roomId));
       },
       backlog: () => connectionBacklog(socket),
+      // Closing the connection (not only the namespace) sends what is queued first, the room:error included.
+      close: () => void socket.disconnect(true),
     };
   }
 

@@ -11,6 +11,8 @@ export interface MemberPort extends Outbox {
   setLive(live: boolean): void;
   /** Roughly how much is queued on the connection and not yet taken by the network (bytes or code units). */
   backlog(): number;
+  /** Ends the connection after what was sent so far (a member whose access was revoked). */
+  close(): void;
 }
 
 /** The room-wide broadcast of the live stream; one send reaches every live member (encoded once). */

@@ -2,7 +2,8 @@
 
 import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
-import { hashToken, randomId, tokenMatches, TokenSizes } from '../auth/capabilities.js';
+import { randomId, TokenSizes } from '../auth/capabilities.js';
+import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
@@ -39,6 +40,33 @@ export interface Profile {
   args: string[];
 }
 
+/** Who may enter without a token. */
+export interface RoomAccess {
+  /** A private room is entered only with a token, or as its owner user or an allowed user. */
+  private: boolean;
+  /** The signed-in user that created the room: its owner when it joins signed in, without a token. */
+  ownerUser?: string;
+  /** Signed-in users (ids like `local:alice`) that may enter a private room, as viewers. */
+  allowedUsers: readonly string[];
+}
+
+export const PUBLIC_ACCESS: RoomAccess = { private: false, allowedUsers: [] };
+
+/** The credentials a member presents at the door; never a role, which only the room derives. */
+export interface Credential {
+  token?: string;
+  /** The signed-in user's id, from the handshake. */
+  user?: string;
+}
+
+/** Whom a credential let in, and as what; what the room keeps to re-derive the role later. */
+export interface Admission {
+  role: Role;
+  /** The token it came in with, if that token counted. */
+  tokenId?: string;
+  user?: string;
+}
+
 export interface RoomOptions {
   id: string;
   name: string;
@@ -50,8 +78,10 @@ export interface RoomOptions {
   env: Record<string, string>;
   ownerToken: string;
   writeToken: string;
-  /** The signed-in user who created the room (its owner), when sign-in is on. */
-  ownerUser?: string;
+  /** Default: a public room with no owner user. */
+  access?: RoomAccess;
+  /** The user id or address of the creator, recorded as the first tokens' minter. */
+  createdBy?: string;
   transport: RoomTransport;
   killGraceMs: number;
   /** Output kept for members that reconnect with `resumeFrom`, in code units. */
@@ -66,11 +96,15 @@ interface Member {
   readonly name: string;
   role: Role;
   readonly feed: MemberFeed;
+  /** The token it joined with, until that token is revoked or expires. */
+  tokenId: string | undefined;
+  readonly user: string | undefined;
+  /** Set by the owner handing out or taking back the keyboard; cleared when the member's token goes. */
+  override: Role | undefined;
 }
 
-export interface JoinOptions {
+export interface JoinOptions extends Admission {
   name: string | undefined;
-  role: Role;
   /** The member paces the room with `term:ack` (browsers do: their socket reads faster than xterm parses). */
   acks?: boolean;
   /** The member already has the stream up to here (a reconnect): send only what it missed, if still held. */
@@ -90,20 +124,24 @@ export interface RoomResize extends ResizeRequester {
   rows: number;
 }
 
+/** 'no-member': no such member (left meanwhile); 'is-owner': an owner's role is not the owner's to take. */
+export type RoleChangeResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner';
+
+const REVOKED_MESSAGE = 'your access to this room was revoked or has expired';
+
 export class Room extends Disposable {
   readonly id: string;
   readonly name: string;
   readonly profile: Profile;
   readonly createdAt: Date;
-  /** The signed-in user who created the room and owns it; undefined without sign-in (then tokens alone decide). */
-  readonly ownerUser: string | undefined;
 
   private readonly pty: PtySession;
   private readonly mirror: ScreenMirror;
   private readonly batcher: OutputBatcher;
   private readonly transport: RoomTransport;
-  private readonly ownerTokenHash: Buffer;
-  private readonly writeTokenHash: Buffer;
+  /** The room's capability tokens; its first owner and writer links are entries like any other. */
+  readonly capabilities: CapabilityStore;
+  readonly access: RoomAccess;
   private readonly killGraceMs: number;
   private readonly members = new Map<string, Member>();
   private readonly history: StreamHistory;
@@ -136,10 +174,12 @@ export class Room extends Disposable {
     this.name = options.name;
     this.profile = options.profile;
     this.createdAt = (options.now ?? (() => new Date()))();
-    this.ownerUser = options.ownerUser;
     this.transport = options.transport;
-    this.ownerTokenHash = hashToken(options.ownerToken);
-    this.writeTokenHash = hashToken(options.writeToken);
+    this.access = options.access ?? PUBLIC_ACCESS;
+    this.capabilities = this.register(new CapabilityStore(options.timeouts.clock));
+    this.capabilities.add(options.ownerToken, { role: 'owner', label: 'owner link', createdBy: options.createdBy });
+    this.capabilities.add(options.writeToken, { role: 'writer', label: 'writer link', createdBy: options.createdBy });
+    this.register(this.capabilities.onRemoved(({ info }) => this.tokenRemoved(info)));
     this.killGraceMs = options.killGraceMs;
     this.history = new StreamHistory(options.resumeBufferUnits);
     this.register(toDisposable(() => clearInterval(this.drainTimer)));
@@ -169,6 +209,11 @@ export class Room extends Disposable {
     this.register(this.timeouts.onNotice((notice) => this.notifyMembers(notice)));
   }
 
+  /** The signed-in user who created the room and owns it; undefined without sign-in (then tokens alone decide). */
+  get ownerUser(): string | undefined {
+    return this.access.ownerUser;
+  }
+
   get cols(): number {
     return this.mirror.cols;
   }
@@ -194,19 +239,53 @@ export class Room extends Disposable {
     return this.pty.identity;
   }
 
-  /** Owner, writer, or viewer for no token; undefined for a token that is neither (same as no room). */
-  roleForToken(token: string | undefined): Role | undefined {
-    if (token === undefined) return 'viewer';
-    // Both comparisons always run, so timing does not tell which secret came close.
-    const owner = tokenMatches(token, this.ownerTokenHash);
-    const writer = tokenMatches(token, this.writeTokenHash);
-    if (owner) return 'owner';
-    if (writer) return 'writer';
-    return undefined;
+  /**
+   * The role a credential earns, or undefined (the same answer as "no such room"). A token that is given
+   * must be valid: a wrong one is refused even where the room would let the bearer in without it, so
+   * every guess counts as a failure. Otherwise the best of the token's role, the user's standing (owner
+   * user, allowed user) and, in a public room, viewer.
+   */
+  admit(credential: Credential): Admission | undefined {
+    let tokenRole: Role | undefined;
+    let tokenId: string | undefined;
+    if (credential.token !== undefined) {
+      const info = this.capabilities.lookup(credential.token);
+      if (!info) return undefined;
+      tokenRole = info.role;
+      tokenId = info.id;
+    }
+    const role = highest(tokenRole, this.standingOf(credential.user));
+    if (role === undefined) return undefined;
+    const admission: Admission = { role };
+    if (tokenId !== undefined) admission.tokenId = tokenId;
+    if (credential.user !== undefined) admission.user = credential.user;
+    return admission;
   }
 
   isOwnerToken(token: string): boolean {
-    return tokenMatches(token, this.ownerTokenHash);
+    return this.capabilities.lookup(token)?.role === 'owner';
+  }
+
+  /** Whether the room shows up in a listing for this (possibly anonymous) user. */
+  visibleTo(user: string | undefined): boolean {
+    return this.standingOf(user) !== undefined;
+  }
+
+  /**
+   * The owner hands out (writer) or takes back (viewer) the keyboard of a member for as long as it stays
+   * connected. Owners keep their role; a member whose token is later revoked loses what was handed out.
+   */
+  setMemberRole(actorId: string, targetId: string, role: 'viewer' | 'writer'): RoleChangeResult {
+    const actor = this.members.get(actorId);
+    if (!actor || actor.role !== 'owner') return 'forbidden';
+    const target = this.members.get(targetId);
+    if (!target) return 'no-member';
+    if (target.role === 'owner') return 'is-owner';
+    if (target.role === role) return 'unchanged';
+    target.override = role;
+    this.changeRole(target, role);
+    this.broadcastMembers();
+    return 'ok';
   }
 
   /**
@@ -216,7 +295,15 @@ export class Room extends Disposable {
   join(identity: JoinOptions, port: MemberPort): { memberId: string } {
     const id = randomId(TokenSizes.MemberIdBytes);
     const feed = new MemberFeed(port, identity.acks === true);
-    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, feed };
+    const member: Member = {
+      id,
+      name: identity.name ?? `guest-${id.slice(0, 4)}`,
+      role: identity.role,
+      feed,
+      tokenId: identity.tokenId,
+      user: identity.user,
+      override: undefined,
+    };
     this.members.set(id, member);
     this.startStream(member, identity.resumeFrom);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
@@ -443,6 +530,44 @@ export class Room extends Disposable {
     });
   }
 
+  /** The role a user has here without any token: owner user, allowed user, or anyone in a public room. */
+  private standingOf(user: string | undefined): Role | undefined {
+    if (user !== undefined && user === this.access.ownerUser) return 'owner';
+    if (user !== undefined && this.access.allowedUsers.includes(user)) return 'viewer';
+    return this.access.private ? undefined : 'viewer';
+  }
+
+  /**
+   * A token was revoked or expired: each member that came in with it falls back to what it still has
+   * (its user's standing; viewer in a public room) and hears its new role, or, left with nothing, is
+   * told and disconnected. What the owner had handed out goes with the token.
+   */
+  private tokenRemoved(info: CapabilityInfo): void {
+    let changed = false;
+    for (const member of [...this.members.values()]) {
+      if (member.tokenId !== info.id) continue;
+      member.tokenId = undefined;
+      member.override = undefined;
+      changed = true;
+      const role = this.standingOf(member.user);
+      if (role === undefined) {
+        this.members.delete(member.id);
+        member.feed.port.setLive(false);
+        member.feed.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
+        member.feed.port.close();
+      } else {
+        this.changeRole(member, role);
+      }
+    }
+    if (changed) this.broadcastMembers();
+  }
+
+  private changeRole(member: Member, role: Role): void {
+    if (member.role === role) return;
+    member.role = role;
+    member.feed.port.send('room:role', { role });
+  }
+
   private notifyMembers(notice: NoticePayload): void {
     for (const { feed } of this.members.values()) feed.port.send('room:notice', notice);
   }
@@ -451,4 +576,10 @@ export class Room extends Disposable {
     const list: MemberInfo[] = [...this.members.values()].map(({ id, name, role }) => ({ id, name, role }));
     for (const { feed } of this.members.values()) feed.port.send('room:members', list);
   }
+}
+
+function highest(a: Role | undefined, b: Role | undefined): Role | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return roleAtLeast(a, b) ? a : b;
 }

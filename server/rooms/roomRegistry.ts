@@ -52,6 +52,10 @@ export interface CreateRoomRequest {
   profile?: string;
   cols?: number;
   rows?: number;
+  private?: boolean;
+  allowedUsers?: string[];
+  /** Appended to the profile's arguments; the HTTP layer accepts them only under --permit-arguments. */
+  args?: string[];
 }
 
 /** A refusal the HTTP and socket layers turn into their own error shapes. */
@@ -112,7 +116,13 @@ export class RoomRegistry extends Disposable {
     const room = new Room({
       id,
       name: request.name ?? `room ${id.slice(0, 6)}`,
-      profile,
+      profile: request.args?.length ? { ...profile, args: [...profile.args, ...request.args] } : profile,
+      access: {
+        private: request.private === true,
+        ...(requester.user !== undefined ? { ownerUser: requester.user } : {}),
+        allowedUsers: request.allowedUsers ?? [],
+      },
+      createdBy: requester.user ?? requester.address,
       cols: request.cols ?? TerminalSize.DefaultCols,
       rows: request.rows ?? TerminalSize.DefaultRows,
       scrollback: this.options.scrollback,
@@ -120,7 +130,6 @@ export class RoomRegistry extends Disposable {
       env: this.options.env,
       ownerToken,
       writeToken,
-      ownerUser: requester.user,
       transport: this.options.createTransport(id),
       killGraceMs: this.options.killGraceMs,
       resumeBufferUnits: this.options.resumeBufferUnits,
@@ -139,6 +148,11 @@ export class RoomRegistry extends Disposable {
       this.options.auditor.record({ event: 'room.closed', room: room.id, actor: closer?.user, address: closer?.address, detail });
       this.scheduleExpiry(room);
     });
+    // Revocations are audited where the owner asked for them; an expiry has no one asking, so it is audited here.
+    room.capabilities.onRemoved(({ info, reason }) => {
+      if (reason !== 'expired') return;
+      this.options.auditor.record({ event: 'token.revoked', room: room.id, detail: { tokenId: info.id, role: info.role, reason } });
+    });
     room.onTimeout((reason) => {
       void this.close(room.id, reason).catch(() => {
         // Only fails when the room was closed meanwhile, which is the outcome asked for.
@@ -149,7 +163,7 @@ export class RoomRegistry extends Disposable {
       room: id,
       actor: requester.user,
       address: requester.address,
-      detail: { profile: profile.name, pid: room.pid },
+      detail: { profile: profile.name, pid: room.pid, private: room.access.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

@@ -299,6 +299,42 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
   });
 });
 
+describe('the owner hands out the keyboard', () => {
+  test('give keyboard lets a viewer type; take keyboard stops it', { timeout: E2eTiming.TestMs }, async () => {
+    const created = await server.createRoom({ name: 'driving' });
+    const room = server.app.rooms.get(created.id)!;
+    const owner = await openRoom(created.ownerUrl);
+    const viewer = await openRoom(created.viewUrl);
+    try {
+      await owner.page.bringToFront();
+      await owner.page.locator('#members-button').click();
+      const give = owner.page.getByRole('button', { name: 'give keyboard' });
+      await give.waitFor({ state: 'visible' });
+      assert.equal(await owner.page.getByRole('button', { name: /keyboard/ }).count(), 1, 'one button: for the viewer, none for the owner itself');
+      await give.click();
+      await viewer.page.waitForFunction(() => (window as HookedWindow).ttyroom?.role === 'writer');
+      const marker = join(scratchDir, 'handed-keyboard');
+      await typeLine(viewer.page, `touch ${marker}`);
+      await waitFor(() => existsSync(marker), 'the viewer\'s command to run once it holds the keyboard', E2eTiming.WaitMs);
+
+      await owner.page.bringToFront();
+      await owner.page.getByRole('button', { name: 'take keyboard' }).click();
+      await viewer.page.waitForFunction(() => (window as HookedWindow).ttyroom?.role === 'viewer');
+      await typeLine(viewer.page, 'echo taken-back-$((1+1))');
+      await sleep(E2eTiming.RefusedInputGraceMs);
+      // The owner's command coming back shows the shell has read everything typed before it.
+      await typeLine(owner.page, 'echo owner-after-$((1+1))');
+      await waitForMirrorLine(room, 'owner-after-2');
+      assert.ok(!room.screenText().includes('taken-back'), 'the keys after the take-back never reached the shell');
+      assertHealthy(owner, 'owner page');
+      assertHealthy(viewer, 'viewer page');
+    } finally {
+      await owner.page.close();
+      await viewer.page.close();
+    }
+  });
+});
+
 describe('lobby', () => {
   test('creating a room from the lobby lands on the room as its owner', { timeout: E2eTiming.TestMs }, async (t) => {
     const lobby = await openPage(`${server.url}/`);

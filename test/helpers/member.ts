@@ -1,8 +1,8 @@
 // A test member: a real socket.io client whose headless xterm applies snapshot, output and resize in order.
 
-import { io, type Socket } from 'socket.io-client';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
-  ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, NoticePayload, ServerToClientEvents,
+  ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, NoticePayload, Role, ServerToClientEvents,
 } from '../../server/protocol/events.js';
 import { makeTerminal, type HeadlessTerminal } from './screens.js';
 import { waitFor } from './wait.js';
@@ -23,6 +23,8 @@ export interface Member {
   errors: ErrorPayload[];
   notices: NoticePayload[];
   members: MemberInfo[];
+  /** Every `room:role` received, in order. */
+  roles: Role[];
   /** Resolves once everything received so far is parsed by this member's terminal. */
   settled(): Promise<void>;
   /**
@@ -36,9 +38,16 @@ export interface Member {
 export async function joinMember(
   url: string,
   roomId: string,
-  options: { token?: string; name?: string; extra?: Record<string, unknown>; scrollback?: number } = {},
+  options: {
+    token?: string;
+    name?: string;
+    extra?: Record<string, unknown>;
+    scrollback?: number;
+    /** More socket.io-client options: `extraHeaders`, `localAddress` (a second loopback address), `query`. */
+    io?: Partial<ManagerOptions & SocketOptions> & { localAddress?: string };
+  } = {},
 ): Promise<Member> {
-  const socket: ClientSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const socket: ClientSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options.io });
   const scrollback = options.scrollback ?? 1000;
   let terminal = makeTerminal(80, 24, scrollback);
   let expected = -1;
@@ -56,6 +65,7 @@ export async function joinMember(
     errors: [],
     notices: [],
     members: [],
+    roles: [],
     settled: () => new Promise<void>((resolve) => terminal.write('', resolve)),
     barrier: async () => {
       await socket.emitWithAck('room:join', { roomId });
@@ -87,6 +97,7 @@ export async function joinMember(
   socket.on('term:exit', (exit) => member.exits.push(exit));
   socket.on('room:error', (error) => member.errors.push(error));
   socket.on('room:notice', (notice) => member.notices.push(notice));
+  socket.on('room:role', ({ role }) => member.roles.push(role));
   socket.on('room:members', (list) => {
     member.members = list;
   });

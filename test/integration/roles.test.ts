@@ -1,4 +1,5 @@
-// Roles on the server: a viewer's input and resize never reach the PTY; writers type; only the owner resizes.
+// Roles on the server (B1, B6, B7): a viewer's input and resize never reach the PTY; writers type; only the owner
+// resizes and hands out the keyboard; claimed roles are ignored.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,9 @@ import { joinMember, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { TerminalSize } from '../../server/protocol/limits.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { MemoryAuditLog } from '../helpers/audit.js';
+import { api } from '../helpers/api.js';
+import { assertNeverEchoed } from '../helpers/echo.js';
 
 /** Long enough for a shell to run a command and echo it back on this machine. */
 const SETTLE_MS = 700;
@@ -167,6 +171,138 @@ test('input before joining is refused', async () => {
     assert.equal(error.code, 'bad-request');
   } finally {
     socket.close();
+    await server.close();
+  }
+});
+
+test('B1: a viewer typing key by key is refused every time and audited as one aggregated write.denied record', async () => {
+  const audit = new MemoryAuditLog();
+  const server = await startServer({}, process.env, { audit });
+  const created = await server.createRoom();
+  const room = server.app.rooms.get(created.id)!;
+  const viewer = await joinMember(server.url, created.id);
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken });
+  try {
+    const target = join(server.dataDir, 'x');
+    const keys = [...`touch ${target}`, '\r'];
+    for (const key of keys) viewer.socket.emit('term:input', key);
+    await waitFor(() => viewer.errors.length === keys.length, 'every key refused');
+    assert.ok(viewer.errors.every((error) => error.code === 'forbidden'));
+    await assertNeverEchoed(viewer, owner, target);
+    assert.equal(room.screenText().includes(target), false, 'the mirror never saw it');
+    assert.equal(existsSync(target), false);
+    const memberId = viewer.reply.ok ? viewer.reply.memberId : '';
+    viewer.close();
+    await waitFor(() => audit.of('member.left').length === 1, 'the viewer to leave');
+    const denied = audit.of('write.denied').filter((record) => record.actor === memberId);
+    assert.equal(denied.length, 1, 'one record, not one per key');
+    assert.equal(denied[0]!.detail!.count, keys.length);
+    assert.equal(denied[0]!.room, created.id);
+  } finally {
+    viewer.close();
+    owner.close();
+    await server.close();
+  }
+});
+
+test('B6: the view link and the writer link are different secrets; a minted view token cannot write', async () => {
+  const server = await startServer();
+  const created = await server.createRoom();
+  const room = server.app.rooms.get(created.id)!;
+  try {
+    assert.equal(created.viewUrl.includes('#'), false, 'the public view link carries no secret');
+    assert.ok(created.writeUrl.endsWith(`#token=${created.writeToken}`));
+    assert.notEqual(created.writeToken, created.ownerToken);
+    const minted = await api(server, 'POST', `/api/rooms/${created.id}/tokens`, { token: created.ownerToken, body: { role: 'viewer' } });
+    const viewToken = minted.body.token as string;
+    assert.ok(![created.writeToken, created.ownerToken].includes(viewToken));
+    const viewer = await joinMember(server.url, created.id, { token: viewToken });
+    const writer = await joinMember(server.url, created.id, { token: created.writeToken });
+    try {
+      assert.equal(viewer.reply.ok && viewer.reply.role, 'viewer');
+      viewer.socket.emit('term:input', `touch ${join(server.dataDir, 'viewer-token')}\r`);
+      await waitFor(() => viewer.errors.some((error) => error.code === 'forbidden'), 'the view token\'s input to be refused');
+      await assertNeverEchoed(viewer, writer, 'viewer-token');
+      assert.equal(existsSync(join(server.dataDir, 'viewer-token')), false);
+      assert.equal(room.screenText().includes('viewer-token'), false);
+    } finally {
+      viewer.close();
+      writer.close();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test('B7: a role claimed in room:join or in member:role is ignored; the role comes from the verified credential', async () => {
+  const server = await startServer();
+  const created = await server.createRoom({ cols: 80, rows: 24 });
+  const room = server.app.rooms.get(created.id)!;
+  const claims = [{ role: 'owner' }, { role: 'owner', owner: true, admin: true }, { token: undefined, role: 'writer' }];
+  const members: Member[] = [];
+  try {
+    for (const extra of claims) {
+      const member = await joinMember(server.url, created.id, { extra });
+      members.push(member);
+      assert.equal(member.reply.ok && member.reply.role, 'viewer');
+    }
+    const writer = await joinMember(server.url, created.id, { token: created.writeToken, extra: { role: 'owner' } });
+    members.push(writer);
+    assert.equal(writer.reply.ok && writer.reply.role, 'writer');
+    writer.socket.emit('term:resize', { cols: 50, rows: 10 });
+    // Handing oneself the keyboard is an owner's event: refused for a writer, whatever it claims.
+    const self = writer.reply.ok ? writer.reply.memberId : '';
+    writer.socket.emit('member:role', { memberId: self, role: 'writer', as: 'owner' } as never);
+    members[0]!.socket.emit('member:role', { memberId: members[0]!.reply.ok ? members[0]!.reply.memberId : '', role: 'writer' });
+    await waitFor(() => writer.errors.length === 2 && members[0]!.errors.length === 1, 'the refusals');
+    assert.deepEqual([...writer.errors, ...members[0]!.errors].map((e) => e.code), ['forbidden', 'forbidden', 'forbidden']);
+    assert.equal(room.cols, 80);
+    assert.equal(room.roleOf(members[0]!.reply.ok ? members[0]!.reply.memberId : ''), 'viewer');
+  } finally {
+    for (const member of members) member.close();
+    await server.close();
+  }
+});
+
+test('the owner hands the keyboard to a viewer and takes it back: room:role, member list, audit; then input is refused again', async () => {
+  const audit = new MemoryAuditLog();
+  const server = await startServer({}, process.env, { audit });
+  const created = await server.createRoom();
+  const room = server.app.rooms.get(created.id)!;
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
+  const student = await joinMember(server.url, created.id, { name: 'student' });
+  try {
+    const studentId = student.reply.ok ? student.reply.memberId : '';
+    const ownerId = owner.reply.ok ? owner.reply.memberId : '';
+    owner.socket.emit('member:role', { memberId: studentId, role: 'writer' });
+    await waitFor(() => student.roles.at(-1) === 'writer', 'the student to be told it may type');
+    await waitFor(() => owner.members.find((m) => m.id === studentId)?.role === 'writer', 'the member list to follow');
+    const driving = join(server.dataDir, 'student-drove');
+    student.socket.emit('term:input', `touch ${driving}\r`);
+    await waitFor(() => existsSync(driving), 'the student\'s command to run');
+
+    owner.socket.emit('member:role', { memberId: studentId, role: 'viewer' });
+    await waitFor(() => student.roles.at(-1) === 'viewer', 'the student to be told it is a viewer again');
+    student.socket.emit('term:input', `touch ${join(server.dataDir, 'taken-back')}\r`);
+    await waitFor(() => student.errors.some((e) => e.code === 'forbidden'), 'its next input to be refused');
+    await assertNeverEchoed(student, owner, 'taken-back');
+    assert.equal(existsSync(join(server.dataDir, 'taken-back')), false);
+
+    // Bad payloads, unknown members and owners are refused with their own codes; none changes anything.
+    owner.socket.emit('member:role', { memberId: studentId, role: 'owner' } as never);
+    owner.socket.emit('member:role', { memberId: 'nobody-here', role: 'writer' });
+    owner.socket.emit('member:role', { memberId: ownerId, role: 'viewer' });
+    owner.socket.emit('member:role', 'writer' as never);
+    await waitFor(() => owner.errors.length === 4, 'four refusals');
+    assert.deepEqual(owner.errors.map((e) => e.code), ['bad-request', 'not-found', 'forbidden', 'bad-request']);
+    assert.equal(room.roleOf(ownerId), 'owner');
+
+    const changes = audit.of('role.changed');
+    assert.deepEqual(changes.map((r) => [r.actor, r.detail!.target, r.detail!.role]), [[ownerId, studentId, 'writer'], [ownerId, studentId, 'viewer']]);
+    assert.ok(changes.every((r) => r.room === created.id && r.address));
+  } finally {
+    owner.close();
+    student.close();
     await server.close();
   }
 });

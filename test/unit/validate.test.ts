@@ -11,8 +11,11 @@ import {
   parseId,
   parseInput,
   parseJoin,
+  parseMemberRole,
+  parseMintToken,
   parseOffset,
   parseResize,
+  parseUserId,
   parseSize,
   sanitizeName,
 } from '../../server/protocol/validate.js';
@@ -428,4 +431,60 @@ describe('parseCreateRoom', () => {
       assert.match(result as string, mentions);
     });
   }
+});
+
+describe('parseMemberRole', () => {
+  test('accepts { memberId, role: viewer | writer }', () => {
+    assert.deepEqual(parseMemberRole({ memberId: 'abc_1', role: 'writer' }), { memberId: 'abc_1', role: 'writer' });
+    assert.deepEqual(parseMemberRole({ memberId: 'abc', role: 'viewer' }), { memberId: 'abc', role: 'viewer' });
+  });
+  for (const input of [null, 'writer', [], {}, { memberId: 'a', role: 'owner' }, { memberId: 'a', role: 'Writer' }, { memberId: 'a b', role: 'writer' },
+    { memberId: 1, role: 'writer' }, { memberId: 'x'.repeat(PayloadLimits.MaxIdLength + 1), role: 'writer' }, { role: 'writer' }]) {
+    test(`${label(input)} → undefined`, () => assert.equal(parseMemberRole(input), undefined));
+  }
+});
+
+describe('parseUserId', () => {
+  for (const good of ['local:alice', 'basic:bob', 'oidc:248289761001', 'oidc:a|b@c']) {
+    test(`${good} is a user id`, () => assert.equal(parseUserId(good), good));
+  }
+  for (const bad of ['alice', 'local:', ':alice', 'Local:alice', 'local: alice', 'local:al\u0000ice', 'local:a\nb', 7, null, `local:${'a'.repeat(PayloadLimits.MaxUserIdLength)}`]) {
+    test(`${label(bad)} is not`, () => assert.equal(parseUserId(bad), undefined));
+  }
+});
+
+describe('parseMintToken', () => {
+  test('role alone, with expiry and label (trimmed, controls removed)', () => {
+    assert.deepEqual(parseMintToken({ role: 'viewer' }), { role: 'viewer' });
+    assert.deepEqual(parseMintToken({ role: 'writer', expiresInSeconds: 60, label: ' pair\u001b ' }), { role: 'writer', expiresInSeconds: 60, label: 'pair' });
+    assert.deepEqual(parseMintToken({ role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds }), { role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds });
+  });
+  const errors: Array<[unknown, RegExp]> = [
+    [null, /object/], [[], /object/], [{ role: 'owner' }, /role/], [{}, /role/], [{ role: 'viewer', expiresInSeconds: 0 }, /expiresInSeconds/],
+    [{ role: 'viewer', expiresInSeconds: Number.NaN }, /expiresInSeconds/], [{ role: 'viewer', expiresInSeconds: Infinity }, /expiresInSeconds/],
+    [{ role: 'viewer', expiresInSeconds: 80.5 }, /expiresInSeconds/], [{ role: 'viewer', expiresInSeconds: '80' }, /expiresInSeconds/],
+    [{ role: 'viewer', expiresInSeconds: PayloadLimits.MaxTokenLifetimeSeconds + 1 }, /expiresInSeconds/],
+    [{ role: 'viewer', label: 'x'.repeat(PayloadLimits.MaxTokenLabelLength + 1) }, /label/], [{ role: 'viewer', label: {} }, /label/],
+    [{ role: 'viewer', token: 'mine' }, /unknown field "token"/],
+  ];
+  for (const [input, mentions] of errors) {
+    test(`${label(input)} → an error mentioning ${mentions.source}`, () => {
+      const result = parseMintToken(input);
+      assert.equal(typeof result, 'string');
+      assert.match(result as string, mentions);
+    });
+  }
+});
+
+describe('parseCreateRoom: private rooms and profiles only', () => {
+  test('private and allowedUsers (deduplicated)', () => {
+    assert.deepEqual(parseCreateRoom({ private: true, allowedUsers: ['local:bob', 'local:bob', 'oidc:x'] }), { private: true, allowedUsers: ['local:bob', 'oidc:x'] });
+  });
+  test('command is always refused; args only under permitArguments', () => {
+    assert.match(parseCreateRoom({ command: 'sh' }, { permitArguments: true }) as string, /profile/);
+    assert.match(parseCreateRoom({ args: ['-l'] }) as string, /permit-arguments/);
+    assert.deepEqual(parseCreateRoom({ args: ['-l'] }, { permitArguments: true }), { args: ['-l'] });
+    assert.match(parseCreateRoom({ args: Array(PayloadLimits.MaxArgs + 1).fill('a') }, { permitArguments: true }) as string, /args/);
+    assert.match(parseCreateRoom({ args: ['a\u0000'] }, { permitArguments: true }) as string, /args/);
+  });
 });
