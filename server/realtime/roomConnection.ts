@@ -73,6 +73,13 @@ export interface ConnectionPolicy {
   tokenFailures: TokenFailureLimiter;
 }
 
+/** The capability token a client gave in the socket.io handshake (`auth: { token }`), if it is a string. */
+function handshakeToken(socket: TypedSocket): string | undefined {
+  const auth: unknown = socket.handshake.auth;
+  const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+  return typeof token === 'string' ? token : undefined;
+}
+
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
   private memberId: string | undefined;
@@ -170,7 +177,9 @@ export class RoomConnection extends Disposable {
       return;
     }
     // Only the verified credential counts: a role claimed anywhere in the payload was dropped by parseJoin.
-    const credential = { token: request.token, user: signedInUser(this.socket.request)?.id };
+    // Under sign-in, a connection without a user was admitted for its handshake token: that token is its
+    // credential unless room:join names another, so it cannot enter a public room as a tokenless viewer.
+    const credential = { token: request.token ?? handshakeToken(this.socket), user: signedInUser(this.socket.request)?.id };
     const attempt = this.policy.tokenFailures.attempt(requesterOf(this.socket.request, this.policy.clientAddress).address, request.roomId, () => {
       const found = this.registry.get(request.roomId);
       const admission = found?.admit(credential);

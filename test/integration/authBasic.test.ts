@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
+import { joinMember } from '../helpers/member.js';
 import { authConfig, basicHeader, handshake, http } from '../helpers/signin.js';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 
@@ -76,6 +77,32 @@ test('basic: the handshake admits the credential or a well-formed token, and ref
     assert.equal(await handshake(server.url, { headers: good }), 'connected');
     assert.equal(await handshake(server.url, { auth: { token: created.writeToken } }), 'connected');
   } finally {
+    await server.close();
+  }
+});
+
+test('basic: a connection admitted by a token shape alone is no way round sign-in: a public room still wants a valid token', async () => {
+  const server = await basicServer();
+  const members: Array<{ close(): void }> = [];
+  try {
+    const created = (await (await http(`${server.url}/api/rooms`, { method: 'POST', headers: { ...good, 'content-type': 'application/json' }, body: '{}' })).json()) as CreatedRoom;
+    const junk = 'A'.repeat(created.writeToken.length);
+    // Well-formed junk passes the handshake (its validity is the room's to judge), but joins nothing.
+    const noToken = await joinMember(server.url, created.id, { io: { auth: { token: junk } } });
+    members.push(noToken);
+    assert.deepEqual(noToken.reply, { ok: false, code: 'not-found', message: 'no such room, or the link is not valid' });
+    const viaJoin = await joinMember(server.url, created.id, { token: junk, io: { auth: { token: junk } } });
+    members.push(viaJoin);
+    assert.equal(viaJoin.reply.ok, false, 'a junk token in room:join is refused too');
+    // The handshake's token counts for the join when room:join carries none; a signed-in user needs none.
+    const byHandshake = await joinMember(server.url, created.id, { io: { auth: { token: created.writeToken } } });
+    members.push(byHandshake);
+    assert.equal(byHandshake.reply.ok && byHandshake.reply.role, 'writer');
+    const signedIn = await joinMember(server.url, created.id, { io: { extraHeaders: good } });
+    members.push(signedIn);
+    assert.equal(signedIn.reply.ok && signedIn.reply.role, 'owner', 'alice created the room, so she owns it');
+  } finally {
+    for (const member of members) member.close();
     await server.close();
   }
 });
