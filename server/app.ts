@@ -1,6 +1,6 @@
 // createApp(config): wires HTTP, socket.io and the room registry together; never listens (tests pick the port).
 
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,6 @@ import { ProcessJournal } from './terminal/processJournal.js';
 import { SignIn } from './auth/passportSetup.js';
 import { attachHandshakeAuth } from './auth/handshakeAuth.js';
 import { loginRouter } from './http/loginRoutes.js';
-import type { SignedInUser } from './auth/requester.js';
 import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 
 export const DEFAULT_PROFILE = 'default';
@@ -54,11 +53,6 @@ export interface AppOptions {
   webServerLimits?: WebServerSettings;
   /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
   tokenFailureLimits?: Partial<TokenFailureLimits>;
-  /**
-   * Tests only: names the signed-in user of a request (HTTP and socket handshake) the way sign-in does,
-   * so room ownership and private rooms can be tested without a sign-in method. Never set in production.
-   */
-  identify?: (req: IncomingMessage) => SignedInUser | undefined;
 }
 
 export interface App {
@@ -138,16 +132,6 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.use(signIn.httpIdentify());
   attachHandshakeAuth(sockets.io, signIn);
   const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
-  if (options.identify) {
-    const identify = options.identify;
-    const attach = (req: IncomingMessage, _res: unknown, next: () => void): void => {
-      const user = identify(req);
-      if (user) (req as IncomingMessage & { user?: SignedInUser }).user = user;
-      next();
-    };
-    web.use(attach);
-    sockets.io.engine.use(attach);
-  }
 
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
