@@ -4,7 +4,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import { signedInUser } from './requester.js';
-import { isWellFormedToken, type RawMiddleware, type SignIn } from './passportSetup.js';
+import { isWellFormedToken } from './capabilities.js';
+import type { RawMiddleware, SignIn } from './passportSetup.js';
 
 /** The connect_error message every refused handshake gets; it says nothing about which check failed. */
 export const UNAUTHORIZED = 'unauthorized';

@@ -1,50 +1,29 @@
 // SignIn: the --auth mode's passport instance, sessions and Basic check, as middleware for HTTP and the socket
 // handshake, plus the gates (pages, REST, who may create rooms) built on them.
 
-import type { ClientAddress } from '../http/clientAddress.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { Auditor } from '../audit/auditLog.js';
+import type { ClientAddress } from '../http/clientAddress.js';
 import { sendError } from '../http/errors.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable } from '../util/disposable.js';
 import type { AuthConfig, AuthMode } from './authMode.js';
+import { bearerToken } from './capabilities.js';
 import { BASIC_CHALLENGE, basicCredentialOf, credentialMatches, type BasicCredential } from './basicAuth.js';
 import { OidcSignIn, OIDC_CALLBACK_PATH } from './oidc.js';
 import { signedInUser, type SignedInUser } from './requester.js';
 import { createSessions, type Sessions } from './sessions.js';
 import { SigninAudit, type SigninMethod } from './signinAudit.js';
 import { UsersFile } from './usersFile.js';
-import { PayloadLimits } from '../protocol/limits.js';
 
 /** A middleware that also runs on engine.io's raw requests (no express additions). */
 export type RawMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 /** What went wrong with a credential the client did send; such a request is refused even if it has another. */
 export type CredentialProblem = 'malformed' | 'rejected';
-
-export const CapabilityTokenShape = {
-  /** 128 bits in base64url: the floor for a capability (CONTRACT.md); ours are 256 bits (43 characters). */
-  MinLength: 22,
-  MaxLength: PayloadLimits.MaxTokenLength,
-} as const;
-
-/** Whether `value` looks like a capability token (base64url of a sane length); validity is the room's call. */
-export function isWellFormedToken(value: unknown): value is string {
-  return typeof value === 'string'
-    && value.length >= CapabilityTokenShape.MinLength
-    && value.length <= CapabilityTokenShape.MaxLength
-    && /^[A-Za-z0-9_-]+$/.test(value);
-}
-
-/** The token of an `Authorization: Bearer` header when well formed. */
-export function bearerTokenOf(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer (\S+)$/.exec(header) : null;
-  return match && isWellFormedToken(match[1]) ? match[1] : undefined;
-}
 
 /** The request's path without the query, for decisions that depend on where it goes. */
 function pathOf(req: IncomingMessage): string {
@@ -277,7 +256,7 @@ export class SignIn extends Disposable {
       return next();
     }
     // Room-scoped routes take a capability token instead (the route checks it): reading a room, its screen, its tokens.
-    if (/^\/rooms\/[^/]+(\/screen|\/tokens(\/[^/]+)?)?$/.test(path) && bearerTokenOf(req) !== undefined) return next();
+    if (/^\/rooms\/[^/]+(\/screen|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
     this.refuse(res);
   };
 

@@ -3,9 +3,9 @@
 
 import type { Request, Response } from 'express';
 import type { Auditor } from '../audit/auditLog.js';
+import { bearerToken } from '../auth/capabilities.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
-import { PayloadLimits } from '../protocol/limits.js';
 import { parseId } from '../protocol/validate.js';
 import type { Admission, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -23,18 +23,6 @@ export interface ApiAccess {
 }
 
 export const NOT_FOUND_MESSAGE = 'no such room, or the credential is not valid';
-
-/**
- * The token of an `Authorization: Bearer <token>` header: undefined when there is no bearer header (other
- * schemes, such as sign-in's Basic, are not ours to read), null when the bearer value is not a token of
- * ours (which then counts as a wrong credential, not as none).
- */
-export function bearerToken(req: Request): string | null | undefined {
-  const header = req.headers.authorization;
-  if (typeof header !== 'string' || !/^bearer\s/i.test(header)) return undefined;
-  const match = /^Bearer ([A-Za-z0-9_-]+)$/i.exec(header);
-  return match && match[1]!.length <= PayloadLimits.MaxTokenLength ? match[1]! : null;
-}
 
 export function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}`;

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAuthConfig, isLoopbackHost } from '../../server/auth/authMode.js';
 import { credentialMatches, parseBasicHeader } from '../../server/auth/basicAuth.js';
-import { isWellFormedToken, safeReturnPath } from '../../server/auth/passportSetup.js';
+import { safeReturnPath } from '../../server/auth/passportSetup.js';
+import { isWellFormedToken } from '../../server/auth/capabilities.js';
 import { parseConfig, ConfigError } from '../../server/config.js';
 
 test('loopback hosts: 127.0.0.0/8, ::1 and localhost; nothing else', () => {
