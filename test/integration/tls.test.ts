@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connectClient } from 'socket.io-client';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -13,6 +14,9 @@ import { makeCertificates, type Certificates } from '../helpers/certificates.js'
 import { rawRequest, upgradeRequest, enginePath } from '../helpers/rawHttp.js';
 import { BIN, TEST_SHELL_LINE } from '../helpers/serverProcess.js';
 import type { JoinReply } from '../../server/protocol/events.js';
+import { authConfig, form } from '../helpers/signin.js';
+import { UsersFile } from '../../server/auth/usersFile.js';
+import { SESSION_COOKIE } from '../../server/auth/sessions.js';
 
 /** PEM text, the form socket.io-client's types take. */
 interface ClientTls {
@@ -137,4 +141,33 @@ test('TLS from the command line: the start line says https; unusable files exit 
     assert.equal(lines.length, 1, result.stderr);
     assert.match(lines[0]!, message);
   }
+});
+
+test('TLS: the session cookie is Secure (and HttpOnly, SameSite=Lax) when the server speaks https (I3)', async (t) => {
+  const certs = makeCertificates();
+  t.after(() => certs.remove());
+  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-tls-session-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  await new UsersFile(join(dataDir, 'users.json')).set('alice', 'alice-password');
+  const server = await startServer({
+    dataDir,
+    tls: { cert: certs.serverCert, key: certs.serverKey },
+    auth: authConfig(dataDir, { mode: 'local' }),
+  });
+  t.after(() => server.close());
+
+  const login = await rawRequest(server.url, '/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.url },
+    body: form({ username: 'alice', password: 'alice-password', next: '/' }),
+    tls: clientTls(certs, 'nobody'),
+  });
+  assert.equal(login.status, 303, login.body);
+  const cookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+  const session = cookies.find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+  assert.ok(session, `a session cookie is set: ${JSON.stringify(cookies)}`);
+  const attributes = session.split(';').map((part) => part.trim().toLowerCase());
+  assert.ok(attributes.includes('secure'), session);
+  assert.ok(attributes.includes('httponly'), session);
+  assert.ok(attributes.includes('samesite=lax'), session);
 });
