@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CreatedRoom } from '../../server/protocol/events.js';
 import type { Room } from '../../server/rooms/room.js';
-import { launchChromium } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -28,9 +28,6 @@ const E2eTiming = {
    */
   RefusedInputGraceMs: 1_000,
 } as const;
-
-/** The viewport every page gets, so the owner's fitted terminal size is reproducible. */
-const VIEWPORT = { width: 1280, height: 720 } as const;
 
 /** Visible screen rows with trailing blanks dropped, the same normalisation on both sides of a comparison. */
 function screenLines(text: string): string[] {
@@ -70,28 +67,15 @@ before(async () => {
   scratchDir = mkdtempSync(join(tmpdir(), 'ttyroom-e2e-'));
   server = await startServer();
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: VIEWPORT });
-  // 127.0.0.1 is a secure context, so the copy buttons use the async Clipboard API; the test reads it back.
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-  context.setDefaultTimeout(E2eTiming.WaitMs);
+  context = await newE2eContext(browser, server.url, E2eTiming.WaitMs);
 });
 
-after(async () => {
-  // Each step runs even if an earlier one failed, so a broken browser never leaves the server or files behind.
-  try {
-    await context?.close();
-  } finally {
-    try {
-      await browser?.close();
-    } finally {
-      try {
-        await server?.close();
-      } finally {
-        if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-      }
-    }
-  }
-});
+after(() => closeInOrder(
+  () => context?.close(),
+  () => browser?.close(),
+  () => server?.close(),
+  () => scratchDir && rmSync(scratchDir, { recursive: true, force: true }),
+));
 
 /** Opens `url` in a new tab of the shared context and records what the page reports as broken. */
 async function openPage(url: string): Promise<OpenedPage> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Dialog, Page } from 'playwright-core';
 import { MaxTitleLength } from '../../client/src/title.js';
-import { launchChromium } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -28,7 +28,6 @@ const E2eTiming = {
   RefusedClickGraceMs: 1_000,
 } as const;
 
-const VIEWPORT = { width: 1280, height: 720 } as const;
 const COLS = 80;
 const ROWS = 24;
 
@@ -69,26 +68,15 @@ before(async () => {
   server = await startServer({ command: [process.execPath, PROBE, join(scratchDir, 'payload'), String(PROBE_LINGER_MS)] });
   writeFileSync(join(scratchDir, 'payload'), hostileOutput(server.url));
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: VIEWPORT });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-  context.setDefaultTimeout(E2eTiming.WaitMs);
+  context = await newE2eContext(browser, server.url, E2eTiming.WaitMs);
 });
 
-after(async () => {
-  try {
-    await context?.close();
-  } finally {
-    try {
-      await browser?.close();
-    } finally {
-      try {
-        await server?.close();
-      } finally {
-        if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
-      }
-    }
-  }
-});
+after(() => closeInOrder(
+  () => context?.close(),
+  () => browser?.close(),
+  () => server?.close(),
+  () => scratchDir && rmSync(scratchDir, { recursive: true, force: true }),
+));
 
 /** The centre of a terminal cell, in page coordinates (the terminal may be scaled to fit). */
 async function cellCentre(page: Page, row: number, col: number): Promise<{ x: number; y: number }> {

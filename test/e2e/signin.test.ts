@@ -6,14 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, closeInOrder, launchChromium } from '../helpers/browser.js';
 import { startServer } from '../helpers/server.js';
 import { authConfig } from '../helpers/signin.js';
 import { waitFor } from '../helpers/wait.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 /** Page loads, sign-in and a join take well under a second here; this is only the failure bound. */
 const WAIT_MS = 10_000;
 
@@ -21,7 +19,7 @@ test('local sign-in in Chromium: login form, lobby, create a room, join it as ow
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-e2e-signin-'));
   await new UsersFile(join(dataDir, 'users.json')).set('alice', 'alice-password');
   const server = await startServer({ dataDir, auth: authConfig(dataDir, { mode: 'local' }) });
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`${server.url}/`);
@@ -56,8 +54,6 @@ test('local sign-in in Chromium: login form, lobby, create a room, join it as ow
     await waitFor(() => guest.url().includes('/login?next='), 'the guest to be sent to the login page', WAIT_MS);
     assert.equal(new URL(guest.url()).searchParams.get('next'), `/r/${room.id}`);
   } finally {
-    await browser.close();
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await closeInOrder(() => browser.close(), () => server.close(), () => rmSync(dataDir, { recursive: true, force: true }));
   }
 });

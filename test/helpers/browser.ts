@@ -1,6 +1,6 @@
 // The real browser for e2e tests: Debian's Chromium driven by playwright-core, launched quietly and offline.
 
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /** Debian's Chromium; CI installs it there. Playwright's own browser download cannot work offline. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -16,4 +16,34 @@ export const CHROMIUM_ARGS = [
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/** The viewport every e2e page gets, so an owner's fitted terminal size is reproducible. */
+export const E2E_VIEWPORT = { width: 1280, height: 720 } as const;
+
+/**
+ * A fresh context on `origin` with the e2e viewport, clipboard access (127.0.0.1 is a secure context, so
+ * copy buttons use the async Clipboard API, which tests read back) and `waitMs` as every wait's bound.
+ */
+export async function newE2eContext(browser: Browser, origin: string, waitMs: number): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: E2E_VIEWPORT });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  context.setDefaultTimeout(waitMs);
+  return context;
+}
+
+/**
+ * Runs every cleanup step in order, each even if an earlier one threw, so a broken browser never leaves a
+ * server or files behind; rethrows the first error once all have run.
+ */
+export async function closeInOrder(...steps: Array<() => unknown>): Promise<void> {
+  let firstError: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (firstError !== undefined) throw firstError;
 }
