@@ -2,7 +2,7 @@
 // in constant time, list without secrets, revoke, and expire on the injectable clock.
 
 import { timingSafeEqual } from 'node:crypto';
-import type { Role } from '../protocol/events.js';
+import type { Role, TokenSummary } from '../protocol/events.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
@@ -18,18 +18,8 @@ export const CapabilityLimits = {
   MaxTokensPerRoom: 128,
 } as const;
 
-/** What may be shown about a token: everything but the secret and its hash. */
-export interface CapabilityInfo {
-  id: string;
-  role: Role;
-  /** ISO 8601. */
-  createdAt: string;
-  /** ISO 8601; absent for a token that lasts as long as the room. */
-  expiresAt?: string;
-  label?: string;
-  /** The user id, or the address, of whoever minted it. */
-  createdBy?: string;
-}
+/** What may be shown about a token: everything but the secret and its hash (the REST list's shape). */
+export type CapabilityInfo = TokenSummary;
 
 export interface MintOptions {
   role: Role;

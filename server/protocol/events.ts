@@ -168,9 +168,12 @@ export interface MintedToken {
 export interface TokenSummary {
   id: string;
   role: Role;
+  /** ISO 8601. */
   createdAt: string;
+  /** ISO 8601; absent for a token that lasts as long as the room. */
   expiresAt?: string;
   label?: string;
+  /** The user id, or the address, of whoever minted it. */
   createdBy?: string;
 }
 
