@@ -1,6 +1,6 @@
 // What the peer systems (tmux, wetty, ttyd) share: a private tmux server holding the shared session, marker scanning, free ports, process trees.
 
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -159,10 +159,10 @@ export class TmuxServer {
    * Starts (the first time, the server too) a detached session of exactly `cols`×`rows` running the workload.
    * The status line is off so the pane is the whole terminal like ttyroom's; `window-size manual` keeps the
    * pane at that size while a client of another size attaches (wetty spawns every pty at 80×30 and resizes
-   * it only after); `escape-time 0` so a typed ESC is not held back half a second.
+   * it only after); `escape-time 0` so a typed ESC is not held back half a second. `name` is fixed by peers
+   * whose server runs one fixed attach command (wetty, ttyd).
    */
-  async newSession(workload: Workload, size: { cols: number; rows: number }): Promise<string> {
-    const name = `bench${++this.sessions}`;
+  async newSession(workload: Workload, size: { cols: number; rows: number }, name = `bench${++this.sessions}`): Promise<string> {
     const shellCommand = `exec ${shellQuote(workload.command)}`;
     await run('tmux', ['-L', this.socketName, '-f', '/dev/null',
       'new-session', '-d', '-s', name, '-x', String(size.cols), '-y', String(size.rows), shellCommand,
@@ -277,4 +277,53 @@ export class MarkerScanner {
 /** A marker as the latin1 view of its UTF-8 bytes, to match it in byte streams decoded as latin1. */
 export function asLatin1Bytes(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** How much of a server's own output is kept, to say why it failed to start. */
+const OUTPUT_TAIL_CHARS = 2_000;
+/** How often a starting server is asked whether it listens yet. */
+const READY_POLL_MS = 50;
+
+/**
+ * A web-terminal server (wetty, ttyd) run as a child process, its output drained (a full pipe would stall it)
+ * with the last part kept for error messages.
+ */
+export class ServerProcess {
+  private readonly child: ChildProcess;
+  private output = '';
+  private exitedWith: string | undefined;
+
+  constructor(readonly label: string, argv: string[], env: Record<string, string>) {
+    this.child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (chunk: Buffer): void => {
+      this.output = (this.output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+    };
+    this.child.stdout!.on('data', keep);
+    this.child.stderr!.on('data', keep);
+    this.child.on('error', (error) => (this.exitedWith = error.message));
+    this.child.on('exit', (code, signal) => (this.exitedWith ??= `exited with ${signal ?? code}`));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Resolves once `url` answers HTTP at all; rejects with the server's own output if it exits or stays silent. */
+  async waitUntilListening(url: string, timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (this.exitedWith !== undefined) throw new Error(`${this.label} ${this.exitedWith}: ${this.output.trim()}`);
+      try {
+        await withTimeout(fetch(url).then((response) => response.body?.cancel()), READY_POLL_MS * 10, url);
+        return;
+      } catch {
+        await sleep(READY_POLL_MS);
+      }
+    }
+    throw new Error(`${this.label} did not listen on ${url} within ${timeoutMs} ms: ${this.output.trim()}`);
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    if (this.child.pid !== undefined && this.exitedWith === undefined) await endProcess(this.child.pid, graceMs);
+  }
 }
