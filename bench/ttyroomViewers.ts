@@ -113,7 +113,8 @@ function escapedData(frame: string): string {
 
 /**
  * A member over a raw WebSocket: answers pings, joins with an ack, and scans output for markers without parsing the
- * terminal stream. `received()` counts the JSON-escaped characters of output data (code units for plain text).
+ * terminal stream. It scans JSON-escaped text, so `waitFor` texts must be plain (no quotes, backslashes or control
+ * characters); `received()` counts the escaped characters of output data (code units for plain text).
  */
 export async function joinLightMember(url: string, roomId: string, token: string): Promise<Viewer> {
   const { host } = new URL(url);
