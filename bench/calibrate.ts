@@ -17,6 +17,8 @@ const WS_MESSAGE_BYTES = 1024 * 1024;
 const STEP_TIMEOUT_MS = 120_000;
 
 export interface Calibration {
+  /** Median round trip of a key through a PTY running `cat` and back, in-process: the floor under every echo figure. */
+  ptyEchoMs: number;
   ptyMBps: number;
   parseMBps: number;
   webSocketMBps: number;
@@ -45,6 +47,38 @@ async function ptyRate(bytes: number): Promise<number> {
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** Probes for the PTY echo floor: enough for a stable median in well under a second. */
+const ECHO_PROBES = 200;
+
+async function ptyEcho(): Promise<number> {
+  const child = pty.spawn('cat', [], { cols: 80, rows: 24, name: 'xterm-256color' });
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < ECHO_PROBES; i++) {
+      const token = `c${i}x`;
+      const sent = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('PTY echo calibration timed out')), STEP_TIMEOUT_MS);
+        let seen = '';
+        const listener = child.onData((data) => {
+          seen += data;
+          if (seen.includes(token)) {
+            clearTimeout(timer);
+            listener.dispose();
+            resolve();
+          }
+        });
+        child.write(token);
+      });
+      latencies.push(performance.now() - sent);
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+  latencies.sort((a, b) => a - b);
+  return latencies[Math.floor(latencies.length / 2)]!;
 }
 
 /** Parses the same flood in a headless xterm configured like ttyroom's mirror; MB/s (bytes as UTF-8). */
@@ -95,5 +129,5 @@ async function webSocketRate(bytes: number): Promise<number> {
 }
 
 export async function calibrate(bytes: number): Promise<Calibration> {
-  return { ptyMBps: await ptyRate(bytes), parseMBps: await parseRate(bytes), webSocketMBps: await webSocketRate(bytes) };
+  return { ptyEchoMs: await ptyEcho(), ptyMBps: await ptyRate(bytes), parseMBps: await parseRate(bytes), webSocketMBps: await webSocketRate(bytes) };
 }

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
 
   log('calibration');
   const calibration: Calibration = await calibrate(sizes.calibrationBytes);
-  log(`  PTY ${calibration.ptyMBps.toFixed(1)} MB/s, xterm parse ${calibration.parseMBps.toFixed(1)} MB/s, WebSocket ${calibration.webSocketMBps.toFixed(0)} MB/s`);
+  log(`  PTY echo ${calibration.ptyEchoMs.toFixed(3)} ms, PTY ${calibration.ptyMBps.toFixed(1)} MB/s, xterm parse ${calibration.parseMBps.toFixed(1)} MB/s, WebSocket ${calibration.webSocketMBps.toFixed(0)} MB/s`);
 
   // scenario id → figure key → label/unit, and system → "id.key" → figure.
   const rows = new Map<string, Figure>();
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const results: Results = new Map([...bySystem].map(([name, figures]) => [name, new Map(
     [...figures].filter(([, f]) => f.value !== undefined && Number.isFinite(f.value)).map(([key, f]) => [key, f.value!]),
   )]));
-  const checks = checkTargets(results, Math.max(...sizes.viewerCounts));
+  const checks = checkTargets(results, Math.max(...sizes.viewerCounts), !smoke);
   const names = [...systems.map((s) => s.name), ...unavailable.keys()];
   const cell = (system: string, key: string, scenario: Scenario | undefined): string => {
     if (unavailable.has(system)) return 'n/a';
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     '',
     '## Calibration',
     '',
+    `- PTY echo round trip (cat, in-process node-pty): ${calibration.ptyEchoMs.toFixed(3)} ms median`,
     `- PTY read: ${calibration.ptyMBps.toFixed(1)} MB/s (node-pty reading a program that writes ${sizes.calibrationBytes / 1e6} MB)`,
     `- headless xterm parse: ${calibration.parseMBps.toFixed(1)} MB/s (the same bytes)`,
     `- loopback WebSocket: ${calibration.webSocketMBps.toFixed(0)} MB/s (ws, 1 MiB messages)`,
