@@ -13,6 +13,8 @@ import { floodBytes, uniqueMarker } from './workloads.js';
 const PROGRAM = fileURLToPath(new URL('./workloadProgram.mjs', import.meta.url));
 /** One WebSocket message: large, like a batch of terminal output, so the rate is the transport's and not per-message cost. */
 const WS_MESSAGE_BYTES = 1024 * 1024;
+/** Blocks (64 KiB each) handed to xterm before waiting for it to parse them: 8 MiB, well under its 50 MB discard limit. */
+const PARSE_PENDING_BLOCKS = 128;
 /** Any calibration step that takes longer than this is broken, not slow. */
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -87,7 +89,11 @@ async function parseRate(bytes: number): Promise<number> {
   const blocks = Math.ceil(bytes / Buffer.byteLength(block));
   const terminal = makeTerminal(80, 24, 10_000);
   const started = performance.now();
-  for (let i = 0; i < blocks; i++) terminal.write(block);
+  for (let i = 0; i < blocks; i++) {
+    // xterm discards writes past 50 MB pending: wait for the parser every few MB, as a flow-controlled reader does.
+    if (i % PARSE_PENDING_BLOCKS === PARSE_PENDING_BLOCKS - 1) await new Promise<void>((resolve) => terminal.write(block, resolve));
+    else terminal.write(block);
+  }
   await new Promise<void>((resolve) => terminal.write('', resolve));
   const seconds = (performance.now() - started) / 1000;
   terminal.dispose();
