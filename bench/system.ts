@@ -25,6 +25,11 @@ export interface Viewer {
   /** Stops reading without closing (a frozen viewer); `resume()` reads again. Optional per system. */
   pause?(): void;
   resume?(): void;
+  /**
+   * The visible screen's lines once everything received is parsed: 'full' viewers that can say it (B6 checks a slow
+   * viewer ends with the writer's screen); systems without it get "not checked".
+   */
+  screen?(): Promise<string[]>;
   close(): Promise<void>;
 }
 

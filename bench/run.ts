@@ -1,0 +1,195 @@
+// Entry of `npm run bench` (full) and `npm run bench:smoke`: calibration, then every scenario on every available
+// system, a markdown table of this run's medians and ratios, written to bench/RESULTS.md with the machine.
+// Options: --smoke, --systems ttyroom,tmux (a subset), --scenarios B1,B2 (a subset).
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { calibrate, type Calibration } from './calibrate.js';
+import { b1Throughput } from './scenarios/b1Throughput.js';
+import { b2bCtrlC } from './scenarios/b2bCtrlC.js';
+import { b2Echo } from './scenarios/b2Echo.js';
+import { b3LateJoin } from './scenarios/b3LateJoin.js';
+import { b4Memory } from './scenarios/b4Memory.js';
+import { b5Capacity } from './scenarios/b5Capacity.js';
+import { b6SlowViewers } from './scenarios/b6SlowViewers.js';
+import { FULL, SMOKE, type Figure, type Scenario } from './scenarios/common.js';
+import type { BenchSystem } from './system.js';
+import { TtyroomSystem } from './systems/ttyroom.js';
+import { checkTargets, type Results } from './targets.js';
+
+const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+/** How long a system may take to stop after a scenario before the run goes on without waiting. */
+const DISPOSE_TIMEOUT_MS = 15_000;
+
+// ---- Systems. ttyroom first: every ratio is a peer's figure divided by ttyroom's. ----
+// PEERS: the lead adds `new TmuxSystem()`, `new WettySystem()`, `new TtydSystem()` here at merge
+// (bench/systems/tmux.ts, wetty.ts, ttyd.ts).
+const SYSTEMS: BenchSystem[] = [new TtyroomSystem()];
+
+const SCENARIOS: Scenario[] = [b1Throughput, b2Echo, b2bCtrlC, b3LateJoin, b4Memory, b5Capacity, b6SlowViewers];
+
+function option(name: string): string[] | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? undefined : (process.argv[index + 1] ?? '').split(',').filter(Boolean);
+}
+
+function commandOutput(file: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', timeout: 5_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+  } catch {
+    return undefined; // Not installed or not runnable: the description says so.
+  }
+}
+
+function machine(): string[] {
+  const release = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type();
+  const wetty = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/wetty/package.json', import.meta.url)), 'utf8')) as { version: string };
+  const ttydBin = process.env.TTYD_BIN;
+  return [
+    `CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`,
+    `Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `OS: ${release}, kernel ${os.release()}`,
+    `Node: ${process.version}`,
+    `Peers: ${commandOutput('tmux', ['-V']) ?? 'tmux not found'}; wetty ${wetty.version}; ${ttydBin ? commandOutput(ttydBin, ['--version']) ?? `ttyd at ${ttydBin} did not run` : 'ttyd: TTYD_BIN not set'}`,
+  ];
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms / 1000} s`)), ms);
+    })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function formatValue(value: number): string {
+  const abs = Math.abs(value);
+  return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke');
+  const sizes = smoke ? SMOKE : FULL;
+  const onlySystems = option('systems');
+  const onlyScenarios = option('scenarios');
+  const started = performance.now();
+  const log = (line: string): void => {
+    process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+  };
+
+  const systems: BenchSystem[] = [];
+  const unavailable = new Map<string, string>();
+  for (const system of SYSTEMS.filter((s) => !onlySystems || onlySystems.includes(s.name))) {
+    const answer = await system.available();
+    if (answer === true) systems.push(system);
+    else unavailable.set(system.name, answer);
+  }
+  log(`systems: ${systems.map((s) => s.name).join(', ')}${unavailable.size ? `; not available: ${[...unavailable].map(([n, why]) => `${n} (${why})`).join(', ')}` : ''}`);
+
+  log('calibration');
+  const calibration: Calibration = await calibrate(sizes.calibrationBytes);
+  log(`  PTY echo ${calibration.ptyEchoMs.toFixed(3)} ms, PTY ${calibration.ptyMBps.toFixed(1)} MB/s, xterm parse ${calibration.parseMBps.toFixed(1)} MB/s, WebSocket ${calibration.webSocketMBps.toFixed(0)} MB/s`);
+
+  // scenario id → figure key → label/unit, and system → "id.key" → figure.
+  const rows = new Map<string, Figure>();
+  const bySystem = new Map<string, Map<string, Figure>>();
+  for (const scenario of SCENARIOS.filter((s) => !onlyScenarios || onlyScenarios.includes(s.id))) {
+    for (const system of systems) {
+      const figures = bySystem.get(system.name) ?? new Map<string, Figure>();
+      bySystem.set(system.name, figures);
+      if (scenario.ttyroomOnly && system.name !== 'ttyroom') continue;
+      log(`${scenario.id} ${scenario.title} on ${system.name}`);
+      try {
+        for (const figure of await withDeadline(scenario.run(system, sizes, log), sizes.scenarioTimeoutMs, `${scenario.id} on ${system.name}`)) {
+          const key = `${scenario.id}.${figure.key}`;
+          rows.set(key, rows.get(key) ?? figure);
+          figures.set(key, figure);
+        }
+      } catch (error) {
+        log(`  failed: ${(error as Error).message}`);
+        figures.set(`${scenario.id}.*`, { key: '*', label: '', unit: '', note: (error as Error).message.split('\n')[0] });
+      } finally {
+        // Each scenario starts from a fresh server: no figure carries another scenario's rooms or memory.
+        await withDeadline(system.dispose(), DISPOSE_TIMEOUT_MS, `${system.name} dispose`).catch((error) => log(`  ${(error as Error).message}`));
+      }
+    }
+  }
+
+  const results: Results = new Map([...bySystem].map(([name, figures]) => [name, new Map(
+    [...figures].filter(([, f]) => f.value !== undefined && Number.isFinite(f.value)).map(([key, f]) => [key, f.value!]),
+  )]));
+  const checks = checkTargets(results, Math.max(...sizes.viewerCounts), !smoke);
+  const names = [...systems.map((s) => s.name), ...unavailable.keys()];
+  const cell = (system: string, key: string, scenario: Scenario | undefined): string => {
+    if (unavailable.has(system)) return 'n/a';
+    if (scenario?.ttyroomOnly && system !== 'ttyroom') return '—';
+    const figures = bySystem.get(system);
+    const figure = figures?.get(key);
+    if (figure?.value === undefined || !Number.isFinite(figure.value)) {
+      const why = figure?.note ?? figures?.get(`${key.split('.')[0]}.*`)?.note ?? 'not measured';
+      return `n/a (${why.replaceAll('|', '/')})`;
+    }
+    const own = results.get('ttyroom')?.get(key);
+    const ratio = system !== 'ttyroom' && own ? ` (${formatValue(figure.value / own)}×)` : '';
+    return `${formatValue(figure.value)}${ratio}${figure.note ? ` (${figure.note})` : ''}`;
+  };
+  const table = [
+    `| | figure | unit | ${names.join(' | ')} |`,
+    `|---|---|---|${names.map(() => '---:').join('|')}|`,
+    ...[...rows].map(([key, figure]) => {
+      const scenario = SCENARIOS.find((s) => s.id === key.split('.')[0]);
+      return `| ${key.split('.')[0]} | ${figure.label} | ${figure.unit} | ${names.map((name) => cell(name, key, scenario)).join(' | ')} |`;
+    }),
+  ];
+  const failures = [...bySystem].flatMap(([name, figures]) => [...figures].filter(([key]) => key.endsWith('.*')).map(([key, f]) => `- ${key.split('.')[0]} on ${name} failed: ${f.note}`));
+  const targetLines = checks.map((c) => `- ${c.holds === undefined ? 'not measured' : c.holds ? 'holds' : '**does not hold**'} — ${c.id} ${c.target}: ${c.figure}`);
+  const seconds = (performance.now() - started) / 1000;
+  const report = [
+    `# Benchmark results (${smoke ? 'smoke' : 'full'} run)`,
+    '',
+    `Run on ${new Date().toISOString()} in ${seconds.toFixed(0)} s. Every figure below was measured in this one run; peer cells`,
+    'show the peer\'s figure and, in brackets, its ratio to ttyroom\'s (above 1× means ttyroom is lower). Compare runs by',
+    'ratios only, never by absolute times. Scenarios marked — run on ttyroom only.',
+    '',
+    '## Machine',
+    '',
+    ...machine().map((line) => `- ${line}`),
+    '',
+    '## Calibration',
+    '',
+    `- PTY echo round trip (cat, in-process node-pty): ${calibration.ptyEchoMs.toFixed(3)} ms median`,
+    `- PTY read: ${calibration.ptyMBps.toFixed(1)} MB/s (node-pty reading a program that writes ${sizes.calibrationBytes / 1e6} MB)`,
+    `- headless xterm parse: ${calibration.parseMBps.toFixed(1)} MB/s (the same bytes)`,
+    `- loopback WebSocket: ${calibration.webSocketMBps.toFixed(0)} MB/s (ws, 1 MiB messages)`,
+    '',
+    '## Figures',
+    '',
+    ...table,
+    '',
+    '## Targets (ttyroom)',
+    '',
+    ...targetLines,
+    ...(failures.length ? ['', '## Failures', '', ...failures] : []),
+    '',
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+  writeFileSync(RESULTS_FILE, report);
+  log(`wrote ${RESULTS_FILE}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  // Every system was disposed; what may remain are timers of abandoned waits (a timed-out scenario): do not wait for them.
+  for (const system of SYSTEMS) await withDeadline(system.dispose(), DISPOSE_TIMEOUT_MS, 'dispose').catch(() => undefined);
+  process.exit(process.exitCode ?? 0);
+}
