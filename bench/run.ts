@@ -18,6 +18,9 @@ import { b6SlowViewers } from './scenarios/b6SlowViewers.js';
 import { FULL, SMOKE, type Figure, type Scenario } from './scenarios/common.js';
 import type { BenchSystem } from './system.js';
 import { TtyroomSystem } from './systems/ttyroom.js';
+import { TmuxSystem } from './systems/tmux.js';
+import { WettySystem } from './systems/wetty.js';
+import { TtydSystem } from './systems/ttyd.js';
 import { checkTargets, type Results } from './targets.js';
 
 const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
@@ -25,9 +28,7 @@ const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const DISPOSE_TIMEOUT_MS = 15_000;
 
 // ---- Systems. ttyroom first: every ratio is a peer's figure divided by ttyroom's. ----
-// PEERS: the lead adds `new TmuxSystem()`, `new WettySystem()`, `new TtydSystem()` here at merge
-// (bench/systems/tmux.ts, wetty.ts, ttyd.ts).
-const SYSTEMS: BenchSystem[] = [new TtyroomSystem()];
+const SYSTEMS: BenchSystem[] = [new TtyroomSystem(), new TmuxSystem(), new WettySystem(), new TtydSystem()];
 
 const SCENARIOS: Scenario[] = [b1Throughput, b2Echo, b2bCtrlC, b3LateJoin, b4Memory, b5Capacity, b6SlowViewers];
 
