@@ -23,6 +23,13 @@ export const MirrorFlowControl = {
   HighWater: 1024 * 1024,
   /** Resume once the mirror is back under this, leaving it enough queued work to stay busy. */
   LowWater: 256 * 1024,
+  /**
+   * Members get output as soon as it is read, ahead of the mirror's parse (xterm.js parses on a timer,
+   * which would add at least a millisecond to every echo). A joiner's snapshot is taken at the parsed
+   * offset and brought forward from the history, so the history must always hold what the mirror may
+   * still owe: this many units at least, whatever --resume-buffer says (HighWater, one read past it, slack).
+   */
+  MinHistoryUnits: 2 * 1024 * 1024,
 } as const;
 
 export const SnapshotReuse = {
@@ -145,8 +152,12 @@ export class Room extends Disposable {
   private readonly killGraceMs: number;
   private readonly members = new Map<string, Member>();
   private readonly history: StreamHistory;
+  /** --resume-buffer: how far back a reconnecting member may resume instead of getting a snapshot. */
+  private readonly resumeWindowUnits: number;
   /** The last snapshot taken, reused for joiners that come soon after (see SnapshotReuse). */
   private cachedSnapshot: SnapshotPayload | undefined;
+  /** End of the stream sent to members: the offset the next chunk starts at (the mirror may not have parsed up to it yet). */
+  private broadcastEnd = 0;
   /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
   private drainTimer: NodeJS.Timeout | undefined;
   private exitInfo: ExitPayload | undefined;
@@ -181,7 +192,8 @@ export class Room extends Disposable {
     this.capabilities.add(options.writeToken, { role: 'writer', label: 'writer link', createdBy: options.createdBy });
     this.register(this.capabilities.onRemoved(({ info }) => this.tokenRemoved(info)));
     this.killGraceMs = options.killGraceMs;
-    this.history = new StreamHistory(options.resumeBufferUnits);
+    this.resumeWindowUnits = options.resumeBufferUnits;
+    this.history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
     this.register(toDisposable(() => clearInterval(this.drainTimer)));
 
     this.mirror = this.register(new ScreenMirror({ cols: options.cols, rows: options.rows, scrollback: options.scrollback }));
@@ -324,7 +336,7 @@ export class Room extends Disposable {
   ack(memberId: string, offset: number): void {
     const member = this.members.get(memberId);
     if (!member) return;
-    member.feed.ack(offset, this.mirror.parsedOffset);
+    member.feed.ack(offset, this.broadcastEnd);
     if (member.feed.drained()) this.startStream(member, undefined);
   }
 
@@ -357,11 +369,11 @@ export class Room extends Disposable {
     this.pty.resize(cols, rows);
     this.resizeEmitter.fire({ cols, rows, actor: requester.actor, address: requester.address });
     this.batcher.flush();
-    this.mirror.resize(cols, rows, (offset) => {
-      const payload = { offset, cols, rows };
-      this.history.pushResize(payload);
-      this.transport.live.send('term:resize', payload);
-    });
+    // Members reflow here, after everything sent so far; the mirror does once it has parsed up to here.
+    const payload = { offset: this.broadcastEnd, cols, rows };
+    this.history.pushResize(payload);
+    this.transport.live.send('term:resize', payload);
+    this.mirror.resize(cols, rows, () => undefined);
   }
 
   /** The screen at the current offset (for the REST screen endpoint); the joiners' cached one if still current. */
@@ -373,7 +385,12 @@ export class Room extends Disposable {
 
   /** End of the stream broadcast so far: the offset the next chunk starts at. */
   get streamOffset(): number {
-    return this.mirror.parsedOffset;
+    return this.broadcastEnd;
+  }
+
+  /** Resolves once the mirror has parsed everything broadcast so far (for tests that compare screens). */
+  mirrorCaughtUp(): Promise<void> {
+    return new Promise((resolve) => this.mirror.afterParsed(resolve));
   }
 
   /** How many times this room serialized its screen (snapshots are the expensive path). */
@@ -430,7 +447,9 @@ export class Room extends Disposable {
    */
   private startStream(member: Member, resumeFrom: number | undefined): void {
     const { feed } = member;
-    const missed = resumeFrom === undefined ? undefined : this.history.since(resumeFrom);
+    // The history may hold more than --resume-buffer (MinHistoryUnits); resuming honours the configured window.
+    const resumable = resumeFrom !== undefined && this.broadcastEnd - resumeFrom <= this.resumeWindowUnits;
+    const missed = resumable ? this.history.since(resumeFrom) : undefined;
     if (missed !== undefined) {
       feed.startedAt(resumeFrom!);
       this.replay(feed, missed);
@@ -457,11 +476,15 @@ export class Room extends Disposable {
   /** A snapshot and the events after it that bring it to the current offset: the cached one when close enough. */
   private joinPoint(): { snapshot: SnapshotPayload; since: StreamEvent[] } {
     const cached = this.cachedSnapshot;
-    if (cached && this.mirror.parsedOffset - cached.offset <= SnapshotReuse.MaxCatchUpUnits) {
+    if (cached && this.broadcastEnd - cached.offset <= SnapshotReuse.MaxCatchUpUnits) {
       const since = this.history.since(cached.offset);
       if (since !== undefined) return { snapshot: cached, since };
     }
-    return { snapshot: this.freshSnapshot(), since: [] };
+    const snapshot = this.freshSnapshot();
+    // The mirror may be behind the broadcast by up to its backlog, which the history always holds (MinHistoryUnits).
+    const since = this.history.since(snapshot.offset);
+    if (since === undefined) throw new Error(`stream history lost offset ${snapshot.offset} (broadcast end ${this.broadcastEnd}): MinHistoryUnits is too small`);
+    return { snapshot, since };
   }
 
   private freshSnapshot(): SnapshotPayload {
@@ -470,15 +493,16 @@ export class Room extends Disposable {
   }
 
   private emitOutput(data: string): void {
-    this.mirror.write(data, (offset) => {
-      const payload = { offset, data };
-      this.history.pushOutput(payload);
-      this.transport.live.send('term:output', payload);
-      this.cutOffLaggards(offset + data.length);
-      if (this.cachedSnapshot && offset + data.length - this.cachedSnapshot.offset > SnapshotReuse.MaxCatchUpUnits) {
-        // Too old to reuse; let the memory go now rather than at the next join.
-        this.cachedSnapshot = undefined;
-      }
+    const payload = { offset: this.broadcastEnd, data };
+    this.broadcastEnd += data.length;
+    this.history.pushOutput(payload);
+    this.transport.live.send('term:output', payload);
+    this.cutOffLaggards(this.broadcastEnd);
+    if (this.cachedSnapshot && this.broadcastEnd - this.cachedSnapshot.offset > SnapshotReuse.MaxCatchUpUnits) {
+      // Too old to reuse; let the memory go now rather than at the next join.
+      this.cachedSnapshot = undefined;
+    }
+    this.mirror.write(data, () => {
       if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
     });
     if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
