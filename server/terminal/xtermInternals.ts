@@ -19,6 +19,8 @@ interface BufferShape {
 }
 
 interface CoreShape {
+  /** Parses `data` now, on the caller's stack (xterm's write() parses later, on a timer, in slices of up to 12 ms). */
+  writeSync(data: string): void;
   buffer: { scrollTop: number; scrollBottom: number };
   buffers: { normal: BufferShape; alt: BufferShape };
   coreService: { isCursorHidden: boolean; decPrivateModes: { cursorStyle?: CursorStyle; cursorBlink?: boolean } };
@@ -74,7 +76,8 @@ export function assertInternals(terminal: Terminal): void {
     typeof b?.ybase === 'number' && typeof b.scrollTop === 'number' && typeof b.scrollBottom === 'number' && typeof b.savedX === 'number' && typeof b.savedY === 'number' &&
     typeof b.savedCurAttrData?.isBold === 'function';
   const ok =
-    typeof c?.buffer?.scrollTop === 'number' &&
+    typeof c?.writeSync === 'function' &&
+    typeof c.buffer?.scrollTop === 'number' &&
     typeof c.buffer.scrollBottom === 'number' &&
     bufferOk(c.buffers?.normal) &&
     bufferOk(c.buffers?.alt) &&
@@ -152,4 +155,9 @@ export function readActiveLink(terminal: Terminal): { uri: string; id: string | 
   if (!data) return undefined;
   const ownUnderline = (pen.fg & UNDERLINE_FLAG) !== 0 || (pen.extended._ext & UNDERLINE_STYLE_MASK) !== 0;
   return { uri: data.uri, id: data.id, underlinedByLink: !ownUnderline };
+}
+
+/** Parses `data` synchronously, so the mirror decides how big a slice of parsing holds up the thread. */
+export function parseNow(terminal: Terminal, data: string): void {
+  core(terminal).writeSync(data);
 }
