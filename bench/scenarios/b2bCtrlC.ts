@@ -1,7 +1,7 @@
 // B2b Ctrl-C during `yes` with 10 viewers: the time until the shell's next prompt is back on every one of them.
 
 import { performance } from 'node:perf_hooks';
-import type { Session } from '../system.js';
+import type { Session, Viewer } from '../system.js';
 import { shell } from '../workloads.js';
 import { closeAll, lastArrival, MARKER_TIMEOUT_MS, percentile, sleep, TERMINAL_SIZE, type Scenario } from './common.js';
 
@@ -10,8 +10,22 @@ const VIEWERS = 10;
 const FLOOD_MS = 500;
 /** Ctrl-C as the terminal sends it. */
 const INTERRUPT = '\x03';
+/** Bytes (or code units) received after the command's echo that show `yes` is running: many screens of it. */
+const FLOOD_EVIDENCE = 64 * 1024;
+/** How often the writer's received count is read while waiting for the flood. */
+const POLL_MS = 5;
 /** A prompt that takes longer than this counts as lost: the figure then is this, and the run says so. */
 const PROMPT_TIMEOUT_MS = 30_000;
+
+/** Resolves once `viewer` received `units` more than now; rejects after `timeoutMs`. */
+async function receivedMore(viewer: Viewer, units: number, timeoutMs: number, what: string): Promise<void> {
+  const target = viewer.received() + units;
+  const deadline = performance.now() + timeoutMs;
+  while (viewer.received() < target) {
+    if (performance.now() > deadline) throw new Error(`${what}: ${units} more did not arrive within ${timeoutMs} ms`);
+    await sleep(POLL_MS);
+  }
+}
 
 export const b2bCtrlC: Scenario = {
   id: 'B2b',
@@ -26,11 +40,14 @@ export const b2bCtrlC: Scenario = {
       const everyone = [session.writer, ...(await session.addViewers(VIEWERS, 'light'))];
       const times: number[] = [];
       for (let k = 1; k <= sizes.ctrlCRepetitions; k++) {
-        // `yes` repeats a word new to this repetition: two of them in a row (ONLCR's \r\n between) is its output.
+        // `yes` repeats a word new to this repetition. Its output is not matched as text: a peer behind tmux gets
+        // it as screen redraws (cursor moves, not \r\n between the words) once tmux falls behind. The command's
+        // echo holds the word; FLOOD_EVIDENCE more units received after it mean `yes` is flooding.
         const word = `Y${k}${workload.marker.replace(/\W/g, '')}`;
-        const flooding = session.writer.waitFor(`${word}\r\n${word}`, MARKER_TIMEOUT_MS);
+        const echoed = session.writer.waitFor(word, MARKER_TIMEOUT_MS);
         session.writer.type(`yes ${word}\r`);
-        await flooding;
+        await echoed;
+        await receivedMore(session.writer, FLOOD_EVIDENCE, MARKER_TIMEOUT_MS, `B2b: \`yes\` output after typing it (repetition ${k})`);
         await sleep(FLOOD_MS);
         const started = performance.now();
         session.writer.type(INTERRUPT);

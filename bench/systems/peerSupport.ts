@@ -157,8 +157,8 @@ export class TmuxServer {
 
   /**
    * Starts (the first time, the server too) a detached session of exactly `cols`×`rows` running the workload.
-   * The status line is off so the pane is the whole terminal like ttyroom's; `window-size manual` keeps the
-   * pane at that size while a client of another size attaches (wetty spawns every pty at 80×30 and resizes
+   * The status line is off so the pane is the whole terminal like ttyroom's; `window-size manual` (a window
+   * option, set on this session's window) keeps the pane at that size while a client of another size attaches (wetty spawns every pty at 80×30 and resizes
    * it only after); `escape-time 0` so a typed ESC is not held back half a second. `name` is fixed by peers
    * whose server runs one fixed attach command (wetty, ttyd).
    */
@@ -167,7 +167,9 @@ export class TmuxServer {
     await run('tmux', ['-L', this.socketName, '-f', '/dev/null',
       'new-session', '-d', '-s', name, '-x', String(size.cols), '-y', String(size.rows), shellCommand,
       ';', 'set-option', '-g', 'status', 'off',
-      ';', 'set-option', '-g', 'window-size', 'manual',
+      // On the new window only: tmux 3.3a's server crashes ("server exited unexpectedly") on the next
+      // `new-session -d` once `window-size manual` is set globally, so a second concurrent session failed.
+      ';', 'set-option', '-w', '-t', `=${name}:`, 'window-size', 'manual',
       ';', 'set-option', '-g', 'escape-time', '0'], TMUX_COMMAND_TIMEOUT_MS);
     // Asked every time: a server whose last session closed has exited, and new-session started another.
     const [pid, socketPath] = (await run('tmux', ['-L', this.socketName, 'display-message', '-p', '#{pid} #{socket_path}'],
@@ -209,16 +211,23 @@ interface Waiter {
 }
 
 /**
- * Counts what a viewer received and finds marker text in it across chunk boundaries. Only an occurrence
- * whose last character arrives after `waitFor` was called counts: a scenario that types the same key twice
- * must not be answered by the first echo. Callers feed text in the stream's own units (see `feed`).
+ * Recent stream kept for `waitFor` calls made after the text arrived, as ttyroom's viewers keep it (StreamScanner):
+ * a joining tmux client draws the screen as soon as it attaches, often in the very chunk that says it attached,
+ * before the scenario can ask for the marker on that screen. Every text a scenario waits for is unique to its run.
+ */
+const SCAN_HISTORY_CHARS = 64 * 1024;
+
+/**
+ * Counts what a viewer received and finds marker text in it across chunk boundaries, with the arrival time of
+ * the chunk that completed it; text already in the recent history answers at once with its own arrival time.
+ * Callers feed text in the stream's own units (see `feed`).
  */
 export class MarkerScanner {
   private units = 0;
-  /** The last characters received, as many as the longest marker anyone waits for needs, minus one. */
-  private tail = '';
+  private readonly history: Array<{ text: string; at: number }> = [];
+  private historyChars = 0;
   private waiters = new Set<Waiter>();
-  private keep = 0;
+  private failed: string | undefined;
 
   received(): number {
     return this.units;
@@ -231,21 +240,22 @@ export class MarkerScanner {
   feed(text: string, units: number): void {
     const at = performance.now();
     this.units += units;
-    if (this.waiters.size > 0) {
-      const window = this.tail + text;
-      for (const waiter of this.waiters) {
-        // Search only where an occurrence could end inside this chunk.
-        const from = Math.max(0, this.tail.length - (waiter.text.length - 1));
-        if (window.indexOf(waiter.text, from) !== -1) this.settle(waiter, at);
-      }
+    for (const waiter of this.waiters) {
+      if ((this.tail(waiter.text.length - 1) + text).includes(waiter.text)) this.settle(waiter, at);
     }
-    if (this.keep > 0) this.tail = (this.tail + text).slice(-this.keep);
+    this.history.push({ text, at });
+    this.historyChars += text.length;
+    while (this.history.length > 1 && this.historyChars - this.history[0]!.text.length >= SCAN_HISTORY_CHARS) {
+      this.historyChars -= this.history.shift()!.text.length;
+    }
   }
 
   /** See `Viewer.waitFor`; `text` here is already in the stream's encoding (see `feed`). */
   waitFor(text: string, timeoutMs: number, label: string): Promise<number> {
     if (text.length === 0) return Promise.reject(new Error('waitFor: empty text'));
-    this.keep = Math.max(this.keep, text.length - 1);
+    const found = this.findInHistory(text);
+    if (found !== undefined) return Promise.resolve(found);
+    if (this.failed !== undefined) return Promise.reject(new Error(this.failed));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         text, resolve, reject,
@@ -258,8 +268,9 @@ export class MarkerScanner {
     });
   }
 
-  /** Rejects every pending wait: the viewer is gone. */
+  /** Rejects every pending (and later) wait: the viewer is gone. */
   fail(reason: string): void {
+    this.failed ??= reason;
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error(reason));
@@ -271,6 +282,25 @@ export class MarkerScanner {
     clearTimeout(waiter.timer);
     this.waiters.delete(waiter);
     waiter.resolve(at);
+  }
+
+  private tail(chars: number): string {
+    if (chars <= 0) return '';
+    let out = '';
+    for (let i = this.history.length - 1; i >= 0 && out.length < chars; i--) out = this.history[i]!.text + out;
+    return out.slice(-chars);
+  }
+
+  private findInHistory(text: string): number | undefined {
+    const index = this.history.map((chunk) => chunk.text).join('').indexOf(text);
+    if (index < 0) return undefined;
+    const end = index + text.length;
+    let position = 0;
+    for (const chunk of this.history) {
+      position += chunk.text.length;
+      if (position >= end) return chunk.at;
+    }
+    return undefined;
   }
 }
 

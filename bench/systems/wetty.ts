@@ -1,4 +1,4 @@
-// wetty (from npm) as a peer: one wetty server whose every socket.io connection spawns a pty running `tmux attach` to the shared session.
+// wetty (from npm) as a peer: one wetty server per session, whose every socket.io connection spawns a pty running `tmux attach` to that session.
 
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -12,8 +12,6 @@ import {
 const { Terminal } = headless;
 
 const WETTY_MAIN = fileURLToPath(new URL('../../node_modules/wetty/build/main.js', import.meta.url));
-/** wetty's command is fixed at its start, so it always attaches to this one session name. */
-const SESSION_NAME = 'bench';
 /** wetty starts express and socket.io in about a second; a loaded CI machine gets more. */
 const WETTY_START_TIMEOUT_MS = 20_000;
 /** Connecting, wetty spawning the pty, and tmux drawing the first screen. */
@@ -125,13 +123,53 @@ class WettyViewer implements Writer {
   }
 }
 
+/** One wetty server, started for one session: its per-connection command is `tmux attach` to that session alone. */
+class WettyServer {
+  private constructor(readonly process: ServerProcess, readonly port: number) {}
+
+  static async start(command: string): Promise<WettyServer> {
+    const port = await freePort();
+    const env = tmuxEnv();
+    // wetty reads these as defaults; none may point it at ssh or another port.
+    for (const key of ['SSHHOST', 'FORCESSH', 'COMMAND', 'PORT', 'BASE']) delete env[key];
+    const server = new ServerProcess('wetty', [process.execPath, WETTY_MAIN,
+      '--host', '127.0.0.1', '--port', String(port), '--command', command, '--log-level', 'warn'], env);
+    try {
+      await server.waitUntilListening(`http://127.0.0.1:${port}/`, WETTY_START_TIMEOUT_MS);
+    } catch (error) {
+      await server.stop(WETTY_EXIT_GRACE_MS);
+      throw error;
+    }
+    return new WettyServer(server, port);
+  }
+
+  /** wetty's node process and every pty it spawned (one `tmux attach` per viewer). */
+  pids(): number[] {
+    const pid = this.process.pid;
+    return pid === undefined ? [] : processTree(pid);
+  }
+
+  /** The processes wetty spawned for its connections (not wetty itself). */
+  clientPids(): number[] {
+    return this.pids().filter((pid) => pid !== this.process.pid);
+  }
+
+  /** Stops wetty by its pid, then every client process it had spawned, by theirs. */
+  async stop(): Promise<void> {
+    const clients = this.clientPids();
+    await this.process.stop(WETTY_EXIT_GRACE_MS);
+    await Promise.all(clients.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
+  }
+}
+
 class WettySession implements Session {
   private readonly viewers: WettyViewer[] = [];
   private closed = false;
 
   constructor(
-    private readonly system: WettySystem,
-    private readonly port: number,
+    private readonly tmux: TmuxServer,
+    private readonly name: string,
+    private readonly wetty: WettyServer,
     private readonly size: { cols: number; rows: number },
     readonly writer: WettyViewer,
   ) {}
@@ -139,33 +177,34 @@ class WettySession implements Session {
   async addViewers(count: number, kind: ViewerKind): Promise<Viewer[]> {
     const added: WettyViewer[] = [];
     for (let i = 0; i < count; i++) {
-      const viewer = await WettyViewer.connect(this.port, kind, this.size, `wetty viewer ${this.viewers.length + 1}`);
+      const viewer = await WettyViewer.connect(this.wetty.port, kind, this.size, `wetty viewer ${this.viewers.length + 1}`);
       this.viewers.push(viewer);
       added.push(viewer);
     }
     return added;
   }
 
+  /** The tmux server (shared by the sessions) plus this session's wetty and the pty processes it spawned. */
   serverPids(): number[] {
-    return this.system.serverPids();
+    const tmux = this.tmux.serverPid();
+    return [...(tmux !== undefined && isAlive(tmux) ? [tmux] : []), ...this.wetty.pids()];
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const clients = this.system.clientPids();
     await Promise.all([this.writer, ...this.viewers].map((viewer) => viewer.close()));
-    // wetty kills each pty on disconnect; its tmux clients must be gone before the next session reuses the name.
-    await Promise.all(clients.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
-    await this.system.sessionClosed();
+    await this.wetty.stop();
+    await this.tmux.killSession(this.name);
   }
 }
 
 export class WettySystem implements BenchSystem {
   readonly name = 'wetty';
   private readonly tmux = new TmuxServer();
-  private wetty: { process: ServerProcess; port: number } | undefined;
-  private open: WettySession | undefined;
+  /** Sessions not yet closed, and wetty servers started for sessions that failed to open. */
+  private readonly sessions = new Set<WettySession>();
+  private readonly orphans = new Set<WettyServer>();
 
   async available(): Promise<true | string> {
     const tmux = await tmuxAvailable();
@@ -176,62 +215,35 @@ export class WettySystem implements BenchSystem {
     return true;
   }
 
+  /**
+   * wetty's command is fixed when it starts, so each session gets its own wetty server (own port) whose command
+   * attaches to that session's tmux session: any number of sessions at once.
+   */
   async start(workload: Workload, size: { cols: number; rows: number }): Promise<Session> {
-    // One session at a time: wetty's command names the one tmux session every connection attaches to.
-    if (this.open) throw new Error('wetty: one session at a time (its command attaches to one fixed tmux session)');
-    await this.tmux.newSession(workload, size, SESSION_NAME);
-    const { port } = await this.server();
-    const writer = await WettyViewer.connect(port, 'full', size, 'wetty writer');
-    this.open = new WettySession(this, port, size, writer);
-    return this.open;
-  }
-
-  /** wetty's node process and every pty it spawned (one `tmux attach` per viewer), plus the tmux server. */
-  serverPids(): number[] {
-    const tmux = this.tmux.serverPid();
-    const wetty = this.wetty?.process.pid;
-    return [...(tmux !== undefined && isAlive(tmux) ? [tmux] : []), ...(wetty !== undefined ? processTree(wetty) : [])];
-  }
-
-  /** The processes wetty spawned for its connections (not wetty itself). */
-  clientPids(): number[] {
-    const wetty = this.wetty?.process.pid;
-    return wetty === undefined ? [] : processTree(wetty).filter((pid) => pid !== wetty);
-  }
-
-  async sessionClosed(): Promise<void> {
-    this.open = undefined;
-    await this.tmux.killSession(SESSION_NAME);
+    const name = await this.tmux.newSession(workload, size);
+    const wetty = await WettyServer.start(shellQuote(this.tmux.attachCommand(name, false)));
+    this.orphans.add(wetty);
+    try {
+      const writer = await WettyViewer.connect(wetty.port, 'full', size, 'wetty writer');
+      const session = new WettySession(this.tmux, name, wetty, size, writer);
+      this.sessions.add(session);
+      return session;
+    } catch (error) {
+      await wetty.stop();
+      await this.tmux.killSession(name);
+      throw error;
+    } finally {
+      this.orphans.delete(wetty);
+    }
   }
 
   async dispose(): Promise<void> {
-    await this.open?.close();
-    if (this.wetty) {
-      const clients = this.clientPids();
-      await this.wetty.process.stop(WETTY_EXIT_GRACE_MS);
-      await Promise.all(clients.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
-      this.wetty = undefined;
-    }
+    const sessions = [...this.sessions];
+    this.sessions.clear();
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    const orphans = [...this.orphans];
+    this.orphans.clear();
+    await Promise.all(orphans.map((wetty) => wetty.stop()));
     await this.tmux.dispose();
-  }
-
-  /** Starts wetty the first time: its per-connection command is `tmux attach` to the shared session. */
-  private async server(): Promise<{ process: ServerProcess; port: number }> {
-    if (this.wetty) return this.wetty;
-    const port = await freePort();
-    const command = shellQuote(this.tmux.attachCommand(SESSION_NAME, false));
-    const env = tmuxEnv();
-    // wetty reads these as defaults; none may point it at ssh or another port.
-    for (const key of ['SSHHOST', 'FORCESSH', 'COMMAND', 'PORT', 'BASE']) delete env[key];
-    const process_ = new ServerProcess('wetty', [process.execPath, WETTY_MAIN,
-      '--host', '127.0.0.1', '--port', String(port), '--command', command, '--log-level', 'warn'], env);
-    try {
-      await process_.waitUntilListening(`http://127.0.0.1:${port}/`, WETTY_START_TIMEOUT_MS);
-    } catch (error) {
-      await process_.stop(WETTY_EXIT_GRACE_MS);
-      throw error;
-    }
-    this.wetty = { process: process_, port };
-    return this.wetty;
   }
 }
