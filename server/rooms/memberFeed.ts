@@ -16,10 +16,11 @@ export const MemberFlowControl = {
   DrainCheckMs: 100,
 } as const;
 
-export type FeedState = 'live' | 'behind';
+/** 'starting': joined, its snapshot not sent yet; 'live': in the broadcast; 'behind': cut off until drained. */
+export type FeedState = 'starting' | 'live' | 'behind';
 
 export class MemberFeed {
-  private stateValue: FeedState = 'live';
+  private stateValue: FeedState = 'starting';
   /** Stream offset the member's terminal has confirmed parsing (only meaningful with acks). */
   private acked = 0;
   /** Where the live stream to this member stopped, while it is behind. */

@@ -32,6 +32,15 @@ export const MirrorFlowControl = {
   MinHistoryUnits: 2 * 1024 * 1024,
 } as const;
 
+export const JoinPacing = {
+  /**
+   * Joiners' streams start one per event-loop turn: each start sends a snapshot of up to a few MB, and a
+   * burst of them sent back to back would hold up every room's echo for the whole burst. In between,
+   * sockets and other rooms get the thread.
+   */
+  StartsPerTurn: 1,
+} as const;
+
 export const SnapshotReuse = {
   /**
    * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
@@ -158,6 +167,9 @@ export class Room extends Disposable {
   private cachedSnapshot: SnapshotPayload | undefined;
   /** End of the stream sent to members: the offset the next chunk starts at (the mirror may not have parsed up to it yet). */
   private broadcastEnd = 0;
+  /** Joined members whose stream has not started yet, in join order (see JoinPacing). */
+  private readonly startQueue: Array<{ member: Member; resumeFrom: number | undefined }> = [];
+  private startScheduled = false;
   /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
   private drainTimer: NodeJS.Timeout | undefined;
   private exitInfo: ExitPayload | undefined;
@@ -317,7 +329,7 @@ export class Room extends Disposable {
       override: undefined,
     };
     this.members.set(id, member);
-    this.startStream(member, identity.resumeFrom);
+    this.queueStart(member, identity.resumeFrom);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.broadcastMembers();
     this.joinEmitter.fire({ memberId: id, role: identity.role });
@@ -441,6 +453,29 @@ export class Room extends Disposable {
     await told;
   }
 
+  private queueStart(member: Member, resumeFrom: number | undefined): void {
+    this.startQueue.push({ member, resumeFrom });
+    if (this.startScheduled) return;
+    this.startScheduled = true;
+    setImmediate(() => this.startQueued());
+  }
+
+  private startQueued(): void {
+    this.startScheduled = false;
+    if (this.isDisposed) return;
+    for (let started = 0; started < JoinPacing.StartsPerTurn && this.startQueue.length > 0;) {
+      const { member, resumeFrom } = this.startQueue.shift()!;
+      // Left (or was removed) before its turn: nothing to send.
+      if (this.members.get(member.id) !== member) continue;
+      this.startStream(member, resumeFrom);
+      started++;
+    }
+    if (this.startQueue.length > 0) {
+      this.startScheduled = true;
+      setImmediate(() => this.startQueued());
+    }
+  }
+
   /**
    * Sends a member its stream from `resumeFrom` when that is still held, else from a snapshot, then the
    * exit or the live stream. Also how a member that was cut off comes back.
@@ -545,8 +580,9 @@ export class Room extends Disposable {
       if (exit.signal) payload.signal = exit.signal;
       this.exitInfo = payload;
       for (const { feed } of this.members.values()) {
-        // A member that is behind gets the final screen and then the exit once it has drained.
-        if (feed.state === 'behind') continue;
+        // A member that is behind gets the final screen and then the exit once it has drained; one still
+        // starting gets them when its turn comes.
+        if (feed.state !== 'live') continue;
         feed.port.setLive(false);
         feed.port.send('term:exit', payload);
       }
