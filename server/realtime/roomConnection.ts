@@ -24,6 +24,11 @@ export function liveChannel(roomId: string): string {
   return `live:${roomId}`;
 }
 
+/** socket.io room of every member of a room, live or not: broadcasts such as the member list. */
+export function membersChannel(roomId: string): string {
+  return `members:${roomId}`;
+}
+
 /** The parts of engine.io's connection that hold what is queued toward the client; checked on connect. */
 interface EngineQueues {
   writeBuffer: Array<{ data?: unknown }>;
@@ -204,6 +209,8 @@ export class RoomConnection extends Disposable {
       return;
     }
     this.room = room;
+    // Before room.join, which already tells everyone (this member too) the new member list.
+    void this.socket.join(membersChannel(room.id));
     const identity = { ...admission, name: request.name, acks: request.acks, resumeFrom: request.resumeFrom };
     const { memberId } = room.join(identity, this.portFor(room.id));
     this.memberId = memberId;
@@ -283,6 +290,7 @@ export class RoomConnection extends Disposable {
   }
 
   private leave(): void {
+    if (this.room) void this.socket.leave(membersChannel(this.room.id));
     if (this.room && this.memberId) {
       this.room.leave(this.memberId);
       this.policy.auditor.record({ event: 'member.left', ...this.who() });

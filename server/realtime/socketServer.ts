@@ -7,7 +7,7 @@ import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-import { liveChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
+import { liveChannel, membersChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
 import { cutOffOversizedFrames } from './oversizedFrames.js';
 
 export const SocketLimits = {
@@ -76,8 +76,12 @@ export class SocketServer extends Disposable {
 
   /** Broadcast channel for one room: a string payload is encoded once for all its live members. */
   transportFor(roomId: string): RoomTransport {
-    const channel = liveChannel(roomId);
-    return { live: { send: (event, ...args) => this.io.to(channel).emit(event, ...args) } };
+    const live = liveChannel(roomId);
+    const everyone = membersChannel(roomId);
+    return {
+      live: { send: (event, ...args) => this.io.to(live).emit(event, ...args) },
+      everyone: { send: (event, ...args) => this.io.to(everyone).emit(event, ...args) },
+    };
   }
 
   attach(registry: RoomRegistry, policy: Omit<ConnectionPolicy, 'eventRoles'>): void {

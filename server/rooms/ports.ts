@@ -15,7 +15,10 @@ export interface MemberPort extends Outbox {
   close(): void;
 }
 
-/** The room-wide broadcast of the live stream; one send reaches every live member (encoded once). */
+/** Room-wide broadcasts, each encoded once however many members it reaches. */
 export interface RoomTransport {
+  /** Every live member: the output stream. */
   live: Outbox;
+  /** Every member, live or not (the member list, notices). */
+  everyone: Outbox;
 }

@@ -41,6 +41,15 @@ export const JoinPacing = {
   StartsPerTurn: 1,
 } as const;
 
+export const MemberListPacing = {
+  /**
+   * The member list goes to every member on each change, so a class of N arriving at once would cost N
+   * lists of N entries to N members. The first change is sent at once; further changes within this many
+   * ms are sent together, once, with the list as it then is.
+   */
+  CoalesceMs: 100,
+} as const;
+
 export const SnapshotReuse = {
   /**
    * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
@@ -170,6 +179,9 @@ export class Room extends Disposable {
   /** Joined members whose stream has not started yet, in join order (see JoinPacing). */
   private readonly startQueue: Array<{ member: Member; resumeFrom: number | undefined }> = [];
   private startScheduled = false;
+  /** Open while member-list changes are being gathered (MemberListPacing); `membersChanged` says one came in. */
+  private membersWindow: NodeJS.Timeout | undefined;
+  private membersChanged = false;
   /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
   private drainTimer: NodeJS.Timeout | undefined;
   private exitInfo: ExitPayload | undefined;
@@ -207,6 +219,7 @@ export class Room extends Disposable {
     this.resumeWindowUnits = options.resumeBufferUnits;
     this.history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
     this.register(toDisposable(() => clearInterval(this.drainTimer)));
+    this.register(toDisposable(() => clearTimeout(this.membersWindow)));
 
     this.mirror = this.register(new ScreenMirror({ cols: options.cols, rows: options.rows, scrollback: options.scrollback }));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
@@ -633,8 +646,18 @@ export class Room extends Disposable {
   }
 
   private broadcastMembers(): void {
+    if (this.membersWindow !== undefined) {
+      this.membersChanged = true;
+      return;
+    }
     const list: MemberInfo[] = [...this.members.values()].map(({ id, name, role }) => ({ id, name, role }));
-    for (const { feed } of this.members.values()) feed.port.send('room:members', list);
+    this.transport.everyone.send('room:members', list);
+    this.membersWindow = setTimeout(() => {
+      this.membersWindow = undefined;
+      if (!this.membersChanged || this.isDisposed) return;
+      this.membersChanged = false;
+      this.broadcastMembers();
+    }, MemberListPacing.CoalesceMs);
   }
 }
 
