@@ -9,12 +9,15 @@ export const SCAN_HISTORY_CHARS = 64 * 1024;
 interface Wait {
   text: string;
   resolve(at: number): void;
+  reject(error: Error): void;
 }
 
 export class StreamScanner {
   private readonly history: Array<{ text: string; at: number }> = [];
   private historyChars = 0;
   private readonly waits = new Set<Wait>();
+  /** Why this stream ended, once it has (the viewer is gone): every wait then fails with it. */
+  private failure: string | undefined;
 
   /** Feeds one chunk that arrived at `at` (performance.now()). */
   push(text: string, at: number): void {
@@ -36,14 +39,20 @@ export class StreamScanner {
 
   /** Resolves with the arrival time of `text` (at once if it is in the recent history); rejects after `timeoutMs`. */
   waitFor(text: string, timeoutMs: number, what = 'a viewer'): Promise<number> {
+    if (text.length === 0) return Promise.reject(new Error(`${what}: waitFor needs a text`));
     const found = this.findInHistory(text);
     if (found !== undefined) return Promise.resolve(found);
+    if (this.failure !== undefined) return Promise.reject(new Error(this.failure));
     return new Promise<number>((resolve, reject) => {
       const wait: Wait = {
         text,
         resolve: (at) => {
           clearTimeout(timer);
           resolve(at);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
         },
       };
       const timer = setTimeout(() => {
@@ -52,6 +61,13 @@ export class StreamScanner {
       }, timeoutMs);
       this.waits.add(wait);
     });
+  }
+
+  /** Rejects every pending (and later) wait for text not already received: the viewer is gone. */
+  fail(reason: string): void {
+    this.failure ??= reason;
+    for (const wait of this.waits) wait.reject(new Error(reason));
+    this.waits.clear();
   }
 
   private tail(chars: number): string {

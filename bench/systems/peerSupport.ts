@@ -4,6 +4,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { StreamScanner } from '../streamScanner.js';
 import type { Workload } from '../system.js';
 
 /** tmux commands (new-session, display, kill-server) return in milliseconds; past this the tmux server is stuck. */
@@ -203,31 +204,15 @@ export class TmuxServer {
   }
 }
 
-interface Waiter {
-  text: string;
-  resolve: (at: number) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /**
- * Recent stream kept for `waitFor` calls made after the text arrived, as ttyroom's viewers keep it (StreamScanner):
- * a joining tmux client draws the screen as soon as it attaches, often in the very chunk that says it attached,
- * before the scenario can ask for the marker on that screen. Every text a scenario waits for is unique to its run.
- */
-const SCAN_HISTORY_CHARS = 64 * 1024;
-
-/**
- * Counts what a viewer received and finds marker text in it across chunk boundaries, with the arrival time of
- * the chunk that completed it; text already in the recent history answers at once with its own arrival time.
- * Callers feed text in the stream's own units (see `feed`).
+ * Counts what a viewer received and finds marker text in it (StreamScanner: across chunk boundaries, with the
+ * arrival time of the chunk that completed it; text already in the recent history answers at once, since a
+ * joining tmux client draws the screen in the very chunk that says it attached). Callers feed text in the
+ * stream's own units (see `feed`).
  */
 export class MarkerScanner {
   private units = 0;
-  private readonly history: Array<{ text: string; at: number }> = [];
-  private historyChars = 0;
-  private waiters = new Set<Waiter>();
-  private failed: string | undefined;
+  private readonly scanner = new StreamScanner();
 
   received(): number {
     return this.units;
@@ -238,69 +223,18 @@ export class MarkerScanner {
    * (bytes for byte streams decoded as latin1 so markers are matched byte for byte, or UTF-16 code units).
    */
   feed(text: string, units: number): void {
-    const at = performance.now();
     this.units += units;
-    for (const waiter of this.waiters) {
-      if ((this.tail(waiter.text.length - 1) + text).includes(waiter.text)) this.settle(waiter, at);
-    }
-    this.history.push({ text, at });
-    this.historyChars += text.length;
-    while (this.history.length > 1 && this.historyChars - this.history[0]!.text.length >= SCAN_HISTORY_CHARS) {
-      this.historyChars -= this.history.shift()!.text.length;
-    }
+    this.scanner.push(text, performance.now());
   }
 
   /** See `Viewer.waitFor`; `text` here is already in the stream's encoding (see `feed`). */
   waitFor(text: string, timeoutMs: number, label: string): Promise<number> {
-    if (text.length === 0) return Promise.reject(new Error('waitFor: empty text'));
-    const found = this.findInHistory(text);
-    if (found !== undefined) return Promise.resolve(found);
-    if (this.failed !== undefined) return Promise.reject(new Error(this.failed));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        text, resolve, reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new Error(`${label}: ${JSON.stringify(text)} did not arrive within ${timeoutMs} ms (received ${this.units})`));
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.scanner.waitFor(text, timeoutMs, `${label} (received ${this.units})`);
   }
 
   /** Rejects every pending (and later) wait: the viewer is gone. */
   fail(reason: string): void {
-    this.failed ??= reason;
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new Error(reason));
-    }
-    this.waiters.clear();
-  }
-
-  private settle(waiter: Waiter, at: number): void {
-    clearTimeout(waiter.timer);
-    this.waiters.delete(waiter);
-    waiter.resolve(at);
-  }
-
-  private tail(chars: number): string {
-    if (chars <= 0) return '';
-    let out = '';
-    for (let i = this.history.length - 1; i >= 0 && out.length < chars; i--) out = this.history[i]!.text + out;
-    return out.slice(-chars);
-  }
-
-  private findInHistory(text: string): number | undefined {
-    const index = this.history.map((chunk) => chunk.text).join('').indexOf(text);
-    if (index < 0) return undefined;
-    const end = index + text.length;
-    let position = 0;
-    for (const chunk of this.history) {
-      position += chunk.text.length;
-      if (position >= end) return chunk.at;
-    }
-    return undefined;
+    this.scanner.fail(reason);
   }
 }
 
