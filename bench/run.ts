@@ -17,6 +17,7 @@ import { b5Capacity } from './scenarios/b5Capacity.js';
 import { b6SlowViewers } from './scenarios/b6SlowViewers.js';
 import { FULL, SMOKE, type Figure, type Scenario } from './scenarios/common.js';
 import type { BenchSystem } from './system.js';
+import { withTimeout } from './timing.js';
 import { TtyroomSystem } from './systems/ttyroom.js';
 import { TmuxSystem } from './systems/tmux.js';
 import { WettySystem } from './systems/wetty.js';
@@ -58,17 +59,6 @@ function machine(): string[] {
   ];
 }
 
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} exceeded ${ms / 1000} s`)), ms);
-    })]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function formatValue(value: number): string {
   const abs = Math.abs(value);
   return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
@@ -107,7 +97,7 @@ async function main(): Promise<void> {
       if (scenario.ttyroomOnly && system.name !== 'ttyroom') continue;
       log(`${scenario.id} ${scenario.title} on ${system.name}`);
       try {
-        for (const figure of await withDeadline(scenario.run(system, sizes, log), sizes.scenarioTimeoutMs, `${scenario.id} on ${system.name}`)) {
+        for (const figure of await withTimeout(scenario.run(system, sizes, log), sizes.scenarioTimeoutMs, `${scenario.id} on ${system.name}`)) {
           const key = `${scenario.id}.${figure.key}`;
           rows.set(key, rows.get(key) ?? figure);
           figures.set(key, figure);
@@ -117,7 +107,7 @@ async function main(): Promise<void> {
         figures.set(`${scenario.id}.*`, { key: '*', label: '', unit: '', note: (error as Error).message.split('\n')[0] });
       } finally {
         // Each scenario starts from a fresh server: no figure carries another scenario's rooms or memory.
-        await withDeadline(system.dispose(), DISPOSE_TIMEOUT_MS, `${system.name} dispose`).catch((error) => log(`  ${(error as Error).message}`));
+        await withTimeout(system.dispose(), DISPOSE_TIMEOUT_MS, `${system.name} dispose`).catch((error) => log(`  ${(error as Error).message}`));
       }
     }
   }
@@ -194,6 +184,6 @@ try {
   process.exitCode = 1;
 } finally {
   // Every system was disposed; what may remain are timers of abandoned waits (a timed-out scenario): do not wait for them.
-  for (const system of SYSTEMS) await withDeadline(system.dispose(), DISPOSE_TIMEOUT_MS, 'dispose').catch(() => undefined);
+  for (const system of SYSTEMS) await withTimeout(system.dispose(), DISPOSE_TIMEOUT_MS, 'dispose').catch(() => undefined);
   process.exit(process.exitCode ?? 0);
 }

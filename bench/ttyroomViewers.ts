@@ -1,6 +1,7 @@
 // ttyroom's benchmark members: a full one (socket.io-client + headless xterm, like a browser) and a light one that
 // speaks engine.io v4 / socket.io v5 framing by hand over `ws` and only scans the stream, so one process holds thousands.
 
+import { withTimeout } from './timing.js';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -57,13 +58,20 @@ export async function joinFullMember(url: string, roomId: string, token: string,
     const target = terminal;
     target.write('', () => target.resize(cols, rows));
   });
-  await withTimeout(new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  }), 'connect');
-  const reply: JoinReply = await withTimeout(socket.emitWithAck('room:join', { roomId, token }), 'room:join');
-  if (!reply.ok) throw new Error(`room:join refused: ${reply.code} ${reply.message}`);
-  await withTimeout(gotSnapshot, 'the join snapshot');
+  try {
+    await withTimeout(new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    }), JOIN_TIMEOUT_MS, 'connect');
+    const reply: JoinReply = await withTimeout(socket.emitWithAck('room:join', { roomId, token }), JOIN_TIMEOUT_MS, 'room:join');
+    if (!reply.ok) throw new Error(`room:join refused: ${reply.code} ${reply.message}`);
+    await withTimeout(gotSnapshot, JOIN_TIMEOUT_MS, 'the join snapshot');
+  } catch (error) {
+    // A member that never joined is nobody's to close: do it here, or it stays connected.
+    socket.close();
+    terminal.dispose();
+    throw error;
+  }
   // engine.io-client's WebSocket transport holds a `ws` WebSocket in Node; pausing it stops reading the TCP socket.
   const rawSocket = (): WebSocket | undefined => (socket.io.engine as unknown as { transport?: { ws?: WebSocket } }).transport?.ws;
   return {
@@ -149,7 +157,10 @@ export async function joinLightMember(url: string, roomId: string, token: string
       }
     });
   });
-  await withTimeout(joined, 'a light member to join');
+  await withTimeout(joined, JOIN_TIMEOUT_MS, 'a light member to join').catch((error: unknown) => {
+    ws.terminate();
+    throw error;
+  });
   return {
     waitFor: (text, timeoutMs) => scanner.waitFor(text, timeoutMs, 'a light member'),
     received: () => received,
@@ -159,21 +170,8 @@ export async function joinLightMember(url: string, roomId: string, token: string
       if (closed) return;
       const gone = new Promise<void>((resolve) => ws.once('close', () => resolve()));
       ws.close();
-      await withTimeout(gone, 'a light member to close').catch(() => ws.terminate());
+      await withTimeout(gone, JOIN_TIMEOUT_MS, 'a light member to close').catch(() => ws.terminate());
     },
   };
 }
 
-async function withTimeout<T>(promise: Promise<T>, what: string, ms = JOIN_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -19,7 +19,7 @@ import { RequestGuard } from './http/requestGuard.js';
 import { loadTls } from './http/tls.js';
 import { createWebServer, type WebServerSettings } from './http/webServer.js';
 import type { RateLimits } from './realtime/eventRateLimiter.js';
-import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
+import { engineSessionId, SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
@@ -60,6 +60,8 @@ export interface App {
   httpServer: HttpServer;
   /** `https` with --tls-cert, else `http`. */
   scheme: 'http' | 'https';
+  /** `scheme://host:port` the server answers at, once listening (the start line, links, the OIDC redirect). */
+  origin(): string;
   io: SocketServer['io'];
   rooms: RoomRegistry;
   /**
@@ -73,11 +75,6 @@ export interface App {
    * gone, then disconnects clients and stops the HTTP server.
    */
   dispose(options?: { graceMs?: number }): Promise<void>;
-}
-
-/** True for an engine.io request that belongs to an existing session (it carries the session id). */
-function hasEngineSession(url: string | undefined): boolean {
-  return new URL(url ?? '/', 'http://localhost').searchParams.has('sid');
 }
 
 /** The origin this server answers at, once listening (the OIDC redirect URL is derived from it). */
@@ -185,7 +182,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
 
   // Members already connected keep their engine.io session (requests carry its id) to hear the end.
   sockets.io.engine.use((req: { url?: string }, _res: unknown, next: (error?: Error) => void) => {
-    if (accepting || hasEngineSession(req.url)) next();
+    if (accepting || engineSessionId(req.url) !== null) next();
     else next(new Error('the server is shutting down'));
   });
 
@@ -216,5 +213,6 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     return disposing;
   };
 
-  return { httpServer, scheme, io: sockets.io, rooms, stopAccepting, dispose };
+  const origin = (): string => publicOrigin(httpServer, config, scheme);
+  return { httpServer, scheme, origin, io: sockets.io, rooms, stopAccepting, dispose };
 }

@@ -108,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'exited-room-ttl', kind: 'seconds', fallback: String(ConfigDefaults.ExitedRoomTtlSeconds), help: 'seconds an exited room stays viewable' },
   { name: 'kill-grace', kind: 'seconds', fallback: String(ConfigDefaults.KillGraceSeconds), help: 'seconds between SIGHUP and SIGKILL when a room closes' },
   { name: 'max-rooms', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRooms), help: 'rooms the server holds at once, exited ones included until they expire; 0 = no limit' },
-  { name: 'max-rooms-per-user', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRoomsPerUser), help: 'rooms one creator (today: one client address) holds at once; 0 = no limit' },
+  { name: 'max-rooms-per-user', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxRoomsPerUser), help: 'rooms one creator (a signed-in user; without sign-in, a client address) holds at once; 0 = no limit' },
   { name: 'max-members', kind: 'count', max: ConfigDefaults.MaxCap, fallback: String(ConfigDefaults.MaxMembers), help: 'members per room (the owner is always let in); 0 = no limit' },
   { name: 'resume-buffer', kind: 'count', max: ConfigDefaults.MaxResumeBufferKiB, fallback: String(ConfigDefaults.ResumeBufferKiB), help: 'KiB of recent output kept per room, so a member that reconnects gets what it missed instead of a new screen' },
   { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },

@@ -113,10 +113,7 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
   });
   app.httpServer.listen(config.port, config.host, () => {
     if (shutdown.isStarted) return;
-    const address = app.httpServer.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const base = `${app.scheme}://${host}:${port}`;
+    const base = app.origin();
     // Scripts read the address from this first line (CONTRACT.md §2).
     process.stdout.write(`ttyroom listening on ${base}\n`);
 

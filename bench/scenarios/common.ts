@@ -2,6 +2,9 @@
 
 import { performance } from 'node:perf_hooks';
 import type { BenchSystem, Session, Viewer, Writer } from '../system.js';
+import { sleep } from '../timing.js';
+
+export { sleep };
 
 /** One figure a scenario measured on one system; `value` undefined means "n/a" and `note` says why. */
 export interface Figure {
@@ -86,9 +89,6 @@ export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 let probeSerial = 0;
 

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StreamScanner } from '../streamScanner.js';
+import { sleep, withTimeout } from '../timing.js';
 import type { Workload } from '../system.js';
 
 /** tmux commands (new-session, display, kill-server) return in milliseconds; past this the tmux server is stuck. */
@@ -15,18 +16,6 @@ const TMUX_EXIT_GRACE_MS = 2_000;
 const EXIT_POLL_MS = 20;
 
 /** Bounded by `timeoutMs`; rejects with `what` in the message so a failed start says where it stuck. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * A port nobody listens on now: the OS picks it for a listener on port 0, which is closed again before
  * the peer binds it (a small race, acceptable on a benchmark machine; wetty and ttyd cannot report a port they chose).

@@ -2,7 +2,8 @@
 
 import * as pty from 'node-pty';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload, Writer } from '../system.js';
-import { asLatin1Bytes, endProcess, isAlive, MarkerScanner, tmuxAvailable, TmuxServer, tmuxEnv, withTimeout } from './peerSupport.js';
+import { asLatin1Bytes, endProcess, isAlive, MarkerScanner, tmuxAvailable, TmuxServer, tmuxEnv } from './peerSupport.js';
+import { withTimeout } from '../timing.js';
 
 /** A tmux client draws the session within milliseconds of attaching; past this it did not attach. */
 const ATTACH_TIMEOUT_MS = 5_000;

@@ -6,8 +6,9 @@ import headless from '@xterm/headless';
 import WebSocket from 'ws';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload, Writer } from '../system.js';
 import {
-  asLatin1Bytes, endProcess, freePort, isAlive, MarkerScanner, processTree, ServerProcess, tmuxAvailable, TmuxServer, tmuxEnv, withTimeout,
+  asLatin1Bytes, endProcess, freePort, isAlive, MarkerScanner, processTree, ServerProcess, tmuxAvailable, TmuxServer, tmuxEnv,
 } from './peerSupport.js';
+import { withTimeout } from '../timing.js';
 
 const { Terminal } = headless;
 

@@ -54,7 +54,7 @@ async function startServer(): Promise<Server> {
   child.stderr.on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4096);
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ttyroom did not start within ${TtyroomBenchLimits.StartTimeoutMs} ms: ${stderr}`)), TtyroomBenchLimits.StartTimeoutMs);
     child.stdout.on('data', (chunk: string) => {
       stdout += chunk;
@@ -69,7 +69,15 @@ async function startServer(): Promise<Server> {
       reject(new Error(`ttyroom exited at start: ${stderr}`));
     });
   });
-  return { child, url, dataDir, exited };
+  try {
+    return { child, url: await started, dataDir, exited };
+  } catch (error) {
+    // Nobody else holds this server yet: end it and its folder here.
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 async function rest<T>(url: string, method: string, path: string, token: string | undefined, body?: unknown): Promise<T> {

@@ -6,8 +6,9 @@ import headless from '@xterm/headless';
 import { io, type Socket } from 'socket.io-client';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload, Writer } from '../system.js';
 import {
-  endProcess, freePort, isAlive, MarkerScanner, processTree, ServerProcess, shellQuote, tmuxAvailable, TmuxServer, tmuxEnv, withTimeout,
+  endProcess, freePort, isAlive, MarkerScanner, processTree, ServerProcess, shellQuote, tmuxAvailable, TmuxServer, tmuxEnv,
 } from './peerSupport.js';
+import { withTimeout } from '../timing.js';
 
 const { Terminal } = headless;
 

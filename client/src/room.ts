@@ -145,28 +145,25 @@ function showBanner(text: string, kind: 'info' | 'error'): void {
   ui.banner.hidden = false;
 }
 
-let noticeTimer: number | undefined;
+// Lives as long as the page.
+const hideNotice = new Debouncer(UiTiming.NoticeMs, () => {
+  ui.notice.hidden = true;
+});
 function showNotice(text: string): void {
   ui.notice.textContent = text;
   ui.notice.hidden = false;
-  if (noticeTimer !== undefined) clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => {
-    ui.notice.hidden = true;
-    noticeTimer = undefined;
-  }, UiTiming.NoticeMs);
+  hideNotice.schedule();
 }
 
 function setupCopyButton(button: HTMLButtonElement, link: () => string): void {
   const label = button.textContent ?? '';
-  let resetTimer: number | undefined;
+  const resetLabel = new Debouncer(UiTiming.CopiedMs, () => {
+    button.textContent = label;
+  });
   listen(button, 'click', () => {
     void copyText(link(), ui.copyFallback).then((copied) => {
       button.textContent = copied ? 'Copied' : 'Press Ctrl+C';
-      if (resetTimer !== undefined) clearTimeout(resetTimer);
-      resetTimer = setTimeout(() => {
-        button.textContent = label;
-        resetTimer = undefined;
-      }, UiTiming.CopiedMs);
+      resetLabel.schedule();
     });
   });
 }

@@ -4,13 +4,21 @@
 // handshake must tell apart (fail closed on malformed, TESTPLAN A6).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** The realm browsers show in their sign-in prompt. */
 export const BASIC_REALM = 'ttyroom';
 
 /** `WWW-Authenticate` value that makes a browser prompt; UTF-8 so names and passwords beyond ASCII work. */
 export const BASIC_CHALLENGE = `Basic realm="${BASIC_REALM}", charset="UTF-8"`;
+
+/** The page a browser gets for a page that needs Basic sign-in: 401 with the challenge, so it asks for the credential. */
+export function sendBasicChallenge(res: ServerResponse): void {
+  res.statusCode = 401;
+  res.setHeader('WWW-Authenticate', BASIC_CHALLENGE);
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end('Sign in to use ttyroom.\n');
+}
 
 export const BasicLimits = {
   /** base64 of a 64-character name, a colon and a 1024-character password, with room to spare. */

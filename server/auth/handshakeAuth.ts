@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'socket.io';
+import { engineSessionId } from '../realtime/socketServer.js';
 import { signedInUser } from './requester.js';
 import { isWellFormedToken } from './capabilities.js';
 import type { RawMiddleware, SignIn } from './passportSetup.js';
@@ -13,7 +14,7 @@ export const UNAUTHORIZED = 'unauthorized';
 /** engine.io requests that start a connection (no session id yet); later polling requests are already admitted. */
 function onlyForHandshake(middleware: RawMiddleware): RawMiddleware {
   return (req, res, next) => {
-    const isHandshake = !new URL(req.url ?? '/', 'http://localhost').searchParams.has('sid');
+    const isHandshake = engineSessionId(req.url) === null;
     if (isHandshake) middleware(req, res, next);
     else next();
   };

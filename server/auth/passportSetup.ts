@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { Disposable } from '../util/disposable.js';
 import type { AuthConfig, AuthMode } from './authMode.js';
 import { bearerToken } from './capabilities.js';
-import { BASIC_CHALLENGE, basicCredentialOf, credentialMatches, type BasicCredential } from './basicAuth.js';
+import { BASIC_CHALLENGE, basicCredentialOf, sendBasicChallenge, credentialMatches, type BasicCredential } from './basicAuth.js';
 import { OidcSignIn, OIDC_CALLBACK_PATH } from './oidc.js';
 import { signedInUser, type SignedInUser } from './requester.js';
 import { createSessions, type Sessions } from './sessions.js';
@@ -232,8 +232,7 @@ export class SignIn extends Disposable {
   readonly pageGate: RequestHandler = (req, res, next) => {
     if (!this.enabled || signedInUser(req)) return next();
     if (this.mode === 'basic') {
-      res.setHeader('WWW-Authenticate', BASIC_CHALLENGE);
-      res.status(401).type('text/plain').send('Sign in to use ttyroom.\n');
+      sendBasicChallenge(res);
       return;
     }
     res.redirect(303, `/login?next=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);

@@ -1,7 +1,7 @@
 // Sign-in routes: GET/POST /login, POST /logout, and the OpenID Connect round trip (/auth/oidc, its callback).
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { BASIC_CHALLENGE } from '../auth/basicAuth.js';
+import { sendBasicChallenge } from '../auth/basicAuth.js';
 import { OIDC_CALLBACK_PATH, OIDC_STRATEGY } from '../auth/oidc.js';
 import { safeReturnPath, type SignIn } from '../auth/passportSetup.js';
 import { signedInUser, type SignedInUser } from '../auth/requester.js';
@@ -63,8 +63,7 @@ export function loginRouter(signIn: SignIn): Router {
       case 'basic':
         // The browser asks for the credential on this challenge and repeats the request with it.
         if (signedInUser(req)) return res.redirect(303, returnTo);
-        res.setHeader('WWW-Authenticate', BASIC_CHALLENGE);
-        return res.status(401).type('text/plain').send('Sign in to use ttyroom.\n');
+        return sendBasicChallenge(res);
       case 'oidc':
         return res.redirect(303, `/auth/oidc?next=${encodeURIComponent(returnTo)}`);
       case 'local':

@@ -11,6 +11,7 @@ import type { ClientAddress } from './clientAddress.js';
 import type { ConnectionLimiter } from './connectionLimiter.js';
 import type { OriginPolicy } from './originPolicy.js';
 import type { SecurityHeaders } from './securityHeaders.js';
+import { engineSessionId } from '../realtime/socketServer.js';
 import { hasTooManyHeaders, WebServerLimits, type WebServerSettings } from './webServer.js';
 
 export const GuardLimits = {
@@ -118,7 +119,7 @@ export class RequestGuard extends Disposable {
       return { status: 403, code: 'forbidden', message: 'requests from this Origin are not allowed (see --allowed-origins)' };
     }
     // A new socket session (no sid) or a WebSocket upgrade is a connection attempt; the polls of a session are not.
-    if (upgrade || (engine && !new URL(req.url ?? '/', 'http://localhost').searchParams.has('sid'))) {
+    if (upgrade || (engine && engineSessionId(req.url) === null)) {
       const address = this.options.clientAddress.of(req);
       const admission = this.options.connections.tryAdmit(address);
       if (!admission.ok) {
@@ -137,7 +138,7 @@ export class RequestGuard extends Disposable {
   private closeSessionIfOversized(req: IncomingMessage, res: ServerResponse): void {
     const closeSession = this.options.closeSession;
     if (!closeSession || req.method !== 'POST' || !this.isEngineRequest(req)) return;
-    const sid = new URL(req.url ?? '/', 'http://localhost').searchParams.get('sid');
+    const sid = engineSessionId(req.url);
     if (sid === null) return;
     res.once('finish', () => {
       if (res.statusCode === 413) closeSession(sid);

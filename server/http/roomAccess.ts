@@ -6,6 +6,7 @@ import type { Auditor } from '../audit/auditLog.js';
 import { bearerToken } from '../auth/capabilities.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
+import { NOT_FOUND_MESSAGE } from '../protocol/events.js';
 import { parseId } from '../protocol/validate.js';
 import type { Admission, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -21,8 +22,6 @@ export interface ApiAccess {
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
 }
-
-export const NOT_FOUND_MESSAGE = 'no such room, or the credential is not valid';
 
 export function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}`;

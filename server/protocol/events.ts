@@ -9,6 +9,12 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
   return ROLE_RANK[role] >= ROLE_RANK[needed];
 }
 
+/**
+ * The one answer, over REST and the socket alike, for an unknown room and for a token that is bad, expired,
+ * revoked or not enough: neither can be told from the other (CONTRACT.md §3).
+ */
+export const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
+
 export type ErrorCode =
   | 'bad-request'
   | 'forbidden'

@@ -2,7 +2,7 @@
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
-import { roleAtLeast } from '../protocol/events.js';
+import { NOT_FOUND_MESSAGE, roleAtLeast } from '../protocol/events.js';
 import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../protocol/validate.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import type { Room } from '../rooms/room.js';
@@ -60,9 +60,6 @@ function connectionBacklog(socket: TypedSocket): number {
   if (typeof buffered === 'number') total += buffered;
   return total;
 }
-
-/** The one answer for both "no such room" and "bad token", so neither can be probed. */
-const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 
 /** What a connection enforces and where it reports, shared by all connections of a server. */
 export interface ConnectionPolicy {

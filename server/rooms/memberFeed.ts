@@ -55,7 +55,11 @@ export class MemberFeed {
 
   /** Live, and further behind than the budget allows. */
   overBudget(streamEnd: number): boolean {
-    return this.stateValue === 'live' && this.lag(streamEnd) > MemberFlowControl.BudgetUnits;
+    if (this.stateValue !== 'live') return false;
+    // Checked on every chunk for every live member: the unacked count is free, the connection's queue
+    // has to be walked, so it is measured only when the first does not already decide.
+    const unacked = this.acks ? streamEnd - this.acked : 0;
+    return unacked > MemberFlowControl.BudgetUnits || this.port.backlog() > MemberFlowControl.BudgetUnits;
   }
 
   cutOff(streamEnd: number): void {

@@ -124,8 +124,6 @@ interface Member {
   /** The token it joined with, until that token is revoked or expires. */
   tokenId: string | undefined;
   readonly user: string | undefined;
-  /** Set by the owner handing out or taking back the keyboard; cleared when the member's token goes. */
-  override: Role | undefined;
 }
 
 export interface JoinOptions extends Admission {
@@ -194,7 +192,7 @@ export class Room extends Disposable {
   /** The idle limit or the lifetime was reached: whoever owns the room should close it with that reason. */
   readonly onTimeout: Event<TimeoutReason>;
   private readonly joinEmitter = this.register(new Emitter<{ memberId: string; role: Role }>());
-  /** Fires when a member joined (after it got its snapshot). */
+  /** Fires when a member was admitted; its stream (snapshot or resume) starts on a later turn (JoinPacing). */
   readonly onJoin = this.joinEmitter.event;
   private readonly processesEndedEmitter = this.register(new Emitter<void>());
   /** Fires once, after onExit's process exit, when no process of the room's session is left. */
@@ -319,7 +317,6 @@ export class Room extends Disposable {
     if (!target) return 'no-member';
     if (target.role === 'owner') return 'is-owner';
     if (target.role === role) return 'unchanged';
-    target.override = role;
     this.changeRole(target, role);
     this.broadcastMembers();
     return 'ok';
@@ -339,7 +336,6 @@ export class Room extends Disposable {
       feed,
       tokenId: identity.tokenId,
       user: identity.user,
-      override: undefined,
     };
     this.members.set(id, member);
     this.queueStart(member, identity.resumeFrom);
@@ -620,7 +616,6 @@ export class Room extends Disposable {
     for (const member of [...this.members.values()]) {
       if (member.tokenId !== info.id) continue;
       member.tokenId = undefined;
-      member.override = undefined;
       changed = true;
       const role = this.standingOf(member.user);
       if (role === undefined) {
@@ -642,7 +637,7 @@ export class Room extends Disposable {
   }
 
   private notifyMembers(notice: NoticePayload): void {
-    for (const { feed } of this.members.values()) feed.port.send('room:notice', notice);
+    this.transport.everyone.send('room:notice', notice);
   }
 
   private broadcastMembers(): void {
