@@ -37,6 +37,8 @@ export class RefusalTally extends Disposable {
     private readonly entry: Omit<AuditEntry, 'address' | 'detail'> & { detail?: AuditDetail },
     private readonly intervalMs: number = AuditAggregation.IntervalMs,
     private readonly maxAddresses: number = RefusalTallyLimits.MaxAddresses,
+    /** How a refusal's facts join the earlier ones of its address (default: the last one's facts stand). */
+    private readonly merge: (earlier: AuditDetail, next: AuditDetail) => AuditDetail = (_earlier, next) => next,
   ) {
     super();
     this.register(toDisposable(() => this.flush()));
@@ -48,7 +50,7 @@ export class RefusalTally extends Disposable {
     const tally = this.tallies.get(key);
     if (tally) {
       tally.count++;
-      tally.detail = detail;
+      tally.detail = this.merge(tally.detail, detail);
     } else {
       this.tallies.set(key, { count: 1, since: this.clock.now(), detail });
     }
