@@ -23,6 +23,7 @@ import { engineSessionId, SocketServer, type KeepaliveTiming } from './realtime/
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
+import { MirrorHost } from './terminal/mirrorHost.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { ProcessJournal } from './terminal/processJournal.js';
 import { SignIn } from './auth/passportSetup.js';
@@ -64,6 +65,8 @@ export interface App {
   origin(): string;
   io: SocketServer['io'];
   rooms: RoomRegistry;
+  /** The worker threads that hold the rooms' mirrors. */
+  mirrors: MirrorHost;
   /**
    * Stops taking newcomers at once: the listener is closed, idle keep-alive connections are dropped,
    * new socket.io handshakes and new rooms are refused. Rooms and their members carry on.
@@ -130,6 +133,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   attachHandshakeAuth(sockets.io, signIn);
   const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
 
+  const mirrors = new MirrorHost(config.mirrorWorkers);
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
   const rooms = new RoomRegistry({
@@ -149,6 +153,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     maxRoomsPerUser: config.maxRoomsPerUser,
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
+    mirrors,
   });
   sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures });
 
@@ -201,6 +206,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       stopAccepting();
       await rooms.closeAll('server-shutdown', disposeOptions.graceMs);
       rooms.dispose();
+      // After the rooms: their mirrors live in these workers.
+      mirrors.dispose();
       sockets.dispose();
       httpServer.closeAllConnections();
       await listenerClosed;
@@ -214,5 +221,5 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   };
 
   const origin = (): string => publicOrigin(httpServer, config, scheme);
-  return { httpServer, scheme, origin, io: sockets.io, rooms, stopAccepting, dispose };
+  return { httpServer, scheme, origin, io: sockets.io, rooms, mirrors, stopAccepting, dispose };
 }

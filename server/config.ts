@@ -3,6 +3,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
+import { defaultMirrorWorkers, MirrorHostLimits } from './terminal/mirrorHost.js';
 import { parseCreateRoom } from './protocol/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
 import { parseTrustProxy, type TrustProxy } from './http/clientAddress.js';
@@ -47,6 +48,8 @@ export interface ServerConfig {
   tls?: TlsFiles;
   /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command (off by default). */
   permitArguments?: boolean;
+  /** Worker threads that parse the rooms' output (their mirrors); undefined = cores - 1, at least 1. */
+  mirrorWorkers?: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,6 +120,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
+  { name: 'mirror-workers', kind: 'count', max: MirrorHostLimits.MaxWorkers, fallback: undefined, help: `worker threads that parse every room's output, 1 to ${MirrorHostLimits.MaxWorkers} (default: cores - 1, at least 1)` },
   { name: 'auth', kind: 'string', fallback: 'none', help: 'sign-in: none (loopback only), basic (--credential), local (users file), oidc (OpenID Connect)' },
   { name: 'allow-unauthenticated', kind: 'flag', fallback: 'off', help: 'allow --auth none on a non-loopback --host: DANGEROUS, anyone who reaches the address can run commands as you' },
   { name: 'credential', kind: 'string', fallback: undefined, help: '--auth basic: user:password (prefer the variable: arguments are visible in ps)' },
@@ -326,7 +330,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     auth: noAuth(dataDir),
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
+    mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
   };
+  if (config.mirrorWorkers === 0) throw new ConfigError('--mirror-workers must be at least 1');
   const text = (name: string): string | undefined => values.get(name) as string | undefined;
   const auth = buildAuthConfig(
     {

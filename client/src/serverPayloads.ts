@@ -23,7 +23,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
 const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime'];
-const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning'];
+const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning', 'mirror-restarted'];
 
 export function parseRole(value: unknown): Role | undefined {
   return ROLES.find((role) => role === value);

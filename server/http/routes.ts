@@ -51,12 +51,15 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
     if (room) res.json(room.summary());
   });
 
-  router.get('/rooms/:id/screen', (req, res) => {
+  router.get('/rooms/:id/screen', async (req, res) => {
     const format = req.query.format ?? 'text';
     if (format !== 'text' && format !== 'ansi') return sendError(res, 'bad-request', 'format must be "text" or "ansi"');
     const room = findRoom(req, res);
     if (!room) return;
-    res.type('text/plain; charset=utf-8').send(format === 'text' ? room.screenText() : room.snapshot().data);
+    // The screen as of this request: the mirror (in a worker) first parses what was broadcast before it.
+    await room.mirrorCaughtUp();
+    const body = format === 'text' ? await room.screenText() : (await room.snapshot()).data;
+    res.type('text/plain; charset=utf-8').send(body);
   });
 
   router.delete('/rooms/:id', (req, res) => {

@@ -106,7 +106,7 @@ export interface ErrorPayload {
  * Something members should know about the room as a whole. 'idle-warning' and 'lifetime-warning' say the
  * room closes at `closesAt` (ISO 8601); 'idle-cleared' says a writer typed, so the idle close is off.
  */
-export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning';
+export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning' | 'mirror-restarted';
 
 export interface NoticePayload {
   code: NoticeCode;

@@ -7,7 +7,8 @@ import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
-import { ScreenMirror } from '../terminal/screenMirror.js';
+import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
+import type { ScreenDump } from '../terminal/screenDump.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter, type Event } from '../util/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
@@ -24,10 +25,11 @@ export const MirrorFlowControl = {
   /** Resume once the mirror is back under this, leaving it enough queued work to stay busy. */
   LowWater: 256 * 1024,
   /**
-   * Members get output as soon as it is read, ahead of the mirror's parse (xterm.js parses on a timer,
-   * which would add at least a millisecond to every echo). A joiner's snapshot is taken at the parsed
-   * offset and brought forward from the history, so the history must always hold what the mirror may
-   * still owe: this many units at least, whatever --resume-buffer says (HighWater, one read past it, slack).
+   * Members get output as soon as it is read, ahead of the mirror's parse (in a worker thread). A joiner's
+   * snapshot is taken at the parsed offset and brought forward from the history, and a mirror whose worker
+   * died is rebuilt from its last checkpoint plus the history, so the history must always hold what the
+   * mirror may still owe and the newest checkpoint: this many units at least, whatever --resume-buffer says
+   * (HighWater, one batch past it, the flood checkpoint interval, slack).
    */
   MinHistoryUnits: 2 * 1024 * 1024,
 } as const;
@@ -113,6 +115,8 @@ export interface RoomOptions {
   resumeBufferUnits: number;
   /** Idle limit and lifetime; the room's owner closes it when `onTimeout` fires. */
   timeouts: RoomTimeoutOptions;
+  /** Where the room's mirror (its headless xterm) runs. */
+  mirrors: MirrorHost;
   now?: () => Date;
 }
 
@@ -124,6 +128,15 @@ interface Member {
   /** The token it joined with, until that token is revoked or expires. */
   tokenId: string | undefined;
   readonly user: string | undefined;
+  /** Its stream start (join or resync) waits for a snapshot from the mirror or for its turn. */
+  starting: boolean;
+}
+
+/** A joiner waiting for its turn to start, with the snapshot that was taken for it if there is one. */
+interface QueuedStart {
+  member: Member;
+  resumeFrom: number | undefined;
+  snapshot?: SnapshotPayload;
 }
 
 export interface JoinOptions extends Admission {
@@ -159,7 +172,7 @@ export class Room extends Disposable {
   readonly createdAt: Date;
 
   private readonly pty: PtySession;
-  private readonly mirror: ScreenMirror;
+  private readonly mirror: RoomMirror;
   private readonly batcher: OutputBatcher;
   private readonly transport: RoomTransport;
   /** The room's capability tokens; its first owner and writer links are entries like any other. */
@@ -175,8 +188,13 @@ export class Room extends Disposable {
   /** End of the stream sent to members: the offset the next chunk starts at (the mirror may not have parsed up to it yet). */
   private broadcastEnd = 0;
   /** Joined members whose stream has not started yet, in join order (see JoinPacing). */
-  private readonly startQueue: Array<{ member: Member; resumeFrom: number | undefined }> = [];
+  private readonly startQueue: QueuedStart[] = [];
   private startScheduled = false;
+  /** Members whose start waits for the snapshot being taken (one request serves them all). */
+  private awaitingSnapshot: Member[] = [];
+  private snapshotRequested = false;
+  /** Snapshots asked of the mirror (the expensive path: tests count them). */
+  private snapshotRequests = 0;
   /** Open while member-list changes are being gathered (MemberListPacing); `membersChanged` says one came in. */
   private membersWindow: NodeJS.Timeout | undefined;
   private membersChanged = false;
@@ -215,11 +233,24 @@ export class Room extends Disposable {
     this.register(this.capabilities.onRemoved(({ info }) => this.tokenRemoved(info)));
     this.killGraceMs = options.killGraceMs;
     this.resumeWindowUnits = options.resumeBufferUnits;
-    this.history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
+    const history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
+    this.history = history;
     this.register(toDisposable(() => clearInterval(this.drainTimer)));
     this.register(toDisposable(() => clearTimeout(this.membersWindow)));
 
-    this.mirror = this.register(new ScreenMirror({ cols: options.cols, rows: options.rows, scrollback: options.scrollback }));
+    this.mirror = this.register(options.mirrors.open({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: options.scrollback,
+      history: {
+        get start() {
+          return history.start;
+        },
+        since: (offset) => history.since(offset)?.map((event) => (event.kind === 'output'
+          ? { kind: 'output' as const, data: event.payload.data }
+          : { kind: 'resize' as const, cols: event.payload.cols, rows: event.payload.rows })),
+      },
+    }));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
     const spawn: PtySpawnOptions = {
       file: options.profile.file,
@@ -236,7 +267,15 @@ export class Room extends Disposable {
     this.register(this.pty.onTreeEnded(() => this.processesEndedEmitter.fire()));
     this.register(this.mirror.onReply((reply) => this.pty.write(reply)));
     this.register(this.mirror.onParseError((error) => {
-      process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${String(error)}\n`);
+      process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}\n`);
+    }));
+    this.register(this.mirror.onProgress(() => {
+      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
+    }));
+    this.register(this.mirror.onCheckpoint((snapshot) => this.offerSnapshot(snapshot)));
+    this.register(this.mirror.onRebuilt(({ exact }) => {
+      process.stderr.write(`ttyroom: room ${this.id}: its mirror was rebuilt after its worker stopped${exact ? '' : ' (older scrollback was lost)'}\n`);
+      this.notifyMembers({ code: 'mirror-restarted', message: 'The server rebuilt this room\'s screen after an internal failure.' });
     }));
     // Started last: if spawning failed above, no timer was set that nobody would dispose.
     this.timeouts = this.register(new RoomTimeouts(options.timeouts));
@@ -336,6 +375,7 @@ export class Room extends Disposable {
       feed,
       tokenId: identity.tokenId,
       user: identity.user,
+      starting: true,
     };
     this.members.set(id, member);
     this.queueStart(member, identity.resumeFrom);
@@ -358,7 +398,7 @@ export class Room extends Disposable {
     const member = this.members.get(memberId);
     if (!member) return;
     member.feed.ack(offset, this.broadcastEnd);
-    if (member.feed.drained()) this.startStream(member, undefined);
+    if (member.feed.drained() && !member.starting) this.restart(member);
   }
 
   roleOf(memberId: string): Role | undefined {
@@ -394,14 +434,17 @@ export class Room extends Disposable {
     const payload = { offset: this.broadcastEnd, cols, rows };
     this.history.pushResize(payload);
     this.transport.live.send('term:resize', payload);
-    this.mirror.resize(cols, rows, () => undefined);
+    this.mirror.resize(cols, rows);
   }
 
-  /** The screen at the current offset (for the REST screen endpoint); the joiners' cached one if still current. */
-  snapshot(): SnapshotPayload {
+  /**
+   * The screen (with scrollback) as of about now, for the REST screen endpoint: the joiners' cached one if
+   * nothing was broadcast since, else a fresh one from the mirror (at its parsed offset).
+   */
+  async snapshot(): Promise<SnapshotPayload> {
     const cached = this.cachedSnapshot;
-    const current = cached?.offset === this.mirror.parsedOffset && cached.cols === this.cols && cached.rows === this.rows;
-    return current ? cached : this.freshSnapshot();
+    if (cached?.offset === this.broadcastEnd && cached.cols === this.cols && cached.rows === this.rows) return cached;
+    return this.takeSnapshot();
   }
 
   /** End of the stream broadcast so far: the offset the next chunk starts at. */
@@ -410,22 +453,29 @@ export class Room extends Disposable {
   }
 
   /** Resolves once the mirror has parsed everything broadcast so far (for tests that compare screens). */
-  mirrorCaughtUp(): Promise<void> {
-    return new Promise((resolve) => this.mirror.afterParsed(resolve));
+  async mirrorCaughtUp(): Promise<void> {
+    await this.mirror.flushed();
   }
 
-  /** How many times this room serialized its screen (snapshots are the expensive path). */
+  /** How many snapshots this room asked its mirror for (the expensive path; checkpoints are not counted). */
   get serializations(): number {
-    return this.mirror.serializations;
+    return this.snapshotRequests;
   }
 
-  screenText(): string {
-    return this.mirror.screenText().join('\n');
+  /** The visible screen as text, as far as the mirror has parsed. */
+  async screenText(): Promise<string> {
+    return (await this.mirror.screenText()).join('\n');
   }
 
-  /** The mirror itself, for tests that compare member screens cell by cell. */
-  get mirrorTerminal(): ScreenMirror['xterm'] {
-    return this.mirror.xterm;
+  /** Every cell of the mirror once it has parsed everything broadcast so far (tests compare screens with it). */
+  async mirrorScreen(): Promise<ScreenDump> {
+    await this.mirror.flushed();
+    return this.mirror.dump();
+  }
+
+  /** The mirror's place in the host, for tests that kill its worker. */
+  get mirrorHandle(): RoomMirror {
+    return this.mirror;
   }
 
   summary(): RoomSummary {
@@ -462,8 +512,9 @@ export class Room extends Disposable {
     await told;
   }
 
-  private queueStart(member: Member, resumeFrom: number | undefined): void {
-    this.startQueue.push({ member, resumeFrom });
+  private queueStart(member: Member, resumeFrom: number | undefined, snapshot?: SnapshotPayload): void {
+    member.starting = true;
+    this.startQueue.push(snapshot ? { member, resumeFrom, snapshot } : { member, resumeFrom });
     if (this.startScheduled) return;
     this.startScheduled = true;
     setImmediate(() => this.startQueued());
@@ -473,11 +524,10 @@ export class Room extends Disposable {
     this.startScheduled = false;
     if (this.isDisposed) return;
     for (let started = 0; started < JoinPacing.StartsPerTurn && this.startQueue.length > 0;) {
-      const { member, resumeFrom } = this.startQueue.shift()!;
+      const { member, resumeFrom, snapshot } = this.startQueue.shift()!;
       // Left (or was removed) before its turn: nothing to send.
       if (this.members.get(member.id) !== member) continue;
-      this.startStream(member, resumeFrom);
-      started++;
+      if (this.startStream(member, resumeFrom, snapshot)) started++;
     }
     if (this.startQueue.length > 0) {
       this.startScheduled = true;
@@ -485,11 +535,19 @@ export class Room extends Disposable {
     }
   }
 
+  /** A member that was cut off and has drained starts again from a fresh snapshot. */
+  private restart(member: Member): void {
+    member.starting = true;
+    this.startStream(member, undefined);
+  }
+
   /**
    * Sends a member its stream from `resumeFrom` when that is still held, else from a snapshot, then the
-   * exit or the live stream. Also how a member that was cut off comes back.
+   * exit or the live stream. Also how a member that was cut off comes back. Without a snapshot that the
+   * history can bring to the current offset, it waits for one from the mirror (and returns false: nothing
+   * was sent yet).
    */
-  private startStream(member: Member, resumeFrom: number | undefined): void {
+  private startStream(member: Member, resumeFrom: number | undefined, taken?: SnapshotPayload): boolean {
     const { feed } = member;
     // The history may hold more than --resume-buffer (MinHistoryUnits); resuming honours the configured window.
     const resumable = resumeFrom !== undefined && this.broadcastEnd - resumeFrom <= this.resumeWindowUnits;
@@ -498,16 +556,22 @@ export class Room extends Disposable {
       feed.startedAt(resumeFrom!);
       this.replay(feed, missed);
     } else {
-      const { snapshot, since } = this.joinPoint();
-      feed.startedAt(snapshot.offset);
-      feed.port.send('term:snapshot', snapshot);
-      this.replay(feed, since);
+      const point = this.joinPoint(taken);
+      if (!point) {
+        this.awaitSnapshot(member);
+        return false;
+      }
+      feed.startedAt(point.snapshot.offset);
+      feed.port.send('term:snapshot', point.snapshot);
+      this.replay(feed, point.since);
     }
+    member.starting = false;
     if (this.exitInfo) {
       feed.port.send('term:exit', this.exitInfo);
     } else {
       feed.port.setLive(true);
     }
+    return true;
   }
 
   private replay(feed: MemberFeed, events: StreamEvent[]): void {
@@ -517,23 +581,52 @@ export class Room extends Disposable {
     }
   }
 
-  /** A snapshot and the events after it that bring it to the current offset: the cached one when close enough. */
-  private joinPoint(): { snapshot: SnapshotPayload; since: StreamEvent[] } {
+  /**
+   * A snapshot and the events after it that bring it to the current offset: the one taken for this member,
+   * or the cached one while close enough; undefined when a new one must be taken.
+   */
+  private joinPoint(taken: SnapshotPayload | undefined): { snapshot: SnapshotPayload; since: StreamEvent[] } | undefined {
+    if (taken) {
+      const since = this.history.since(taken.offset);
+      if (since !== undefined) return { snapshot: taken, since };
+    }
     const cached = this.cachedSnapshot;
     if (cached && this.broadcastEnd - cached.offset <= SnapshotReuse.MaxCatchUpUnits) {
       const since = this.history.since(cached.offset);
       if (since !== undefined) return { snapshot: cached, since };
     }
-    const snapshot = this.freshSnapshot();
-    // The mirror may be behind the broadcast by up to its backlog, which the history always holds (MinHistoryUnits).
-    const since = this.history.since(snapshot.offset);
-    if (since === undefined) throw new Error(`stream history lost offset ${snapshot.offset} (broadcast end ${this.broadcastEnd}): MinHistoryUnits is too small`);
-    return { snapshot, since };
+    return undefined;
   }
 
-  private freshSnapshot(): SnapshotPayload {
-    this.cachedSnapshot = this.mirror.snapshot();
-    return this.cachedSnapshot;
+  /** Queues a member for the snapshot being taken, asking the mirror for one if none is on its way. */
+  private awaitSnapshot(member: Member): void {
+    this.awaitingSnapshot.push(member);
+    if (this.snapshotRequested) return;
+    this.snapshotRequested = true;
+    this.takeSnapshot().then((snapshot) => {
+      this.snapshotRequested = false;
+      // Each waiter starts on its own turn (JoinPacing), from this snapshot, whatever has been broadcast meanwhile.
+      for (const waiting of this.awaitingSnapshot.splice(0)) {
+        if (this.members.get(waiting.id) === waiting) this.queueStart(waiting, undefined, snapshot);
+      }
+    }, (error: unknown) => {
+      this.snapshotRequested = false;
+      if (this.isDisposed) return;
+      // Only a closed mirror rejects, and it closes with the room; anything else is a bug worth a line.
+      process.stderr.write(`ttyroom: room ${this.id}: a snapshot for joining members failed: ${String(error)}\n`);
+    });
+  }
+
+  private async takeSnapshot(): Promise<SnapshotPayload> {
+    this.snapshotRequests += 1;
+    const snapshot = await this.mirror.snapshot();
+    this.offerSnapshot(snapshot);
+    return snapshot;
+  }
+
+  /** Keeps the newest snapshot for joiners that come soon after (see SnapshotReuse). */
+  private offerSnapshot(snapshot: SnapshotPayload): void {
+    if (!this.cachedSnapshot || snapshot.offset >= this.cachedSnapshot.offset) this.cachedSnapshot = snapshot;
   }
 
   private emitOutput(data: string): void {
@@ -546,9 +639,7 @@ export class Room extends Disposable {
       // Too old to reuse; let the memory go now rather than at the next join.
       this.cachedSnapshot = undefined;
     }
-    this.mirror.write(data, () => {
-      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
-    });
+    this.mirror.write(data);
     if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
   }
 
@@ -569,7 +660,8 @@ export class Room extends Disposable {
   private resyncDrained(): void {
     let stillBehind = false;
     for (const member of this.members.values()) {
-      if (member.feed.drained()) this.startStream(member, undefined);
+      if (member.starting) continue;
+      if (member.feed.drained()) this.restart(member);
       else if (member.feed.state === 'behind') stillBehind = true;
     }
     if (!stillBehind) {
@@ -583,8 +675,8 @@ export class Room extends Disposable {
     this.timeouts.dispose();
     this.batcher.flush();
     // Report the exit only once the last output is parsed, so a late snapshot is the final screen.
-    this.mirror.afterParsed(() => {
-      if (this.exitInfo) return;
+    const report = (): void => {
+      if (this.exitInfo || this.isDisposed) return;
       const payload: ExitPayload = { exitCode: exit.exitCode, reason: this.endReason };
       if (exit.signal) payload.signal = exit.signal;
       this.exitInfo = payload;
@@ -596,7 +688,9 @@ export class Room extends Disposable {
         feed.port.send('term:exit', payload);
       }
       this.exitEmitter.fire(payload);
-    });
+    };
+    // A closed mirror (the room is being disposed) has no final screen to wait for.
+    this.mirror.flushed().then(report, report);
   }
 
   /** The role a user has here without any token: owner user, allowed user, or anyone in a public room. */

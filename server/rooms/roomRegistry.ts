@@ -11,6 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import type { RoomTransport } from './ports.js';
+import type { MirrorHost } from '../terminal/mirrorHost.js';
 import { Room, type Profile, type RoomResize } from './room.js';
 
 export type { Requester } from '../auth/requester.js';
@@ -39,6 +40,8 @@ export interface RegistryOptions {
   idleTimeoutMs: number;
   /** Passed to every room: close this long after creation; 0 turns it off. */
   lifetimeMs: number;
+  /** Where rooms' mirrors run; owned by whoever created the registry. */
+  mirrors: MirrorHost;
 }
 
 
@@ -134,6 +137,7 @@ export class RoomRegistry extends Disposable {
       killGraceMs: this.options.killGraceMs,
       resumeBufferUnits: this.options.resumeBufferUnits,
       timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
+      mirrors: this.options.mirrors,
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);

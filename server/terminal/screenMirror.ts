@@ -48,6 +48,8 @@ export interface MirrorOptions {
   rows: number;
   /** Lines kept above the screen; bounds the mirror's memory and the snapshot's size. */
   scrollback: number;
+  /** The stream offset of the first write (a mirror rebuilt from a checkpoint continues the stream there). */
+  startOffset?: number;
 }
 
 /**
@@ -72,6 +74,8 @@ export class ScreenMirror extends Disposable {
   /** The escape sequence the parsed stream ends inside, if any. */
   private readonly pending = new PendingSequence();
   private serializeCount = 0;
+  /** Set while restore() parses: replies to queries inside a checkpoint must not reach the pty again. */
+  private restoring = false;
 
   constructor(options: MirrorOptions) {
     super();
@@ -92,7 +96,27 @@ export class ScreenMirror extends Disposable {
     assertInternals(this.terminal);
     for (const guard of guardEraseAbove(this.terminal)) this.register(guard);
     catchParseErrors(this.terminal, (error) => this.parseErrorEmitter.fire(error));
-    this.register(this.terminal.onData((reply) => this.replyEmitter.fire(reply)));
+    this.register(this.terminal.onData((reply) => {
+      if (!this.restoring) this.replyEmitter.fire(reply);
+    }));
+    this.writtenOffset = options.startOffset ?? 0;
+    this.parsed = this.writtenOffset;
+  }
+
+  /**
+   * Rebuilds the screen from a snapshot's data, now, before any write: it moves no offset (it is the state at
+   * `startOffset`, not stream output). The terminal's answers to queries in it are dropped: they were answered
+   * when the stream carried them.
+   */
+  restore(data: string): void {
+    if (this.writtenOffset !== this.parsed || this.queue.length > 0) throw new Error('restore() comes before any write');
+    this.restoring = true;
+    try {
+      parseNow(this.terminal, data);
+    } finally {
+      this.restoring = false;
+    }
+    this.pending.parsed(data, parserIsInGround(this.terminal));
   }
 
   get cols(): number {
@@ -174,6 +198,14 @@ export class ScreenMirror extends Disposable {
   /** Serializes the screen as it is at `parsedOffset`; synchronous, so no chunk can slip in between. */
   snapshot(): SnapshotPayload {
     return { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data: this.serialize() };
+  }
+
+  /** Like snapshot(), without the scrollback: one screen's worth of serializing, for frequent checkpoints. */
+  screenSnapshot(): SnapshotPayload {
+    const firstLine = Math.max(0, this.terminal.buffer.normal.length - this.terminal.rows);
+    this.serializeCount += 1;
+    const data = composeSnapshot(this.terminal, this.pending.value, firstLine);
+    return { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data };
   }
 
   /** The visible screen as plain text lines, trailing blanks trimmed. */

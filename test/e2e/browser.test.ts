@@ -127,7 +127,7 @@ async function waitForPageLine(page: Page, line: string): Promise<void> {
 }
 
 async function waitForMirrorLine(room: Room, line: string): Promise<void> {
-  await waitFor(() => hasLine(room.screenText(), line), `the mirror to show a line "${line}"`, E2eTiming.WaitMs);
+  await waitFor(async () => hasLine((await room.screenText()), line), `the mirror to show a line "${line}"`, E2eTiming.WaitMs);
 }
 
 async function screenshot(t: TestContext, page: Page, name: string): Promise<void> {
@@ -180,8 +180,8 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     await waitForMirrorLine(room, 'red-marker');
     // The prompt after the marker: the shell is idle, so the screen stays put while the viewer joins.
     await waitFor(
-      () => {
-        const lines = screenLines(room.screenText());
+      async () => {
+        const lines = screenLines((await room.screenText()));
         return (lines[lines.indexOf('red-marker') + 1] ?? '').length > 0;
       },
       'the shell to print its prompt after the marker',
@@ -198,7 +198,7 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
 
     await page.waitForFunction((offset) => ((window as HookedWindow).ttyroom?.offset ?? -1) >= offset, mirrorOffset);
     assert.equal(room.streamOffset, mirrorOffset, 'nothing was written while the viewer joined');
-    assert.deepEqual(screenLines(await pageScreen(page)), screenLines(room.screenText()), 'the viewer\'s screen equals the mirror\'s');
+    assert.deepEqual(screenLines(await pageScreen(page)), screenLines((await room.screenText())), 'the viewer\'s screen equals the mirror\'s');
 
     // The snapshot carries attributes too: the marker is drawn in red (SGR 31), not in the default colour.
     const color = await page.evaluate(() => {
@@ -230,7 +230,7 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     await waitForPageLine(page, 'after-viewer-2');
 
     assert.equal(existsSync(marker), false, 'the viewer\'s command did not run');
-    assert.ok(!room.screenText().includes('viewer-was-here'), 'the mirror never saw the viewer\'s keys');
+    assert.ok(!(await room.screenText()).includes('viewer-was-here'), 'the mirror never saw the viewer\'s keys');
     assert.ok(!(await pageScreen(page)).includes('viewer-was-here'), 'the viewer\'s own screen shows no local echo');
     assertHealthy(viewer, 'viewer page');
   });
@@ -309,7 +309,7 @@ describe('the owner hands out the keyboard', () => {
       // The owner's command coming back shows the shell has read everything typed before it.
       await typeLine(owner.page, 'echo owner-after-$((1+1))');
       await waitForMirrorLine(room, 'owner-after-2');
-      assert.ok(!room.screenText().includes('taken-back'), 'the keys after the take-back never reached the shell');
+      assert.ok(!(await room.screenText()).includes('taken-back'), 'the keys after the take-back never reached the shell');
       assertHealthy(owner, 'owner page');
       assertHealthy(viewer, 'viewer page');
     } finally {

@@ -123,10 +123,10 @@ test('hostile titles, window reports, OSC 52 and OSC 8 links in a real browser',
   // Any key starts the program's output.
   await writer.locator('#terminal-host .xterm').click();
   await writer.keyboard.type('g');
-  await waitFor(() => PROBE_LINE.test(room.screenText()), 'the probe to report what it read', E2eTiming.WaitMs);
+  await waitFor(async () => PROBE_LINE.test((await room.screenText())), 'the probe to report what it read', E2eTiming.WaitMs);
 
   // D3, D5: the browsers answered nothing; the mirror answered the probe's fence once.
-  const [, received, fences] = PROBE_LINE.exec(room.screenText())!;
+  const [, received, fences] = PROBE_LINE.exec((await room.screenText()))!;
   assert.equal(received, '', 'nothing but the fence reply reached the PTY');
   assert.equal(Number(fences), 1, 'one reply to the fence: the mirror\'s');
   assert.deepEqual([room.cols, room.rows], [COLS, ROWS], 'window manipulation changed nothing');

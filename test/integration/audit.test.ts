@@ -36,9 +36,9 @@ test('the audit log records a room\'s life with addresses and roles, counts deni
     const cookieJoin = await cookieClient.emitWithAck('room:join', { roomId: created.id, token: created.writeToken, name: 'cookie' });
     assert.equal(cookieJoin.ok, true);
     writer.socket.emit('term:input', 'echo SECRET-KEYSTROKES-42\r');
-    await waitFor(() => room.screenText().includes('SECRET-KEYSTROKES-42'), 'the writer\'s command to run');
+    await waitFor(async () => (await room.screenText()).includes('SECRET-KEYSTROKES-42'), 'the writer\'s command to run');
     cookieClient.emit('term:input', 'echo COOKIE-KEYS-$((3*3))\r');
-    await waitFor(() => room.screenText().includes('COOKIE-KEYS-9'), 'the cookie client\'s command to run');
+    await waitFor(async () => (await room.screenText()).includes('COOKIE-KEYS-9'), 'the cookie client\'s command to run');
     for (let i = 0; i < VIEWER_ATTEMPTS; i++) viewer.socket.emit('term:input', `VIEWER-KEY-${i}`);
     await waitFor(() => viewer.errors.length === VIEWER_ATTEMPTS, 'every viewer key refused');
     for (const [cols, rows] of RESIZES) owner.socket.emit('term:resize', { cols, rows });

@@ -61,7 +61,7 @@ test('cat of a multi-megabyte file followed by an immediate exit delivers the la
       const room = server.app.rooms.get(created.id)!;
       const exited = new Promise<void>((resolve) => room.onExit(() => resolve()));
       await exited;
-      assert.match(room.screenText(), new RegExp(`LAST-LINE-${LINES}`), `run ${run}: the last line arrived`);
+      assert.match((await room.screenText()), new RegExp(`LAST-LINE-${LINES}`), `run ${run}: the last line arrived`);
       assert.ok(room.streamOffset > 3_000_000, `run ${run}: the whole file went through the stream`);
       await server.app.rooms.close(created.id, 'closed');
     }

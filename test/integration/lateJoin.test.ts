@@ -43,7 +43,7 @@ test('members that join at random moments of a busy stream end with the mirror\'
     ]);
     t.diagnostic(`joins done after ${Date.now() - started} ms`);
 
-    await waitFor(() => room.screenText().includes(WORKLOAD_DONE), 'the workload to finish', 30_000);
+    await waitFor(async () => (await room.screenText()).includes(WORKLOAD_DONE), 'the workload to finish', 30_000);
     const end = room.streamOffset;
     await waitFor(() => members.every((m) => m.expectedOffset() === end), 'every member to reach the end of the stream', 15_000);
     await Promise.all(members.map((m) => m.settled()));
@@ -51,7 +51,7 @@ test('members that join at random moments of a busy stream end with the mirror\'
     assert.ok(end > 100_000, `the workload produced a real stream (${end} code units)`);
     for (const [i, member] of members.entries()) {
       assert.deepEqual(member.violations, [], `member ${i}: stream without gaps or repeats`);
-      assert.deepEqual(diffTerminals(room.mirrorTerminal, member.terminal), [], `member ${i} (joined at ${i === 0 ? 0 : joinTimes[i - 1]} ms): same screen as the mirror`);
+      assert.deepEqual(diffTerminals((await room.mirrorScreen()), member.terminal), [], `member ${i} (joined at ${i === 0 ? 0 : joinTimes[i - 1]} ms): same screen as the mirror`);
     }
   } finally {
     for (const member of members) member.close();

@@ -53,8 +53,8 @@ test('title reports, DECRQSS with a newline and OSC 52 put nothing program-chose
     members.push(await joinMember(server.url, created.id, { token: created.writeToken }));
     for (let i = 0; i < VIEWERS; i++) members.push(await joinMember(server.url, created.id));
     members[0]!.socket.emit('term:input', 'g');
-    await waitFor(() => PROBE_LINE.test(room.screenText()), 'the probe to report what it read', PROBE_WAIT_MS);
-    const [, received, fences] = PROBE_LINE.exec(room.screenText())!;
+    await waitFor(async () => PROBE_LINE.test((await room.screenText())), 'the probe to report what it read', PROBE_WAIT_MS);
+    const [, received, fences] = PROBE_LINE.exec((await room.screenText()))!;
 
     assert.equal(received, hex('\x1bP0$r\x1b\\'), 'only DECRQSS\'s fixed "invalid request" answer came back, nothing of the request in it');
     assert.equal(Number(fences), 1, 'the fence was answered once');

@@ -20,8 +20,8 @@ test('ESC[6n and ESC[c get exactly one reply each with one writer and three view
   for (let i = 0; i < 3; i++) members.push(await joinMember(server.url, created.id));
   try {
     await waitFor(() => members.every((m) => m.outputText().includes('\x1b[6n')), 'every member to receive the query live');
-    await waitFor(() => room.screenText().includes('REPLIES'), 'the program to report', 10_000);
-    const report = /REPLIES cpr=(\d+) da=(\d+) bytes=\d+ other=([0-9a-f]*)\./.exec(room.screenText())!;
+    await waitFor(async () => (await room.screenText()).includes('REPLIES'), 'the program to report', 10_000);
+    const report = /REPLIES cpr=(\d+) da=(\d+) bytes=\d+ other=([0-9a-f]*)\./.exec((await room.screenText()))!;
     assert.equal(Number(report[1]), 1, 'one cursor position report');
     assert.equal(Number(report[2]), 1, 'one device attributes reply');
     assert.equal(report[3], '', 'nothing else reached the program');

@@ -100,7 +100,7 @@ async function setUp() {
   const created = await server.createRoom();
   const measurer = await joinMember(server.url, created.id, { token: created.writeToken, name: 'measurer' });
   const room = server.app.rooms.get(created.id)!;
-  await waitFor(() => room.screenText().includes('counter-ready'), 'the counter to start');
+  await waitFor(async () => (await room.screenText()).includes('counter-ready'), 'the counter to start');
   return { audit, server, created, measurer };
 }
 

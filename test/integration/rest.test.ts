@@ -26,7 +26,7 @@ test('rooms can be created, listed without tokens, inspected, read and closed by
     const writer = await joinMember(server.url, created.id, { token: created.writeToken });
     writer.socket.emit('term:input', 'printf "\\033[1;31mscreen-check\\033[0m\\n"\r');
     const room = server.app.rooms.get(created.id)!;
-    await waitFor(() => /^screen-check$/m.test(room.screenText()), 'the output on the mirror');
+    await waitFor(async () => /^screen-check$/m.test((await room.screenText())), 'the output on the mirror');
     const text = await (await fetch(`${server.url}/api/rooms/${created.id}/screen?format=text`)).text();
     assert.match(text, /^screen-check$/m);
     const ansi = await (await fetch(`${server.url}/api/rooms/${created.id}/screen?format=ansi`)).text();
@@ -108,7 +108,7 @@ test('the shell environment is an allowlist: server secrets do not reach it', as
     const output = writer.outputText();
     assert.ok(!output.includes('hunter2-secret') && !output.includes('aws-secret-value'), 'no secret in env');
     assert.match(output, /TERM=xterm-256color/);
-    assert.ok(room.screenText().length > 0);
+    assert.ok((await room.screenText()).length > 0);
     writer.close();
   } finally {
     await server.close();

@@ -71,12 +71,14 @@ class ResumingMember {
 
 async function sameAsMirror(server: TestServer, roomId: string, member: { terminal: HeadlessTerminal; settled(): Promise<void> }, offsetOf: () => number): Promise<void> {
   const room = server.app.rooms.get(roomId)!;
-  // Stop the ticker so the stream has an end both sides can reach.
-  await server.app.rooms.close(roomId, 'closed').catch(() => undefined);
+  // Stop the ticker so the stream has an end both sides can reach; the exited room keeps its final screen.
+  const exited = new Promise<void>((resolve) => room.onExit(() => resolve()));
+  process.kill(-room.pid, 'SIGKILL');
+  await exited;
   const end = room.streamOffset;
   await waitFor(() => offsetOf() === end, `the member to reach the end of the stream (${end})`);
   await member.settled();
-  assert.deepEqual(diffTerminals(room.mirrorTerminal, member.terminal), [], 'the member shows the mirror\'s screen');
+  assert.deepEqual(diffTerminals((await room.mirrorScreen()), member.terminal), [], 'the member shows the mirror\'s screen');
 }
 
 test('back after 5 s with resumeFrom still held: exactly the missed chunks, no snapshot, same screen as the mirror', async () => {
@@ -121,6 +123,7 @@ test('resumeFrom beyond the end of the stream is not trusted: a snapshot instead
   try {
     const created = await server.createRoom();
     await member.connect(server.url, created.id, 1e12);
+    await waitFor(() => member.snapshots > 0, 'the snapshot');
     assert.equal(member.snapshots, 1);
     assert.ok(member.expected < 1e12);
     await waitFor(() => member.outputs > 2, 'live output after the snapshot');

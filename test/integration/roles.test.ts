@@ -90,7 +90,7 @@ test('the owner resizes the PTY; members get the resize in the stream; bad sizes
     await waitFor(() => viewer.terminal.cols === 100 && viewer.terminal.rows === 30, 'the viewer to follow the resize');
     assert.equal(room.cols, 100);
     owner.socket.emit('term:input', 'stty size\r');
-    await waitFor(() => room.screenText().includes('30 100'), 'the shell to see the new size');
+    await waitFor(async () => (await room.screenText()).includes('30 100'), 'the shell to see the new size');
 
     for (const [, size] of BAD_SIZES) owner.socket.emit('term:resize', size as { cols: number; rows: number });
     await waitFor(() => owner.errors.filter((e) => e.code === 'bad-request').length === BAD_SIZES.length, `${BAD_SIZES.length} refusals`);
@@ -102,7 +102,7 @@ test('the owner resizes the PTY; members get the resize in the stream; bad sizes
 
     // The PTY kept it too: the shell's idea of the size equals the mirror's.
     owner.socket.emit('term:input', 'clear; stty size\r');
-    await waitFor(() => /^30 100$/m.test(room.screenText()), 'the shell to report its size again');
+    await waitFor(async () => /^30 100$/m.test((await room.screenText())), 'the shell to report its size again');
 
     // The smallest and largest sizes are accepted, and the PTY, the mirror and a late joiner agree on each.
     for (const [cols, rows] of [[TerminalSize.MinCols, TerminalSize.MinRows], [TerminalSize.MaxCols, TerminalSize.MaxRows], [90, 20]] as const) {
@@ -111,12 +111,12 @@ test('the owner resizes the PTY; members get the resize in the stream; bad sizes
       owner.socket.emit('term:input', `clear; stty size | tr ' ' x | sed 's/^/SIZE-/'\r`);
       // At 2×1 nothing readable fits on the screen; the other two sizes show the shell's answer.
       if (cols > TerminalSize.MinCols) {
-        await waitFor(() => room.screenText().includes(`SIZE-${rows}x${cols}`), `the shell to see ${cols}x${rows}`);
+        await waitFor(async () => (await room.screenText()).includes(`SIZE-${rows}x${cols}`), `the shell to see ${cols}x${rows}`);
       }
     }
     // The prompt after the answer: the shell is idle, so the screen stays put while the late member joins.
-    await waitFor(() => {
-      const lines = room.screenText().split('\n');
+    await waitFor(async () => {
+      const lines = (await room.screenText()).split('\n');
       return (lines[lines.findIndex((line) => line.includes('SIZE-20x90')) + 1] ?? '').length > 0;
     }, 'the prompt after the size');
     const joiner = await joinMember(server.url, created.id);
@@ -124,7 +124,7 @@ test('the owner resizes the PTY; members get the resize in the stream; bad sizes
     await waitFor(() => joiner.expectedOffset() === room.streamOffset, 'the late joiner to have the whole stream');
     await joiner.settled();
     assert.deepEqual([joiner.terminal.cols, joiner.terminal.rows], [90, 20], 'the late joiner got the mirror\'s size');
-    assert.deepEqual(diffTerminals(room.mirrorTerminal, joiner.terminal), [], 'the late joiner\'s screen equals the mirror\'s');
+    assert.deepEqual(diffTerminals((await room.mirrorScreen()), joiner.terminal), [], 'the late joiner\'s screen equals the mirror\'s');
     assert.deepEqual(viewer.violations, []);
     assert.deepEqual(joiner.violations, []);
   } finally {
@@ -189,7 +189,7 @@ test('B1: a viewer typing key by key is refused every time and audited as one ag
     await waitFor(() => viewer.errors.length === keys.length, 'every key refused');
     assert.ok(viewer.errors.every((error) => error.code === 'forbidden'));
     await assertNeverEchoed(viewer, owner, target);
-    assert.equal(room.screenText().includes(target), false, 'the mirror never saw it');
+    assert.equal((await room.screenText()).includes(target), false, 'the mirror never saw it');
     assert.equal(existsSync(target), false);
     const memberId = viewer.reply.ok ? viewer.reply.memberId : '';
     viewer.close();
@@ -224,7 +224,7 @@ test('B6: the view link and the writer link are different secrets; a minted view
       await waitFor(() => viewer.errors.some((error) => error.code === 'forbidden'), 'the view token\'s input to be refused');
       await assertNeverEchoed(viewer, writer, 'viewer-token');
       assert.equal(existsSync(join(server.dataDir, 'viewer-token')), false);
-      assert.equal(room.screenText().includes('viewer-token'), false);
+      assert.equal((await room.screenText()).includes('viewer-token'), false);
     } finally {
       viewer.close();
       writer.close();

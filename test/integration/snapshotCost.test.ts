@@ -22,17 +22,18 @@ test('a late joiner after 10 MB of colourful output: the snapshot is within its 
     const created = await server.createRoom();
     const room = server.app.rooms.get(created.id)!;
     await waitFor(() => room.exited !== undefined, 'the 10 MB to be written and the program to exit', 60_000);
-    assert.match(room.screenText(), /COLOUR-FLOOD-DONE/);
+    assert.match((await room.screenText()), /COLOUR-FLOOD-DONE/);
     let snapshotLength = 0;
     late = await joinMember(server.url, created.id, { scrollback: SCROLLBACK });
-    snapshotLength = room.snapshot().data.length;
+    snapshotLength = (await room.snapshot()).data.length;
     await late.settled();
     const kept = late.terminal.buffer.normal.length - late.terminal.rows;
-    t.diagnostic(`snapshot ${(snapshotLength / 2 ** 20).toFixed(2)} Mi units, cap ${SnapshotLimits.MaxUnits / 2 ** 20} Mi; ${kept} of ${room.mirrorTerminal.buffer.normal.length - room.mirrorTerminal.rows} scrollback lines kept`);
+    const mirror = await room.mirrorScreen();
+    t.diagnostic(`snapshot ${(snapshotLength / 2 ** 20).toFixed(2)} Mi units, cap ${SnapshotLimits.MaxUnits / 2 ** 20} Mi; ${kept} of ${mirror.normal.lines.length - mirror.rows} scrollback lines kept`);
     assert.ok(snapshotLength <= SnapshotLimits.MaxUnits, `snapshot of ${snapshotLength} units is within the cap`);
     assert.ok(kept < SCROLLBACK, 'the cap was reached: older scrollback was left out (so the size check above means something)');
     assert.ok(kept > SCROLLBACK / 10, `most of the scrollback that fits is kept (${kept} lines)`);
-    assert.deepEqual(diffTerminals(room.mirrorTerminal, late.terminal, 10, kept), [], 'the screen and the scrollback sent equal the mirror');
+    assert.deepEqual(diffTerminals(mirror, late.terminal, 10, kept), [], 'the screen and the scrollback sent equal the mirror');
   } finally {
     late?.close();
     await server.close();
@@ -59,7 +60,7 @@ for (const busy of [false, true]) {
       // Fill the scrollback (so each serialize is the expensive kind) with more than a cached snapshot may
       // be caught up by, so the joins below cannot reuse the owner's.
       owner.socket.emit('term:input', 'for i in $(seq 1 30000); do echo "line $i of the scrollback"; done; echo FILLED\r');
-      await waitFor(() => room.screenText().includes('FILLED'), 'the scrollback to fill', 30_000);
+      await waitFor(async () => (await room.screenText()).includes('FILLED'), 'the scrollback to fill', 30_000);
       if (busy) owner.socket.emit('term:input', 'yes\r');
       for (let i = 0; i < JOINERS; i++) sockets.push(await connected(server.url));
       if (busy) await waitFor(() => owner.outputText().length > 2 * 2 ** 20, 'the flood to be under way', 30_000);
