@@ -8,7 +8,8 @@ import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
 import { NOT_FOUND_MESSAGE } from '../protocol/events.js';
 import { parseId } from '../protocol/validate.js';
-import type { Admission, Room } from '../rooms/room.js';
+import type { Admission } from '../rooms/access.js';
+import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { ClientAddress } from './clientAddress.js';
 import { sendError } from './errors.js';
@@ -46,7 +47,7 @@ export function admitRequest(
   const attempt = access.tokenFailures.attempt(requesterOf(req, access.clientAddress).address, id ?? '', () => {
     const room = id === undefined ? undefined : registry.get(id);
     if (!room || token === null || (need === 'owner' && token === undefined)) return undefined;
-    const admission = room.admit({ ...(token !== undefined ? { token } : {}), ...(user !== undefined ? { user } : {}) });
+    const admission = room.access.admit({ ...(token !== undefined ? { token } : {}), ...(user !== undefined ? { user } : {}) });
     if (!admission || (need === 'owner' && admission.role !== 'owner')) return undefined;
     return { room, admission };
   });

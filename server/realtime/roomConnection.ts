@@ -184,7 +184,7 @@ export class RoomConnection extends Disposable {
     const credential = { token: request.token ?? handshakeToken(this.socket), user: signedInUser(this.socket.request)?.id };
     const attempt = this.policy.tokenFailures.attempt(requesterOf(this.socket.request, this.policy.clientAddress).address, request.roomId, () => {
       const found = this.registry.get(request.roomId);
-      const admission = found?.admit(credential);
+      const admission = found?.access.admit(credential);
       return found && admission ? { room: found, admission } : undefined;
     });
     if (attempt.kind === 'throttled') {
