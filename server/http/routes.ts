@@ -43,7 +43,7 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
 
   router.get('/rooms', (req, res) => {
     const user = signedInUser(req)?.id;
-    res.json(registry.list().filter((room) => room.visibleTo(user)).map((room) => room.summary()));
+    res.json(registry.list().filter((room) => room.access.visibleTo(user)).map((room) => room.summary()));
   });
 
   router.get('/rooms/:id', (req, res) => {

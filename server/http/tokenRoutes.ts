@@ -1,5 +1,5 @@
 // Capability token API (owner only, bearer owner token): mint viewer/writer links, list them without secrets,
-// revoke them; revocation reaches connected members at once (Room re-derives their roles).
+// revoke them; revocation reaches connected members at once (RoomAccess re-derives their roles, the Room applies them).
 
 import express, { type Router } from 'express';
 import { CapabilityStoreFullError } from '../auth/capabilityStore.js';
@@ -23,7 +23,7 @@ export function tokenRouter(registry: RoomRegistry, access: ApiAccess): Router {
     const requester = requesterOf(req, access.clientAddress);
     let minted;
     try {
-      minted = room.capabilities.mint({
+      minted = room.access.capabilities.mint({
         role: body.role,
         ...(body.expiresInSeconds !== undefined ? { expiresInMs: body.expiresInSeconds * 1000 } : {}),
         ...(body.label !== undefined ? { label: body.label } : {}),
@@ -49,7 +49,7 @@ export function tokenRouter(registry: RoomRegistry, access: ApiAccess): Router {
   router.get('/rooms/:id/tokens', (req, res) => {
     const admitted = admitRequest(req, res, registry, access, 'owner');
     if (!admitted) return;
-    const list: TokenSummary[] = admitted.room.capabilities.list();
+    const list: TokenSummary[] = admitted.room.access.capabilities.list();
     res.json(list);
   });
 
@@ -58,11 +58,11 @@ export function tokenRouter(registry: RoomRegistry, access: ApiAccess): Router {
     if (!admitted) return;
     const { room, admission } = admitted;
     const tokenId = parseId(req.params.tokenId);
-    const info = tokenId === undefined ? undefined : room.capabilities.get(tokenId);
+    const info = tokenId === undefined ? undefined : room.access.capabilities.get(tokenId);
     if (!info) return sendError(res, 'not-found', 'no such token in this room');
     // The owner would lock itself out; closing the room is the way to end it.
     if (info.role === 'owner') return sendError(res, 'conflict', 'the owner token cannot be revoked; close the room instead');
-    room.capabilities.revoke(info.id);
+    room.access.capabilities.revoke(info.id);
     const requester = requesterOf(req, access.clientAddress);
     auditor.record({
       event: 'token.revoked',

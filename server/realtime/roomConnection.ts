@@ -2,9 +2,10 @@
 
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
-import { NOT_FOUND_MESSAGE, roleAtLeast } from '../protocol/events.js';
+import { roleAtLeast } from '../protocol/events.js';
 import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../protocol/validate.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
+import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
@@ -181,30 +182,21 @@ export class RoomConnection extends Disposable {
     // Only the verified credential counts: a role claimed anywhere in the payload was dropped by parseJoin.
     // Under sign-in, a connection without a user was admitted for its handshake token: that token is its
     // credential unless room:join names another, so it cannot enter a public room as a tokenless viewer.
-    const credential = { token: request.token ?? handshakeToken(this.socket), user: signedInUser(this.socket.request)?.id };
-    const attempt = this.policy.tokenFailures.attempt(requesterOf(this.socket.request, this.policy.clientAddress).address, request.roomId, () => {
-      const found = this.registry.get(request.roomId);
-      const admission = found?.admit(credential);
-      return found && admission ? { room: found, admission } : undefined;
+    const answer = admitToRoom(this.registry, this.policy.tokenFailures, {
+      roomId: request.roomId,
+      credential: { token: request.token ?? handshakeToken(this.socket), user: signedInUser(this.socket.request)?.id },
+      address: requesterOf(this.socket.request, this.policy.clientAddress).address,
+      maxMembers: this.policy.maxMembersPerRoom,
     });
-    if (attempt.kind === 'throttled') {
-      const seconds = Math.ceil(attempt.retryAfterMs / 1000);
-      reply({ ok: false, code: 'rate-limited', message: `too many failed attempts from your address; try again in ${seconds} s` });
+    if (answer.kind !== 'admitted') {
+      if (answer.kind === 'room-full') {
+        this.policy.auditor.record({ ...this.limitEntry('members-per-room', { max: answer.max }), room: answer.room.id });
+      }
+      reply({ ok: false, code: answer.code, message: answer.message });
       return;
     }
-    if (attempt.kind === 'not-found') {
-      reply({ ok: false, code: 'not-found', message: NOT_FOUND_MESSAGE });
-      return;
-    }
-    const { room, admission } = attempt.value;
+    const { room, admission } = answer;
     const { role } = admission;
-    const max = this.policy.maxMembersPerRoom;
-    // The owner is let into a full room: otherwise viewers could lock the presenter out of their own room.
-    if (max > 0 && role !== 'owner' && room.memberCount >= max) {
-      this.policy.auditor.record({ ...this.limitEntry('members-per-room', { max }), room: room.id });
-      reply({ ok: false, code: 'room-full', message: `the room is full (${max} members); try again later` });
-      return;
-    }
     this.room = room;
     // Before room.join, which already tells everyone (this member too) the new member list.
     void this.socket.join(membersChannel(room.id));

@@ -2,8 +2,6 @@
 
 import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
-import { randomId, TokenSizes } from '../auth/capabilities.js';
-import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
@@ -11,6 +9,7 @@ import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
 import type { ScreenDump } from '../terminal/screenDump.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter, type Event } from '../util/emitter.js';
+import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { MemberFeed, MemberFlowControl } from './memberFeed.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
@@ -67,33 +66,6 @@ export interface Profile {
   args: string[];
 }
 
-/** Who may enter without a token. */
-export interface RoomAccess {
-  /** A private room is entered only with a token, or as its owner user or an allowed user. */
-  private: boolean;
-  /** The signed-in user that created the room: its owner when it joins signed in, without a token. */
-  ownerUser?: string;
-  /** Signed-in users (ids like `local:alice`) that may enter a private room, as viewers. */
-  allowedUsers: readonly string[];
-}
-
-export const PUBLIC_ACCESS: RoomAccess = { private: false, allowedUsers: [] };
-
-/** The credentials a member presents at the door; never a role, which only the room derives. */
-export interface Credential {
-  token?: string;
-  /** The signed-in user's id, from the handshake. */
-  user?: string;
-}
-
-/** Whom a credential let in, and as what; what the room keeps to re-derive the role later. */
-export interface Admission {
-  role: Role;
-  /** The token it came in with, if that token counted. */
-  tokenId?: string;
-  user?: string;
-}
-
 export interface RoomOptions {
   id: string;
   name: string;
@@ -106,7 +78,7 @@ export interface RoomOptions {
   ownerToken: string;
   writeToken: string;
   /** Default: a public room with no owner user. */
-  access?: RoomAccess;
+  access?: AccessPolicy;
   /** The user id or address of the creator, recorded as the first tokens' minter. */
   createdBy?: string;
   transport: RoomTransport;
@@ -125,9 +97,6 @@ interface Member {
   readonly name: string;
   role: Role;
   readonly feed: MemberFeed;
-  /** The token it joined with, until that token is revoked or expires. */
-  tokenId: string | undefined;
-  readonly user: string | undefined;
   /** Its stream start (join or resync) waits for a snapshot from the mirror or for its turn. */
   starting: boolean;
 }
@@ -175,8 +144,7 @@ export class Room extends Disposable {
   private readonly mirror: RoomMirror;
   private readonly batcher: OutputBatcher;
   private readonly transport: RoomTransport;
-  /** The room's capability tokens; its first owner and writer links are entries like any other. */
-  readonly capabilities: CapabilityStore;
+  /** Tokens, standing, admission and member ids; re-derives members' roles when a token goes. */
   readonly access: RoomAccess;
   private readonly killGraceMs: number;
   private readonly members = new Map<string, Member>();
@@ -226,11 +194,14 @@ export class Room extends Disposable {
     this.profile = options.profile;
     this.createdAt = (options.now ?? (() => new Date()))();
     this.transport = options.transport;
-    this.access = options.access ?? PUBLIC_ACCESS;
-    this.capabilities = this.register(new CapabilityStore(options.timeouts.clock));
-    this.capabilities.add(options.ownerToken, { role: 'owner', label: 'owner link', createdBy: options.createdBy });
-    this.capabilities.add(options.writeToken, { role: 'writer', label: 'writer link', createdBy: options.createdBy });
-    this.register(this.capabilities.onRemoved(({ info }) => this.tokenRemoved(info)));
+    this.access = this.register(new RoomAccess({
+      policy: options.access,
+      clock: options.timeouts.clock,
+      ownerToken: options.ownerToken,
+      writeToken: options.writeToken,
+      createdBy: options.createdBy,
+    }));
+    this.register(this.access.onRederived((verdicts) => this.applyRederived(verdicts)));
     this.killGraceMs = options.killGraceMs;
     this.resumeWindowUnits = options.resumeBufferUnits;
     const history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
@@ -283,11 +254,6 @@ export class Room extends Disposable {
     this.register(this.timeouts.onNotice((notice) => this.notifyMembers(notice)));
   }
 
-  /** The signed-in user who created the room and owns it; undefined without sign-in (then tokens alone decide). */
-  get ownerUser(): string | undefined {
-    return this.access.ownerUser;
-  }
-
   get cols(): number {
     return this.mirror.cols;
   }
@@ -314,38 +280,6 @@ export class Room extends Disposable {
   }
 
   /**
-   * The role a credential earns, or undefined (the same answer as "no such room"). A token that is given
-   * must be valid: a wrong one is refused even where the room would let the bearer in without it, so
-   * every guess counts as a failure. Otherwise the best of the token's role, the user's standing (owner
-   * user, allowed user) and, in a public room, viewer.
-   */
-  admit(credential: Credential): Admission | undefined {
-    let tokenRole: Role | undefined;
-    let tokenId: string | undefined;
-    if (credential.token !== undefined) {
-      const info = this.capabilities.lookup(credential.token);
-      if (!info) return undefined;
-      tokenRole = info.role;
-      tokenId = info.id;
-    }
-    const role = highest(tokenRole, this.standingOf(credential.user));
-    if (role === undefined) return undefined;
-    const admission: Admission = { role };
-    if (tokenId !== undefined) admission.tokenId = tokenId;
-    if (credential.user !== undefined) admission.user = credential.user;
-    return admission;
-  }
-
-  isOwnerToken(token: string): boolean {
-    return this.capabilities.lookup(token)?.role === 'owner';
-  }
-
-  /** Whether the room shows up in a listing for this (possibly anonymous) user. */
-  visibleTo(user: string | undefined): boolean {
-    return this.standingOf(user) !== undefined;
-  }
-
-  /**
    * The owner hands out (writer) or takes back (viewer) the keyboard of a member for as long as it stays
    * connected. Owners keep their role; a member whose token is later revoked loses what was handed out.
    */
@@ -363,20 +297,12 @@ export class Room extends Disposable {
 
   /**
    * Adds a member and starts its stream: the missed chunks when it resumes from an offset still held,
-   * otherwise a snapshot; then the live stream from exactly there. No await in between (STYLE.md rule 5).
+   * otherwise a snapshot; then the live stream from exactly there. (Exactness: see startStream.)
    */
   join(identity: JoinOptions, port: MemberPort): { memberId: string } {
-    const id = randomId(TokenSizes.MemberIdBytes);
+    const id = this.access.enter(identity);
     const feed = new MemberFeed(port, identity.acks === true);
-    const member: Member = {
-      id,
-      name: identity.name ?? `guest-${id.slice(0, 4)}`,
-      role: identity.role,
-      feed,
-      tokenId: identity.tokenId,
-      user: identity.user,
-      starting: true,
-    };
+    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, feed, starting: true };
     this.members.set(id, member);
     this.queueStart(member, identity.resumeFrom);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
@@ -389,6 +315,7 @@ export class Room extends Disposable {
     const member = this.members.get(memberId);
     if (!member) return;
     this.members.delete(memberId);
+    this.access.leave(memberId);
     member.feed.port.setLive(false);
     this.broadcastMembers();
   }
@@ -693,26 +620,12 @@ export class Room extends Disposable {
     this.mirror.flushed().then(report, report);
   }
 
-  /** The role a user has here without any token: owner user, allowed user, or anyone in a public room. */
-  private standingOf(user: string | undefined): Role | undefined {
-    if (user !== undefined && user === this.access.ownerUser) return 'owner';
-    if (user !== undefined && this.access.allowedUsers.includes(user)) return 'viewer';
-    return this.access.private ? undefined : 'viewer';
-  }
-
-  /**
-   * A token was revoked or expired: each member that came in with it falls back to what it still has
-   * (its user's standing; viewer in a public room) and hears its new role, or, left with nothing, is
-   * told and disconnected. What the owner had handed out goes with the token.
-   */
-  private tokenRemoved(info: CapabilityInfo): void {
-    let changed = false;
-    for (const member of [...this.members.values()]) {
-      if (member.tokenId !== info.id) continue;
-      member.tokenId = undefined;
-      changed = true;
-      const role = this.standingOf(member.user);
-      if (role === undefined) {
+  /** A token was revoked or expired: access decided what each member that came in with it keeps; tell them. */
+  private applyRederived(verdicts: Rederived[]): void {
+    for (const { memberId, role } of verdicts) {
+      const member = this.members.get(memberId);
+      if (!member) continue;
+      if (role === 'remove') {
         this.members.delete(member.id);
         member.feed.port.setLive(false);
         member.feed.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
@@ -721,7 +634,7 @@ export class Room extends Disposable {
         this.changeRole(member, role);
       }
     }
-    if (changed) this.broadcastMembers();
+    this.broadcastMembers();
   }
 
   private changeRole(member: Member, role: Role): void {
@@ -748,10 +661,4 @@ export class Room extends Disposable {
       this.broadcastMembers();
     }, MemberListPacing.CoalesceMs);
   }
-}
-
-function highest(a: Role | undefined, b: Role | undefined): Role | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return roleAtLeast(a, b) ? a : b;
 }

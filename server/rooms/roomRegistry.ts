@@ -153,7 +153,7 @@ export class RoomRegistry extends Disposable {
       this.scheduleExpiry(room);
     });
     // Revocations are audited where the owner asked for them; an expiry has no one asking, so it is audited here.
-    room.capabilities.onRemoved(({ info, reason }) => {
+    room.access.capabilities.onRemoved(({ info, reason }) => {
       if (reason !== 'expired') return;
       this.options.auditor.record({ event: 'token.revoked', room: room.id, detail: { tokenId: info.id, role: info.role, reason } });
     });
@@ -167,7 +167,7 @@ export class RoomRegistry extends Disposable {
       room: id,
       actor: requester.user,
       address: requester.address,
-      detail: { profile: profile.name, pid: room.pid, private: room.access.private },
+      detail: { profile: profile.name, pid: room.pid, private: room.access.policy.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

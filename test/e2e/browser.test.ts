@@ -344,7 +344,7 @@ describe('lobby', () => {
       const room = server.app.rooms.get(id);
       assert.ok(room, `the server has the room ${id}`);
       assert.equal(room.name, name);
-      assert.equal(room.isOwnerToken(token), true, 'the fragment\'s token is the room\'s owner token');
+      assert.equal(room.access.isOwnerToken(token), true, 'the fragment\'s token is the room\'s owner token');
       await waitFor(() => room.memberCount === 1, 'the page to be the room\'s one member', E2eTiming.WaitMs);
 
       // The new room is live: the owner's keys reach its shell.

@@ -42,7 +42,7 @@ test('local sign-in in Chromium: login form, lobby, create a room, join it as ow
     await page.waitForURL(/\/r\/[^#]+#token=/, { timeout: WAIT_MS });
     await page.waitForFunction(() => (window as unknown as { ttyroom?: { role?: string } }).ttyroom?.role === 'owner', undefined, { timeout: WAIT_MS });
     const room = server.app.rooms.list()[0]!;
-    assert.equal(room.ownerUser, 'local:alice');
+    assert.equal(room.access.ownerUser, 'local:alice');
 
     // The lobby's list is a same-origin GET (no Origin header; Sec-Fetch-Site stands in).
     await page.goto(`${server.url}/`);

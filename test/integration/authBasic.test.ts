@@ -114,7 +114,7 @@ test('basic: --creators decides who may create rooms; the creator is recorded as
     const ok = await http(`${allowed.url}/api/rooms`, { method: 'POST', headers: { ...good, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(ok.status, 201);
     const created = (await ok.json()) as CreatedRoom;
-    assert.equal(allowed.app.rooms.get(created.id)!.ownerUser, 'basic:alice');
+    assert.equal(allowed.app.rooms.get(created.id)!.access.ownerUser, 'basic:alice');
 
     const no = await http(`${refused.url}/api/rooms`, { method: 'POST', headers: { ...good, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(no.status, 403);
@@ -172,7 +172,7 @@ test('none (the default): nothing to sign in to; anyone who reaches the loopback
   try {
     assert.equal(await handshake(server.url), 'connected');
     const created = await server.createRoom();
-    assert.equal(server.app.rooms.get(created.id)!.ownerUser, undefined);
+    assert.equal(server.app.rooms.get(created.id)!.access.ownerUser, undefined);
     const login = await http(`${server.url}/login?next=/r/x`);
     assert.equal(login.status, 303);
     assert.equal(login.headers.get('location'), '/r/x');

@@ -145,7 +145,7 @@ test('local: a session cookie counts on REST and the socket only with an Origin 
     const created = await http(`${server.url}/api/rooms`, { method: 'POST', headers: { cookie, origin: server.url, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(created.status, 201);
     const room = (await created.json()) as CreatedRoom;
-    assert.equal(server.app.rooms.get(room.id)!.ownerUser, 'local:alice');
+    assert.equal(server.app.rooms.get(room.id)!.access.ownerUser, 'local:alice');
 
     const noOrigin = await http(`${server.url}/api/rooms`, { headers: { cookie } });
     assert.equal(noOrigin.status, 401, 'a cookie without Origin is no credential');

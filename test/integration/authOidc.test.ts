@@ -132,7 +132,7 @@ test('oidc: the code flow signs in as oidc:<sub> with a name from the claims, in
     const created = await http(`${server.url}/api/rooms`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(created.status, 201);
     const room = (await created.json()) as CreatedRoom;
-    assert.equal(server.app.rooms.get(room.id)!.ownerUser, 'oidc:sub-alice');
+    assert.equal(server.app.rooms.get(room.id)!.access.ownerUser, 'oidc:sub-alice');
     assert.equal(await handshake(server.url, { headers }), 'connected');
 
     // The session holds the user's id and the name from the profile claims (read from the SQLite file).
