@@ -7,13 +7,15 @@ import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
 import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
 import type { ScreenDump } from '../terminal/screenDump.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import type { Clock } from '../util/clock.js';
+import { Coalescer } from '../util/coalescer.js';
+import { Disposable } from '../util/disposable.js';
 import { Emitter, type Event } from '../util/emitter.js';
 import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
-import { MemberFeed, MemberFlowControl } from './memberFeed.js';
+import { FanOut } from './fanOut.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
-import { StreamHistory, type StreamEvent } from './streamHistory.js';
+import { StreamHistory } from './streamHistory.js';
 
 export const MirrorFlowControl = {
   /**
@@ -33,15 +35,6 @@ export const MirrorFlowControl = {
   MinHistoryUnits: 2 * 1024 * 1024,
 } as const;
 
-export const JoinPacing = {
-  /**
-   * Joiners' streams start one per event-loop turn: each start sends a snapshot of up to a few MB, and a
-   * burst of them sent back to back would hold up every room's echo for the whole burst. In between,
-   * sockets and other rooms get the thread.
-   */
-  StartsPerTurn: 1,
-} as const;
-
 export const MemberListPacing = {
   /**
    * The member list goes to every member on each change, so a class of N arriving at once would cost N
@@ -49,15 +42,6 @@ export const MemberListPacing = {
    * ms are sent together, once, with the list as it then is.
    */
   CoalesceMs: 100,
-} as const;
-
-export const SnapshotReuse = {
-  /**
-   * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
-   * output is at most this many code units: a burst of joiners during a flood then costs one or two
-   * serializes, and the replay stays well inside a member's flow-control budget.
-   */
-  MaxCatchUpUnits: MemberFlowControl.BudgetUnits / 2,
 } as const;
 
 export interface Profile {
@@ -96,16 +80,8 @@ interface Member {
   readonly id: string;
   readonly name: string;
   role: Role;
-  readonly feed: MemberFeed;
-  /** Its stream start (join or resync) waits for a snapshot from the mirror or for its turn. */
-  starting: boolean;
-}
-
-/** A joiner waiting for its turn to start, with the snapshot that was taken for it if there is one. */
-interface QueuedStart {
-  member: Member;
-  resumeFrom: number | undefined;
-  snapshot?: SnapshotPayload;
+  /** Direct messages to this member (its role, a revocation); the stream goes through the FanOut. */
+  readonly port: MemberPort;
 }
 
 export interface JoinOptions extends Admission {
@@ -149,25 +125,12 @@ export class Room extends Disposable {
   private readonly killGraceMs: number;
   private readonly members = new Map<string, Member>();
   private readonly history: StreamHistory;
-  /** --resume-buffer: how far back a reconnecting member may resume instead of getting a snapshot. */
-  private readonly resumeWindowUnits: number;
-  /** The last snapshot taken, reused for joiners that come soon after (see SnapshotReuse). */
-  private cachedSnapshot: SnapshotPayload | undefined;
+  /** Starts, pacing, the cached snapshot, cut-offs and resyncs: how the stream reaches members. */
+  private readonly fanOut: FanOut;
+  /** The member list is sent once per burst of changes (MemberListPacing). */
+  private readonly memberList: Coalescer;
   /** End of the stream sent to members: the offset the next chunk starts at (the mirror may not have parsed up to it yet). */
   private broadcastEnd = 0;
-  /** Joined members whose stream has not started yet, in join order (see JoinPacing). */
-  private readonly startQueue: QueuedStart[] = [];
-  private startScheduled = false;
-  /** Members whose start waits for the snapshot being taken (one request serves them all). */
-  private awaitingSnapshot: Member[] = [];
-  private snapshotRequested = false;
-  /** Snapshots asked of the mirror (the expensive path: tests count them). */
-  private snapshotRequests = 0;
-  /** Open while member-list changes are being gathered (MemberListPacing); `membersChanged` says one came in. */
-  private membersWindow: NodeJS.Timeout | undefined;
-  private membersChanged = false;
-  /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
-  private drainTimer: NodeJS.Timeout | undefined;
   private exitInfo: ExitPayload | undefined;
   private endReason: ExitReason = 'exited';
 
@@ -178,7 +141,7 @@ export class Room extends Disposable {
   /** The idle limit or the lifetime was reached: whoever owns the room should close it with that reason. */
   readonly onTimeout: Event<TimeoutReason>;
   private readonly joinEmitter = this.register(new Emitter<{ memberId: string; role: Role }>());
-  /** Fires when a member was admitted; its stream (snapshot or resume) starts on a later turn (JoinPacing). */
+  /** Fires when a member was admitted; its stream (snapshot or resume) starts on a later turn (JoinPacing in fanOut.ts). */
   readonly onJoin = this.joinEmitter.event;
   private readonly processesEndedEmitter = this.register(new Emitter<void>());
   /** Fires once, after onExit's process exit, when no process of the room's session is left. */
@@ -203,11 +166,10 @@ export class Room extends Disposable {
     }));
     this.register(this.access.onRederived((verdicts) => this.applyRederived(verdicts)));
     this.killGraceMs = options.killGraceMs;
-    this.resumeWindowUnits = options.resumeBufferUnits;
     const history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
     this.history = history;
-    this.register(toDisposable(() => clearInterval(this.drainTimer)));
-    this.register(toDisposable(() => clearTimeout(this.membersWindow)));
+    const clock: Clock = options.timeouts.clock;
+    this.memberList = this.register(new Coalescer(clock, MemberListPacing.CoalesceMs, () => this.sendMemberList()));
 
     this.mirror = this.register(options.mirrors.open({
       cols: options.cols,
@@ -222,6 +184,17 @@ export class Room extends Disposable {
           : { kind: 'resize' as const, cols: event.payload.cols, rows: event.payload.rows })),
       },
     }));
+    const room = this;
+    this.fanOut = this.register(new FanOut({
+      get end() {
+        return room.broadcastEnd;
+      },
+      since: (offset) => history.since(offset),
+      snapshot: () => this.mirror.snapshot(),
+      get exit() {
+        return room.exitInfo;
+      },
+    }, clock, options.resumeBufferUnits));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
     const spawn: PtySpawnOptions = {
       file: options.profile.file,
@@ -243,7 +216,7 @@ export class Room extends Disposable {
     this.register(this.mirror.onProgress(() => {
       if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
     }));
-    this.register(this.mirror.onCheckpoint((snapshot) => this.offerSnapshot(snapshot)));
+    this.register(this.mirror.onCheckpoint((snapshot) => this.fanOut.offerSnapshot(snapshot)));
     this.register(this.mirror.onRebuilt(({ exact }) => {
       process.stderr.write(`ttyroom: room ${this.id}: its mirror was rebuilt after its worker stopped${exact ? '' : ' (older scrollback was lost)'}\n`);
       this.notifyMembers({ code: 'mirror-restarted', message: 'The server rebuilt this room\'s screen after an internal failure.' });
@@ -301,10 +274,9 @@ export class Room extends Disposable {
    */
   join(identity: JoinOptions, port: MemberPort): { memberId: string } {
     const id = this.access.enter(identity);
-    const feed = new MemberFeed(port, identity.acks === true);
-    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, feed, starting: true };
+    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, port };
     this.members.set(id, member);
-    this.queueStart(member, identity.resumeFrom);
+    this.fanOut.add(id, port, identity.acks === true, identity.resumeFrom);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.broadcastMembers();
     this.joinEmitter.fire({ memberId: id, role: identity.role });
@@ -316,16 +288,13 @@ export class Room extends Disposable {
     if (!member) return;
     this.members.delete(memberId);
     this.access.leave(memberId);
-    member.feed.port.setLive(false);
+    this.fanOut.remove(memberId);
     this.broadcastMembers();
   }
 
   /** A member's terminal has parsed everything before `offset`; may end its catching up. */
   ack(memberId: string, offset: number): void {
-    const member = this.members.get(memberId);
-    if (!member) return;
-    member.feed.ack(offset, this.broadcastEnd);
-    if (member.feed.drained() && !member.starting) this.restart(member);
+    if (this.members.has(memberId)) this.fanOut.ack(memberId, offset);
   }
 
   roleOf(memberId: string): Role | undefined {
@@ -369,9 +338,9 @@ export class Room extends Disposable {
    * nothing was broadcast since, else a fresh one from the mirror (at its parsed offset).
    */
   async snapshot(): Promise<SnapshotPayload> {
-    const cached = this.cachedSnapshot;
+    const cached = this.fanOut.cachedSnapshot;
     if (cached?.offset === this.broadcastEnd && cached.cols === this.cols && cached.rows === this.rows) return cached;
-    return this.takeSnapshot();
+    return this.fanOut.takeSnapshot();
   }
 
   /** End of the stream broadcast so far: the offset the next chunk starts at. */
@@ -386,7 +355,7 @@ export class Room extends Disposable {
 
   /** How many snapshots this room asked its mirror for (the expensive path; checkpoints are not counted). */
   get serializations(): number {
-    return this.snapshotRequests;
+    return this.fanOut.snapshotRequests;
   }
 
   /** The visible screen as text, as far as the mirror has parsed. */
@@ -439,162 +408,14 @@ export class Room extends Disposable {
     await told;
   }
 
-  private queueStart(member: Member, resumeFrom: number | undefined, snapshot?: SnapshotPayload): void {
-    member.starting = true;
-    this.startQueue.push(snapshot ? { member, resumeFrom, snapshot } : { member, resumeFrom });
-    if (this.startScheduled) return;
-    this.startScheduled = true;
-    setImmediate(() => this.startQueued());
-  }
-
-  private startQueued(): void {
-    this.startScheduled = false;
-    if (this.isDisposed) return;
-    for (let started = 0; started < JoinPacing.StartsPerTurn && this.startQueue.length > 0;) {
-      const { member, resumeFrom, snapshot } = this.startQueue.shift()!;
-      // Left (or was removed) before its turn: nothing to send.
-      if (this.members.get(member.id) !== member) continue;
-      if (this.startStream(member, resumeFrom, snapshot)) started++;
-    }
-    if (this.startQueue.length > 0) {
-      this.startScheduled = true;
-      setImmediate(() => this.startQueued());
-    }
-  }
-
-  /** A member that was cut off and has drained starts again from a fresh snapshot. */
-  private restart(member: Member): void {
-    member.starting = true;
-    this.startStream(member, undefined);
-  }
-
-  /**
-   * Sends a member its stream from `resumeFrom` when that is still held, else from a snapshot, then the
-   * exit or the live stream. Also how a member that was cut off comes back. Without a snapshot that the
-   * history can bring to the current offset, it waits for one from the mirror (and returns false: nothing
-   * was sent yet).
-   */
-  private startStream(member: Member, resumeFrom: number | undefined, taken?: SnapshotPayload): boolean {
-    const { feed } = member;
-    // The history may hold more than --resume-buffer (MinHistoryUnits); resuming honours the configured window.
-    const resumable = resumeFrom !== undefined && this.broadcastEnd - resumeFrom <= this.resumeWindowUnits;
-    const missed = resumable ? this.history.since(resumeFrom) : undefined;
-    if (missed !== undefined) {
-      feed.startedAt(resumeFrom!);
-      this.replay(feed, missed);
-    } else {
-      const point = this.joinPoint(taken);
-      if (!point) {
-        this.awaitSnapshot(member);
-        return false;
-      }
-      feed.startedAt(point.snapshot.offset);
-      feed.port.send('term:snapshot', point.snapshot);
-      this.replay(feed, point.since);
-    }
-    member.starting = false;
-    if (this.exitInfo) {
-      feed.port.send('term:exit', this.exitInfo);
-    } else {
-      feed.port.setLive(true);
-    }
-    return true;
-  }
-
-  private replay(feed: MemberFeed, events: StreamEvent[]): void {
-    for (const event of events) {
-      if (event.kind === 'output') feed.port.send('term:output', event.payload);
-      else feed.port.send('term:resize', event.payload);
-    }
-  }
-
-  /**
-   * A snapshot and the events after it that bring it to the current offset: the one taken for this member,
-   * or the cached one while close enough; undefined when a new one must be taken.
-   */
-  private joinPoint(taken: SnapshotPayload | undefined): { snapshot: SnapshotPayload; since: StreamEvent[] } | undefined {
-    if (taken) {
-      const since = this.history.since(taken.offset);
-      if (since !== undefined) return { snapshot: taken, since };
-    }
-    const cached = this.cachedSnapshot;
-    if (cached && this.broadcastEnd - cached.offset <= SnapshotReuse.MaxCatchUpUnits) {
-      const since = this.history.since(cached.offset);
-      if (since !== undefined) return { snapshot: cached, since };
-    }
-    return undefined;
-  }
-
-  /** Queues a member for the snapshot being taken, asking the mirror for one if none is on its way. */
-  private awaitSnapshot(member: Member): void {
-    this.awaitingSnapshot.push(member);
-    if (this.snapshotRequested) return;
-    this.snapshotRequested = true;
-    this.takeSnapshot().then((snapshot) => {
-      this.snapshotRequested = false;
-      // Each waiter starts on its own turn (JoinPacing), from this snapshot, whatever has been broadcast meanwhile.
-      for (const waiting of this.awaitingSnapshot.splice(0)) {
-        if (this.members.get(waiting.id) === waiting) this.queueStart(waiting, undefined, snapshot);
-      }
-    }, (error: unknown) => {
-      this.snapshotRequested = false;
-      if (this.isDisposed) return;
-      // Only a closed mirror rejects, and it closes with the room; anything else is a bug worth a line.
-      process.stderr.write(`ttyroom: room ${this.id}: a snapshot for joining members failed: ${String(error)}\n`);
-    });
-  }
-
-  private async takeSnapshot(): Promise<SnapshotPayload> {
-    this.snapshotRequests += 1;
-    const snapshot = await this.mirror.snapshot();
-    this.offerSnapshot(snapshot);
-    return snapshot;
-  }
-
-  /** Keeps the newest snapshot for joiners that come soon after (see SnapshotReuse). */
-  private offerSnapshot(snapshot: SnapshotPayload): void {
-    if (!this.cachedSnapshot || snapshot.offset >= this.cachedSnapshot.offset) this.cachedSnapshot = snapshot;
-  }
-
   private emitOutput(data: string): void {
     const payload = { offset: this.broadcastEnd, data };
     this.broadcastEnd += data.length;
     this.history.pushOutput(payload);
     this.transport.live.send('term:output', payload);
-    this.cutOffLaggards(this.broadcastEnd);
-    if (this.cachedSnapshot && this.broadcastEnd - this.cachedSnapshot.offset > SnapshotReuse.MaxCatchUpUnits) {
-      // Too old to reuse; let the memory go now rather than at the next join.
-      this.cachedSnapshot = undefined;
-    }
+    this.fanOut.broadcast();
     this.mirror.write(data);
     if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
-  }
-
-  /**
-   * tmux's discard-and-redraw: a member over its budget leaves the live broadcast (so nothing more
-   * queues up for it) and is told it is behind; once it has drained it gets a fresh snapshot.
-   */
-  private cutOffLaggards(streamEnd: number): void {
-    for (const { feed } of this.members.values()) {
-      if (!feed.overBudget(streamEnd)) continue;
-      feed.port.setLive(false);
-      feed.cutOff(streamEnd);
-      feed.port.send('term:behind', { offset: streamEnd });
-      this.drainTimer ??= setInterval(() => this.resyncDrained(), MemberFlowControl.DrainCheckMs);
-    }
-  }
-
-  private resyncDrained(): void {
-    let stillBehind = false;
-    for (const member of this.members.values()) {
-      if (member.starting) continue;
-      if (member.feed.drained()) this.restart(member);
-      else if (member.feed.state === 'behind') stillBehind = true;
-    }
-    if (!stillBehind) {
-      clearInterval(this.drainTimer);
-      this.drainTimer = undefined;
-    }
   }
 
   private handlePtyExit(exit: { exitCode: number; signal?: string }): void {
@@ -607,13 +428,9 @@ export class Room extends Disposable {
       const payload: ExitPayload = { exitCode: exit.exitCode, reason: this.endReason };
       if (exit.signal) payload.signal = exit.signal;
       this.exitInfo = payload;
-      for (const { feed } of this.members.values()) {
-        // A member that is behind gets the final screen and then the exit once it has drained; one still
-        // starting gets them when its turn comes.
-        if (feed.state !== 'live') continue;
-        feed.port.setLive(false);
-        feed.port.send('term:exit', payload);
-      }
+      // A member that is behind gets the final screen and then the exit once it has drained; one still
+      // starting gets them when its turn comes.
+      this.fanOut.exited(payload);
       this.exitEmitter.fire(payload);
     };
     // A closed mirror (the room is being disposed) has no final screen to wait for.
@@ -627,9 +444,9 @@ export class Room extends Disposable {
       if (!member) continue;
       if (role === 'remove') {
         this.members.delete(member.id);
-        member.feed.port.setLive(false);
-        member.feed.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
-        member.feed.port.close();
+        this.fanOut.remove(member.id);
+        member.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
+        member.port.close();
       } else {
         this.changeRole(member, role);
       }
@@ -640,7 +457,7 @@ export class Room extends Disposable {
   private changeRole(member: Member, role: Role): void {
     if (member.role === role) return;
     member.role = role;
-    member.feed.port.send('room:role', { role });
+    member.port.send('room:role', { role });
   }
 
   private notifyMembers(notice: NoticePayload): void {
@@ -648,17 +465,11 @@ export class Room extends Disposable {
   }
 
   private broadcastMembers(): void {
-    if (this.membersWindow !== undefined) {
-      this.membersChanged = true;
-      return;
-    }
+    this.memberList.notify();
+  }
+
+  private sendMemberList(): void {
     const list: MemberInfo[] = [...this.members.values()].map(({ id, name, role }) => ({ id, name, role }));
     this.transport.everyone.send('room:members', list);
-    this.membersWindow = setTimeout(() => {
-      this.membersWindow = undefined;
-      if (!this.membersChanged || this.isDisposed) return;
-      this.membersChanged = false;
-      this.broadcastMembers();
-    }, MemberListPacing.CoalesceMs);
   }
 }

@@ -9,6 +9,11 @@ export interface Clock {
   now(): number;
   /** Runs `callback` once, `delayMs` from now (at the earliest). */
   setTimer(delayMs: number, callback: () => void): IDisposable;
+  /**
+   * Runs `callback` on a later turn of the event loop, after the I/O that is waiting: not a point in time,
+   * a chance for sockets and other rooms to run first (setImmediate on the system clock).
+   */
+  defer(callback: () => void): IDisposable;
 }
 
 export const ClockLimits = {
@@ -43,5 +48,16 @@ export const systemClock: Clock = {
         handle = undefined;
       },
     };
+  },
+  defer(callback) {
+    // Node's setImmediate runs after pending I/O; where there is none (a browser), a 0 ms timeout stands in.
+    const turns = globalThis as unknown as { setImmediate?: (run: () => void) => unknown; clearImmediate?: (handle: unknown) => void };
+    if (turns.setImmediate && turns.clearImmediate) {
+      const handle = turns.setImmediate(callback);
+      const clear = turns.clearImmediate;
+      return { dispose: () => clear(handle) };
+    }
+    const handle = setTimeout(callback, 0);
+    return { dispose: () => clearTimeout(handle) };
   },
 };

@@ -18,8 +18,33 @@ export class ManualClock implements Clock {
   private nextSeq = 0;
   private readonly timers = new Set<Timer>();
 
-  constructor(start: number = MANUAL_CLOCK_START) {
+  private readonly turns: Array<() => void> = [];
+
+  /**
+   * `manualTurns`: deferred callbacks wait for runTurns() (unit tests of pacing); by default they run on the
+   * event loop's next turn like the system clock's, since a turn is not a point in time.
+   */
+  constructor(start: number = MANUAL_CLOCK_START, private readonly manualTurns = false) {
     this.current = start;
+  }
+
+  defer(callback: () => void): IDisposable {
+    if (!this.manualTurns) {
+      const handle = setImmediate(callback);
+      return { dispose: () => clearImmediate(handle) };
+    }
+    let cancelled = false;
+    this.turns.push(() => {
+      if (!cancelled) callback();
+    });
+    return { dispose: () => void (cancelled = true) };
+  }
+
+  /** Runs one turn: the callbacks deferred before it (those they defer wait for the next). Returns how many ran. */
+  runTurn(): number {
+    const due = this.turns.splice(0);
+    for (const callback of due) callback();
+    return due.length;
   }
 
   now(): number {

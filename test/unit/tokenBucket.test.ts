@@ -49,7 +49,7 @@ test('a refused take takes nothing; a cost above one takes that many', () => {
 
 test('a clock that steps backwards adds nothing, and the bucket keeps working after it', () => {
   let now = 10_000;
-  const clock = { now: () => now, setTimer: () => ({ dispose() {} }) };
+  const clock = { now: () => now, setTimer: () => ({ dispose() {} }), defer: () => ({ dispose() {} }) };
   const bucket = new TokenBucket(clock, 10, 5);
   while (bucket.tryTake());
   now = 0;
