@@ -1,7 +1,7 @@
 // PtyInput: writes members' keystrokes and pastes to the pty master through a bounded queue, and lets an
 // interrupt key through to a program that has stopped reading its input.
 
-import { closeSync, constants as fsConstants, openSync, readSync, write } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
 import { Disposable, toDisposable } from '../util/disposable.js';
 
 export const InputLimits = {
@@ -32,10 +32,7 @@ export class PtyInput extends Disposable {
   private queuedBytes = 0;
   /** Bytes of `queue[0]` already written. */
   private headWritten = 0;
-  private writing = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Bumped when pending input is discarded, so a write in flight from before cannot advance the new queue. */
-  private generation = 0;
 
   /** `masterFd` is written; `slavePath` is opened only to discard unread input (see interrupt). */
   constructor(private readonly masterFd: number, private readonly slavePath: string) {
@@ -57,7 +54,7 @@ export class PtyInput extends Disposable {
     if (this.queuedBytes + bytes.length > InputLimits.MaxPendingBytes) return 'full';
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
-    if (!this.writing && this.retryTimer === undefined) this.pump();
+    if (this.retryTimer === undefined) this.pump();
     return 'ok';
   }
 
@@ -91,7 +88,6 @@ export class PtyInput extends Disposable {
   }
 
   private clear(): void {
-    this.generation += 1;
     this.queue = [];
     this.queuedBytes = 0;
     this.headWritten = 0;
@@ -99,20 +95,20 @@ export class PtyInput extends Disposable {
     this.retryTimer = undefined;
   }
 
+  /**
+   * Writes what is queued, synchronously: the master fd is non-blocking (node-pty sets it so), so a write
+   * either takes what the kernel has room for at once or fails with EAGAIN. A keystroke thus reaches the
+   * program in the same turn it arrived, without a round trip through libuv's thread pool.
+   */
   private pump(): void {
-    const head = this.queue[0];
-    if (head === undefined || this.isDisposed) return;
-    this.writing = true;
-    const generation = this.generation;
-    write(this.masterFd, head, this.headWritten, head.length - this.headWritten, null, (error, written) => {
-      this.writing = false;
-      if (this.isDisposed) return;
-      if (generation !== this.generation) {
-        this.pump();
-        return;
-      }
-      if (error) {
-        if (error.code === 'EAGAIN') {
+    while (!this.isDisposed) {
+      const head = this.queue[0];
+      if (head === undefined) return;
+      let written: number;
+      try {
+        written = writeSync(this.masterFd, head, this.headWritten, head.length - this.headWritten);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
             this.pump();
@@ -129,7 +125,6 @@ export class PtyInput extends Disposable {
         this.queue.shift();
         this.headWritten = 0;
       }
-      this.pump();
-    });
+    }
   }
 }
