@@ -120,6 +120,8 @@ export class MirrorService extends Disposable {
     hosted.checkpointed = snapshot.offset;
     if (full) hosted.checkpointedAt = performance.now();
     this.post({ type: 'checkpoint', mirror: id, snapshot, full });
+    // The main thread keeps it now (and serves joiners from it); one copy per room is enough.
+    hosted.mirror.forgetSnapshot();
   }
 
   private query(message: MirrorQuery): void {

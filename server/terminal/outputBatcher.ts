@@ -1,5 +1,5 @@
-// OutputBatcher: leading-edge coalescing of PTY output, so an idle keystroke echo goes out at once
-// and a flood goes out in few, large flushes.
+// OutputBatcher: leading-edge coalescing of PTY output, so a keystroke echo goes out at once and a flood goes
+// out in few, large flushes.
 
 import { Disposable, toDisposable } from '../util/disposable.js';
 
@@ -11,6 +11,12 @@ export const BatchLimits = {
   CoalesceMs: 8,
   /** Flush at once past this many code units, so a burst never waits and batches stay modest. */
   MaxBatch: 64 * 1024,
+  /**
+   * Only a flush at least this large opens the window: echoes and prompts (a few to a few hundred units) are
+   * never held back, even when keys come faster than the window, while a flood (pty reads of up to a page,
+   * 4 KiB) is coalesced from its first read on.
+   */
+  WindowAfterUnits: 1024,
 } as const;
 
 export class OutputBatcher extends Disposable {
@@ -30,9 +36,9 @@ export class OutputBatcher extends Disposable {
   push(data: string): void {
     if (this.isDisposed || data.length === 0) return;
     if (this.window === undefined) {
-      // Idle: nothing to coalesce with, so send now and open a window for what follows.
+      // Nothing to coalesce with, so send now; a large read opens a window for what follows.
       this.flushTo(data);
-      this.openWindow();
+      if (data.length >= BatchLimits.WindowAfterUnits) this.openWindow();
       return;
     }
     this.pending.push(data);

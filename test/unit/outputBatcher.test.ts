@@ -7,6 +7,8 @@ import { BatchLimits, OutputBatcher } from '../../server/terminal/outputBatcher.
 
 /** Comfortably past one coalescing window on a loaded machine; tests assert on content, never on timing. */
 const PAST_WINDOW_MS = 4 * BatchLimits.CoalesceMs;
+/** A read large enough to open the coalescing window, like the first read of a flood. */
+const LEAD = 'L'.repeat(BatchLimits.WindowAfterUnits);
 
 /** Ref'ed timers alive right now: what would keep the process from exiting. */
 function liveTimers(): number {
@@ -35,10 +37,19 @@ describe('OutputBatcher', () => {
 
   test('(a) after a quiet window it is idle again: the next push is synchronous', async () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('a');
+    batcher.push(LEAD);
     await sleep(PAST_WINDOW_MS);
     batcher.push('b');
-    assert.deepEqual(flushes, ['a', 'b']);
+    assert.deepEqual(flushes, [LEAD, 'b']);
+  });
+
+  test('(a) small pushes (echoes, prompts) never open the window: each is delivered before push returns', () => {
+    const { batcher, flushes } = makeBatcher();
+    for (const key of ['l', 's', ' ', '-', 'l', '\r\n']) batcher.push(key);
+    assert.deepEqual(flushes, ['l', 's', ' ', '-', 'l', '\r\n']);
+    batcher.push(LEAD);
+    batcher.push('held');
+    assert.deepEqual(flushes.at(-1), LEAD, 'a large read opens the window for what follows');
   });
 
   test('empty pushes deliver nothing', () => {
@@ -49,21 +60,21 @@ describe('OutputBatcher', () => {
 
   test('(b) pushes inside the window are held, then delivered as one concatenated flush', async () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('first');
+    batcher.push(LEAD);
     batcher.push('-second');
     batcher.push('-third');
     batcher.push('-fourth');
-    assert.deepEqual(flushes, ['first'], 'only the leading push is delivered synchronously');
+    assert.deepEqual(flushes, [LEAD], 'only the leading push is delivered synchronously');
     await sleep(PAST_WINDOW_MS);
-    assert.deepEqual(flushes, ['first', '-second-third-fourth']);
+    assert.deepEqual(flushes, [LEAD, '-second-third-fourth']);
   });
 
   test('(c) reaching MaxBatch inside the window flushes at once, synchronously', () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('lead');
+    batcher.push(LEAD);
     const almost = 'x'.repeat(BatchLimits.MaxBatch - 1);
     batcher.push(almost);
-    assert.deepEqual(flushes, ['lead'], 'one code unit short of MaxBatch is still held');
+    assert.deepEqual(flushes, [LEAD], 'one code unit short of MaxBatch is still held');
     batcher.push('y');
     assert.equal(flushes.length, 2);
     assert.equal(flushes[1], `${almost}y`);
@@ -72,22 +83,22 @@ describe('OutputBatcher', () => {
 
   test('(c) one push larger than MaxBatch inside the window is flushed at once, whole', () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('lead');
+    batcher.push(LEAD);
     const big = 'z'.repeat(BatchLimits.MaxBatch * 2 + 3);
     batcher.push(big);
-    assert.deepEqual(flushes, ['lead', big]);
+    assert.deepEqual(flushes, [LEAD, big]);
   });
 
   test('(d) flush() delivers what is pending immediately, and nothing twice', async () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('a');
+    batcher.push(LEAD);
     batcher.push('b');
     batcher.push('c');
     batcher.flush();
-    assert.deepEqual(flushes, ['a', 'bc']);
+    assert.deepEqual(flushes, [LEAD, 'bc']);
     batcher.flush();
     await sleep(PAST_WINDOW_MS);
-    assert.deepEqual(flushes, ['a', 'bc'], 'the window has nothing left to send');
+    assert.deepEqual(flushes, [LEAD, 'bc'], 'the window has nothing left to send');
   });
 
   test('(d) flush() with nothing pending delivers nothing', () => {
@@ -123,13 +134,13 @@ describe('OutputBatcher', () => {
   test('(f) after dispose, held data is not delivered and no timer is left running', async () => {
     const before = liveTimers();
     const { batcher, flushes } = makeBatcher();
-    batcher.push('a');
+    batcher.push(LEAD);
     batcher.push('held');
     assert.equal(liveTimers(), before + 1, 'the coalescing window is a live timer');
     batcher.dispose();
     assert.equal(liveTimers(), before, 'dispose clears the window timer');
     await sleep(PAST_WINDOW_MS);
-    assert.deepEqual(flushes, ['a']);
+    assert.deepEqual(flushes, [LEAD]);
   });
 
   test('(f) push after dispose delivers nothing and starts no timer', async () => {
@@ -144,11 +155,11 @@ describe('OutputBatcher', () => {
 
   test('(f) flush() after dispose delivers nothing', () => {
     const { batcher, flushes } = makeBatcher();
-    batcher.push('a');
+    batcher.push(LEAD);
     batcher.push('held');
     batcher.dispose();
     batcher.flush();
-    assert.deepEqual(flushes, ['a']);
+    assert.deepEqual(flushes, [LEAD]);
   });
 
   test('(f) dispose is idempotent', () => {
