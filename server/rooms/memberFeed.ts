@@ -1,20 +1,8 @@
 // MemberFeed: one member's side of the stream — live or cut off, how far it has confirmed, how much is
 // queued toward it — and the rule that cuts a lagging member off (tmux's discard-and-redraw).
 
+import { MemberFlowControl } from '../protocol/flowControl.js';
 import type { MemberPort } from './ports.js';
-
-export const MemberFlowControl = {
-  /**
-   * A member with more than this unconfirmed (queued on its connection, or sent and not yet acked by its
-   * terminal) is cut off from the live stream: a frozen member costs the server at most this plus one
-   * snapshot, and the room never waits for it. About a second of a fast flood, or a dozen full screens.
-   */
-  BudgetUnits: 1024 * 1024,
-  /** A member that was cut off gets a fresh snapshot once what it still has to take in is below this. */
-  ResumeBelowUnits: 64 * 1024,
-  /** How often members that were cut off are checked for having drained (acks also trigger a check). */
-  DrainCheckMs: 100,
-} as const;
 
 /** 'starting': joined, its snapshot not sent yet; 'live': in the broadcast; 'behind': cut off until drained. */
 export type FeedState = 'starting' | 'live' | 'behind';

@@ -2,6 +2,7 @@
 
 import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
+import { JoinPacing, MemberFlowControl, MemberListPacing, MirrorFlowControl, SnapshotReuse } from '../protocol/flowControl.js';
 import { randomId, TokenSizes } from '../auth/capabilities.js';
 import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
@@ -11,53 +12,9 @@ import { ScreenMirror } from '../terminal/screenMirror.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter, type Event } from '../util/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
-import { MemberFeed, MemberFlowControl } from './memberFeed.js';
+import { MemberFeed } from './memberFeed.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory, type StreamEvent } from './streamHistory.js';
-
-export const MirrorFlowControl = {
-  /**
-   * Pause reading the PTY when the mirror has this many unparsed code units (xterm.js flow-control
-   * guide): the child then blocks on write, so a flood cannot outrun the one parser that matters.
-   */
-  HighWater: 1024 * 1024,
-  /** Resume once the mirror is back under this, leaving it enough queued work to stay busy. */
-  LowWater: 256 * 1024,
-  /**
-   * Members get output as soon as it is read, ahead of the mirror's parse (xterm.js parses on a timer,
-   * which would add at least a millisecond to every echo). A joiner's snapshot is taken at the parsed
-   * offset and brought forward from the history, so the history must always hold what the mirror may
-   * still owe: this many units at least, whatever --resume-buffer says (HighWater, one read past it, slack).
-   */
-  MinHistoryUnits: 2 * 1024 * 1024,
-} as const;
-
-export const JoinPacing = {
-  /**
-   * Joiners' streams start one per event-loop turn: each start sends a snapshot of up to a few MB, and a
-   * burst of them sent back to back would hold up every room's echo for the whole burst. In between,
-   * sockets and other rooms get the thread.
-   */
-  StartsPerTurn: 1,
-} as const;
-
-export const MemberListPacing = {
-  /**
-   * The member list goes to every member on each change, so a class of N arriving at once would cost N
-   * lists of N entries to N members. The first change is sent at once; further changes within this many
-   * ms are sent together, once, with the list as it then is.
-   */
-  CoalesceMs: 100,
-} as const;
-
-export const SnapshotReuse = {
-  /**
-   * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
-   * output is at most this many code units: a burst of joiners during a flood then costs one or two
-   * serializes, and the replay stays well inside a member's flow-control budget.
-   */
-  MaxCatchUpUnits: MemberFlowControl.BudgetUnits / 2,
-} as const;
 
 export interface Profile {
   name: string;
