@@ -77,11 +77,20 @@ export const SnapshotLimits = {
 /** One member's flow (rooms/memberFeed.ts): tmux's discard-and-redraw for a member that falls behind. */
 export const MemberFlowControl = {
   /**
-   * A member with more than this unconfirmed (queued on its connection, or sent and not yet acked by its
-   * terminal) is cut off from the live stream: a frozen member costs the server at most this plus one
-   * snapshot, and the room never waits for it. About a second of a fast flood, or a dozen full screens.
+   * A member that fell further behind than this since its stream started is cut off from the live stream
+   * and resynced with a snapshot once it has drained: for a member that acks, output sent and not yet acked
+   * by its terminal; for one that does not, what is queued on its connection (roughly bytes). Its start (the
+   * snapshot and the output that brings it forward) does not count. A frozen member costs the server at most
+   * its start plus this (MaxQueuedBytes if it acks), and the room never waits for it. About a second of a
+   * fast flood, or a dozen full screens.
    */
   BudgetUnits: 1024 * 1024,
+  /**
+   * A member that acks is also cut off past this many bytes queued on its connection after its start, so
+   * one whose acks run ahead of what it reads still costs a bounded amount. UTF-8 takes up to 3 bytes a
+   * code unit, so an honest member within its budget stays under this.
+   */
+  MaxQueuedBytes: 3 * 1024 * 1024,
   /** A member that was cut off gets a fresh snapshot once what it still has to take in is below this. */
   ResumeBelowUnits: 64 * 1024,
   /** How often members that were cut off are checked for having drained (acks also trigger a check). */
@@ -109,7 +118,7 @@ export const SnapshotReuse = {
   /**
    * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
    * output is at most this many code units: a burst of joiners during a flood then costs one or two
-   * serializes, and the replay stays well inside a member's flow-control budget.
+   * serializes, and what a joiner's terminal parses before it shows the present stays modest.
    */
   MaxCatchUpUnits: MemberFlowControl.BudgetUnits / 2,
 } as const;
