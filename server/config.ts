@@ -2,7 +2,7 @@
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { HistoryDefaults } from './rooms/streamHistory.js';
+import { HistoryDefaults } from './protocol/flowControl.js';
 import { defaultMirrorWorkers, MirrorHostLimits } from './terminal/mirrorHost.js';
 import { parseCreateRoom } from './protocol/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';

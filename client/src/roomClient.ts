@@ -15,6 +15,7 @@ import type {
   ServerToClientEvents,
 } from '../../server/protocol/events.js';
 import { roleAtLeast } from '../../server/protocol/events.js';
+import { AckPolicy } from '../../server/protocol/flowControl.js';
 import { PayloadLimits, TerminalSize } from '../../server/protocol/limits.js';
 import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
@@ -53,14 +54,6 @@ export interface RoomClientOptions {
   token?: string;
   name?: string;
 }
-
-/** Flow control toward the server (`term:ack`), in milliseconds and UTF-16 code units (the offset unit). */
-export const AckPolicy = {
-  /** An ack is held back at most this long, so the server's idea of our progress is never older. */
-  MaxDelayMs: 100,
-  /** Ack at once after this much parsed output, so a fast stream is not paced by the timer alone. */
-  MaxUnackedUnits: 256 * 1024,
-} as const;
 
 /** Join handshake timing, in milliseconds. */
 export const JoinPolicy = {

@@ -5,27 +5,10 @@
 import type { ExitPayload, SnapshotPayload } from '../protocol/events.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
-import { MemberFeed, MemberFlowControl } from './memberFeed.js';
+import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../protocol/flowControl.js';
+import { MemberFeed } from './memberFeed.js';
 import type { MemberPort } from './ports.js';
 import type { StreamEvent } from './streamHistory.js';
-
-export const JoinPacing = {
-  /**
-   * Joiners' streams start one per event-loop turn: each start sends a snapshot of up to a few MB, and a
-   * burst of them sent back to back would hold up every room's echo for the whole burst. In between,
-   * sockets and other rooms get the thread.
-   */
-  StartsPerTurn: 1,
-} as const;
-
-export const SnapshotReuse = {
-  /**
-   * A joiner may get the cached snapshot plus the output since, instead of a new serialize, while that
-   * output is at most this many code units: a burst of joiners during a flood then costs one or two
-   * serializes, and the replay stays well inside a member's flow-control budget.
-   */
-  MaxCatchUpUnits: MemberFlowControl.BudgetUnits / 2,
-} as const;
 
 /** What the fan-out reads from the room: the stream so far, the mirror's snapshots, the exit. */
 export interface StreamSource {

@@ -1,36 +1,61 @@
-// MemberFeed: one member's side of the stream — live or cut off, how far it has confirmed, how much is
-// queued toward it — and the rule that cuts a lagging member off (tmux's discard-and-redraw).
+// MemberFeed: one member's side of the stream — live or cut off, how far its terminal has confirmed, what its
+// start cost — and the rule that cuts a lagging member off (tmux's discard-and-redraw).
 
+import type { OutputPayload, ServerEventArgs, ServerEventName } from '../protocol/events.js';
+import { MemberFlowControl } from '../protocol/flowControl.js';
 import type { MemberPort } from './ports.js';
-
-export const MemberFlowControl = {
-  /**
-   * A member with more than this unconfirmed (queued on its connection, or sent and not yet acked by its
-   * terminal) is cut off from the live stream: a frozen member costs the server at most this plus one
-   * snapshot, and the room never waits for it. About a second of a fast flood, or a dozen full screens.
-   */
-  BudgetUnits: 1024 * 1024,
-  /** A member that was cut off gets a fresh snapshot once what it still has to take in is below this. */
-  ResumeBelowUnits: 64 * 1024,
-  /** How often members that were cut off are checked for having drained (acks also trigger a check). */
-  DrainCheckMs: 100,
-} as const;
 
 /** 'starting': joined, its snapshot not sent yet; 'live': in the broadcast; 'behind': cut off until drained. */
 export type FeedState = 'starting' | 'live' | 'behind';
 
+/**
+ * Lag is what a member fell behind since its stream started: output sent and not yet acked by its terminal
+ * for a member that acks (its socket reads faster than its terminal parses, so only it knows), what is queued
+ * on its connection for one that does not. The start itself (a snapshot of up to SnapshotLimits.MaxUnits and
+ * the output that brings it forward, or a resume's replay) is not lag: it is bounded, and counting it would cut
+ * a member on a slow link off before its first screen arrived, and again after every fresh snapshot.
+ */
 export class MemberFeed {
+  /**
+   * The member's connection as the room uses it. The room sends a member's start directly (snapshot,
+   * catch-up or replay) and then makes it live; watching that go by tells the start from what follows.
+   */
+  readonly port: MemberPort;
   private stateValue: FeedState = 'starting';
   /** Stream offset the member's terminal has confirmed parsing (only meaningful with acks). */
   private acked = 0;
+  /** Where the stream sent directly at the start ends: the live stream goes on from here. */
+  private startEnd = 0;
+  /**
+   * At most this much of the start is still queued on the connection: all of the queue when the member went
+   * live, then never more than the queue at any later measure (it is first in, first out).
+   */
+  private startQueued = 0;
   /** Where the live stream to this member stopped, while it is behind. */
   private cutAt = 0;
 
   constructor(
-    readonly port: MemberPort,
+    private readonly connection: MemberPort,
     /** The member paces us with `term:ack`; otherwise only its connection's queue counts. */
     readonly acks: boolean,
-  ) {}
+  ) {
+    this.port = {
+      send: <E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void => {
+        connection.send(event, ...args);
+        // Output goes to a member directly only as part of its start; the live stream is the room's broadcast.
+        if (event === 'term:output') {
+          const { offset, data } = args[0] as OutputPayload;
+          this.startEnd = Math.max(this.startEnd, offset + data.length);
+        }
+      },
+      setLive: (live) => {
+        connection.setLive(live);
+        if (live) this.startQueued = connection.backlog();
+      },
+      backlog: () => connection.backlog(),
+      close: () => connection.close(),
+    };
+  }
 
   get state(): FeedState {
     return this.stateValue;
@@ -40,6 +65,8 @@ export class MemberFeed {
   startedAt(offset: number): void {
     this.stateValue = 'live';
     this.acked = offset;
+    this.startEnd = offset;
+    this.startQueued = 0;
   }
 
   /** Records an ack; offsets beyond what was broadcast (`streamEnd`) or older than the last are ignored. */
@@ -47,19 +74,14 @@ export class MemberFeed {
     if (offset > this.acked && offset <= streamEnd) this.acked = offset;
   }
 
-  /** Units sent to this member and not yet confirmed, for a member that was sent everything up to `sentEnd`. */
-  lag(sentEnd: number): number {
-    const unacked = this.acks ? Math.max(0, sentEnd - this.acked) : 0;
-    return Math.max(this.port.backlog(), unacked);
-  }
-
   /** Live, and further behind than the budget allows. */
   overBudget(streamEnd: number): boolean {
     if (this.stateValue !== 'live') return false;
-    // Checked on every chunk for every live member: the unacked count is free, the connection's queue
-    // has to be walked, so it is measured only when the first does not already decide.
-    const unacked = this.acks ? streamEnd - this.acked : 0;
-    return unacked > MemberFlowControl.BudgetUnits || this.port.backlog() > MemberFlowControl.BudgetUnits;
+    if (!this.acks) return this.queuedBeyondStart() > MemberFlowControl.BudgetUnits;
+    // Checked on every chunk for every live member: the ack count is free, the connection's queue has to be
+    // walked, so it is measured only when the first does not already decide.
+    return this.unacked(streamEnd) > MemberFlowControl.BudgetUnits
+      || this.queuedBeyondStart() > MemberFlowControl.MaxQueuedBytes;
   }
 
   cutOff(streamEnd: number): void {
@@ -67,8 +89,25 @@ export class MemberFeed {
     this.cutAt = streamEnd;
   }
 
-  /** Behind, and has taken in nearly everything it was sent before the cut. */
+  /**
+   * Behind, and has taken in nearly everything it was sent before the cut: its whole queue counts here, the
+   * start's snapshot too, so a fresh snapshot never piles up behind one still on its way.
+   */
   drained(): boolean {
-    return this.stateValue === 'behind' && this.lag(this.cutAt) < MemberFlowControl.ResumeBelowUnits;
+    if (this.stateValue !== 'behind') return false;
+    if (this.acks && this.unacked(this.cutAt) >= MemberFlowControl.ResumeBelowUnits) return false;
+    return this.connection.backlog() < MemberFlowControl.ResumeBelowUnits;
+  }
+
+  /** Output after the start, up to `sentEnd`, that the member's terminal has not confirmed. */
+  private unacked(sentEnd: number): number {
+    return Math.max(0, sentEnd - Math.max(this.acked, this.startEnd));
+  }
+
+  /** What is queued on the connection after the start. */
+  private queuedBeyondStart(): number {
+    const queued = this.connection.backlog();
+    this.startQueued = Math.min(this.startQueued, queued);
+    return queued - this.startQueued;
   }
 }

@@ -2,6 +2,7 @@
 
 import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
 import { roleAtLeast } from '../protocol/events.js';
+import { MemberListPacing, MirrorFlowControl } from '../protocol/flowControl.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
@@ -16,33 +17,6 @@ import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory } from './streamHistory.js';
-
-export const MirrorFlowControl = {
-  /**
-   * Pause reading the PTY when the mirror has this many unparsed code units (xterm.js flow-control
-   * guide): the child then blocks on write, so a flood cannot outrun the one parser that matters.
-   */
-  HighWater: 1024 * 1024,
-  /** Resume once the mirror is back under this, leaving it enough queued work to stay busy. */
-  LowWater: 256 * 1024,
-  /**
-   * Members get output as soon as it is read, ahead of the mirror's parse (in a worker thread). A joiner's
-   * snapshot is taken at the parsed offset and brought forward from the history, and a mirror whose worker
-   * died is rebuilt from its last checkpoint plus the history, so the history must always hold what the
-   * mirror may still owe and the newest checkpoint: this many units at least, whatever --resume-buffer says
-   * (HighWater, one batch past it, the flood checkpoint interval, slack).
-   */
-  MinHistoryUnits: 2 * 1024 * 1024,
-} as const;
-
-export const MemberListPacing = {
-  /**
-   * The member list goes to every member on each change, so a class of N arriving at once would cost N
-   * lists of N entries to N members. The first change is sent at once; further changes within this many
-   * ms are sent together, once, with the list as it then is.
-   */
-  CoalesceMs: 100,
-} as const;
 
 export interface Profile {
   name: string;

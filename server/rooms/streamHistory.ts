@@ -2,23 +2,11 @@
 // their offsets), so a reconnecting member resumes without a snapshot and a cached snapshot can be caught up.
 
 import type { OutputPayload, ResizeEventPayload } from '../protocol/events.js';
+import { HistoryDefaults } from '../protocol/flowControl.js';
 
 export type StreamEvent =
   | { kind: 'output'; payload: OutputPayload }
   | { kind: 'resize'; payload: ResizeEventPayload };
-
-export const HistoryDefaults = {
-  /**
-   * Output kept for resuming, in UTF-16 code units (the offset unit): a few seconds of a busy build log,
-   * or many minutes of interactive use, so a short network drop costs the member nothing but this replay.
-   */
-  CapacityUnits: 2 * 1024 * 1024,
-  /**
-   * What each held event costs on top of its text, in the same units: keystroke echoes come one or two
-   * characters a chunk, and the bookkeeping of 2 Mi one-character chunks would dwarf their text.
-   */
-  EventOverheadUnits: 64,
-} as const;
 
 export class StreamHistory {
   private events: Array<StreamEvent | undefined> = [];

@@ -4,27 +4,6 @@
 import type { SnapshotPayload } from '../protocol/events.js';
 import type { ScreenDump } from './screenDump.js';
 
-export const MirrorHostTiming = {
-  /**
-   * The worker reports its parsed offset at least this often during a flood (and whenever it has caught up):
-   * the main thread's view of the backlog is then at most this stale, which the pty's pause/resume thresholds
-   * absorb, at a few hundred messages a second instead of one per parsed slice.
-   */
-  ProgressEveryUnits: 64 * 1024,
-  /** A mirror that got no output for this long is quiet: time for a full checkpoint, if worth one. */
-  CheckpointQuietMs: 200,
-  /** A full checkpoint (a serialize with all the scrollback) is worth it after this much new output... */
-  CheckpointMinUnits: 16 * 1024,
-  /** ...or once the last one is this old and anything changed (typing produces little output). */
-  CheckpointMaxAgeMs: 10_000,
-  /**
-   * During a flood that never goes quiet, a screen-only checkpoint every this many parsed units: cheap (one
-   * screen), and always inside the room's history, so a mirror rebuilt after its worker died has an exact
-   * screen (the scrollback since the last full checkpoint is what a crash mid-flood can lose).
-   */
-  FloodCheckpointUnits: 512 * 1024,
-} as const;
-
 /** A room's mirror inside one host; numbered by the main thread, unique per host for the server's life. */
 export type MirrorId = number;
 

@@ -2,7 +2,8 @@
 // feeds them the stream, answers queries, reports parse progress and sends checkpoints. Knows only messages.
 
 import { Disposable, toDisposable } from '../util/disposable.js';
-import { MirrorHostTiming, type FromMirrorWorker, MirrorAnswer, MirrorId, MirrorOpen, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
+import { MirrorHostTiming } from '../protocol/flowControl.js';
+import type { FromMirrorWorker, MirrorAnswer, MirrorId, MirrorOpen, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
 import { dumpScreen } from './screenDump.js';
 import { ScreenMirror } from './screenMirror.js';
 

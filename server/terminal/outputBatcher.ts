@@ -1,23 +1,8 @@
 // OutputBatcher: leading-edge coalescing of PTY output, so a keystroke echo goes out at once and a flood goes
 // out in few, large flushes.
 
+import { BatchLimits } from '../protocol/flowControl.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-
-export const BatchLimits = {
-  /**
-   * After a flush, further output is gathered for this long before the next flush: long enough to
-   * merge a flood's many small reads into one emit per room, short enough to stay under a frame.
-   */
-  CoalesceMs: 8,
-  /** Flush at once past this many code units, so a burst never waits and batches stay modest. */
-  MaxBatch: 64 * 1024,
-  /**
-   * Only a flush at least this large opens the window: echoes and prompts (a few to a few hundred units) are
-   * never held back, even when keys come faster than the window, while a flood (pty reads of up to a page,
-   * 4 KiB) is coalesced from its first read on.
-   */
-  WindowAfterUnits: 1024,
-} as const;
 
 export class OutputBatcher extends Disposable {
   private pending: string[] = [];

@@ -2,22 +2,8 @@
 // interrupt key through to a program that has stopped reading its input.
 
 import { closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
+import { InputLimits } from '../protocol/flowControl.js';
 import { Disposable, toDisposable } from '../util/disposable.js';
-
-export const InputLimits = {
-  /**
-   * Input accepted but not yet taken by the kernel, in bytes. node-pty's own writer queues without bound
-   * and retries EAGAIN from setImmediate, a busy loop (node-pty #956): a 50 MB paste into a program that
-   * does not read would hold 50 MB and spin a core. Past this, input is refused instead.
-   */
-  MaxPendingBytes: 1024 * 1024,
-  /** Wait before retrying once the kernel's input buffer is full: a timer, so a stuck program costs no CPU. */
-  RetryMs: 10,
-  /** Read size when discarding unread input (the kernel holds a few KiB per terminal). */
-  DiscardReadBytes: 64 * 1024,
-  /** Upper bound on discarded input, in case a writer refills the buffer as fast as we empty it. */
-  MaxDiscardBytes: 4 * 1024 * 1024,
-} as const;
 
 /**
  * INTR, QUIT and SUSP at their default bindings (^C, ^\, ^Z). With ISIG the line discipline turns them into

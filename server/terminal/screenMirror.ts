@@ -5,6 +5,7 @@ import unicode11Addon from '@xterm/addon-unicode11';
 import { Disposable, toDisposable } from '../util/disposable.js';
 import { Emitter } from '../util/emitter.js';
 import type { SnapshotPayload } from '../protocol/events.js';
+import { ParseScheduling, SnapshotLimits } from '../protocol/flowControl.js';
 import { assertInternals, catchParseErrors, parseNow, parserIsInGround } from './xtermInternals.js';
 import { guardEraseAbove } from './xtermGuards.js';
 import { NO_WINDOW_OPERATIONS } from './xtermOptions.js';
@@ -16,26 +17,6 @@ const { Unicode11Addon } = unicode11Addon;
 
 /** Browser clients must activate the same unicode version, or wide characters land in other cells. */
 export const UNICODE_VERSION = '11';
-
-export const SnapshotLimits = {
-  /**
-   * Largest snapshot, in code units. Past it the oldest scrollback is left out (the screen itself is
-   * always whole): 10 000 lines of plain 80-column text is under 1 Mi, but the same lines with a colour
-   * change in every cell could reach 30 Mi, more than a joining browser should have to parse at once.
-   */
-  MaxUnits: 4 * 1024 * 1024,
-  /** Each retry keeps this share of the lines the size estimate allows, so one retry usually fits. */
-  RetryKeepRatio: 0.9,
-} as const;
-
-export const ParseScheduling = {
-  /**
-   * Code units parsed in one turn before sockets and other rooms get the thread again: about 0.3 ms at
-   * this machine's 30 MB/s. xterm's own write() parses for up to 12 ms at a time, which is what another
-   * room's flood then adds to every echo; small slices keep a flood from delaying anyone's keystrokes.
-   */
-  SliceUnits: 8 * 1024,
-} as const;
 
 /** Output waiting to be parsed, and what to call once its last unit is (an empty `data` is a plain callback). */
 interface QueuedWrite {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/protocol/events.js';
-import { MemberFlowControl } from '../../server/rooms/memberFeed.js';
+import { MemberFlowControl } from '../../server/protocol/flowControl.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';

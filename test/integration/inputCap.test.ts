@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { InputLimits } from '../../server/terminal/ptyInput.js';
+import { InputLimits } from '../../server/protocol/flowControl.js';
 import { PayloadLimits } from '../../server/protocol/limits.js';
 
 /** Whether a child of `pid` runs `name` (the shell forks sleep in the foreground). */

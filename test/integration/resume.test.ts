@@ -8,7 +8,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import type { ClientSocket } from '../helpers/member.js';
 import { diffTerminals, makeTerminal, type HeadlessTerminal } from '../helpers/screens.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { RoomClient, type TerminalSink } from '../../client/src/roomClient.js';
+import { RoomClient } from '../../client/src/roomClient.js';
+import { HeadlessSink } from '../helpers/headlessSink.js';
 
 /** TESTPLAN E4: the member is away this long while output keeps coming. */
 const AWAY_MS = 5_000;
@@ -133,33 +134,6 @@ test('resumeFrom beyond the end of the stream is not trusted: a snapshot instead
     await server.close();
   }
 });
-
-/** The browser's sink, on a headless xterm: the same queueing contract as client/src/terminalView.ts. */
-class HeadlessSink implements TerminalSink {
-  readonly terminal: HeadlessTerminal = makeTerminal(80, 24, 1000);
-  replaces = 0;
-
-  replace(cols: number, rows: number, data: string, parsed: () => void): void {
-    this.terminal.write('', () => {
-      this.replaces++;
-      this.terminal.reset();
-      this.terminal.resize(cols, rows);
-      this.terminal.write(data, parsed);
-    });
-  }
-
-  write(data: string, parsed: () => void): void {
-    this.terminal.write(data, parsed);
-  }
-
-  resize(cols: number, rows: number): void {
-    this.terminal.write('', () => this.terminal.resize(cols, rows));
-  }
-
-  settled(): Promise<void> {
-    return new Promise((resolve) => this.terminal.write('', resolve));
-  }
-}
 
 test('RoomClient resumes by itself after its connection drops: no new snapshot, nothing missed', async () => {
   const server = await startServer({ command: TICKER });

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExitPayload, ServerEventName, SnapshotPayload } from '../../server/protocol/events.js';
-import { FanOut, JoinPacing, SnapshotReuse, type StreamSource } from '../../server/rooms/fanOut.js';
-import { MemberFlowControl } from '../../server/rooms/memberFeed.js';
+import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../../server/protocol/flowControl.js';
+import { FanOut, type StreamSource } from '../../server/rooms/fanOut.js';
 import type { MemberPort } from '../../server/rooms/ports.js';
 import { StreamHistory } from '../../server/rooms/streamHistory.js';
 import { Coalescer } from '../../server/util/coalescer.js';

@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HistoryDefaults, StreamHistory, type StreamEvent } from '../../server/rooms/streamHistory.js';
+import { HistoryDefaults } from '../../server/protocol/flowControl.js';
+import { StreamHistory, type StreamEvent } from '../../server/rooms/streamHistory.js';
 
 function outputOf(events: StreamEvent[] | undefined): string {
   assert.ok(events, 'the offset is held');
