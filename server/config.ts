@@ -5,9 +5,10 @@ import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
 import { parseCreateRoom } from './protocol/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
-import { parseTrustProxy, type TrustProxy } from './http/clientAddress.js';
+import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
 import { parseOriginList } from './http/originPolicy.js';
 import type { TlsFiles } from './http/tls.js';
+import { ConfigError } from './util/configError.js';
 
 export interface ServerConfig {
   host: string;
@@ -48,8 +49,6 @@ export interface ServerConfig {
   /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command (off by default). */
   permitArguments?: boolean;
 }
-
-export class ConfigError extends Error {}
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
 

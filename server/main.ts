@@ -3,7 +3,8 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from './app.js';
-import { ConfigError, helpText, parseConfig, parseShareArgs, type ServerConfig } from './config.js';
+import { helpText, parseConfig, parseShareArgs, type ServerConfig } from './config.js';
+import { ConfigError } from './util/configError.js';
 import { roomLinks } from './http/links.js';
 import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';

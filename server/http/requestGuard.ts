@@ -7,11 +7,11 @@ import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import { RefusalTally } from '../audit/refusalTally.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable } from '../util/disposable.js';
-import type { ClientAddress } from './clientAddress.js';
+import type { ClientAddress } from '../net/clientAddress.js';
 import type { ConnectionLimiter } from './connectionLimiter.js';
 import type { OriginPolicy } from './originPolicy.js';
 import type { SecurityHeaders } from './securityHeaders.js';
-import { engineSessionId } from '../realtime/socketServer.js';
+import { engineSessionId } from '../net/engineSession.js';
 import { hasTooManyHeaders, WebServerLimits, type WebServerSettings } from './webServer.js';
 
 export const GuardLimits = {

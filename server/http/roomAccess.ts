@@ -10,8 +10,8 @@ import { NOT_FOUND_MESSAGE } from '../protocol/events.js';
 import { parseId } from '../protocol/validate.js';
 import type { Admission, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
-import type { ClientAddress } from './clientAddress.js';
-import { sendError } from './errors.js';
+import type { ClientAddress } from '../net/clientAddress.js';
+import { sendError } from '../net/errors.js';
 
 /** What the REST routes need besides the registry; one limiter is shared with the socket joins. */
 export interface ApiAccess {

@@ -5,7 +5,7 @@ import type { CreatedRoom } from '../protocol/events.js';
 import { parseCreateRoom } from '../protocol/validate.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
-import { sendError } from './errors.js';
+import { sendError } from '../net/errors.js';
 import { roomLinks } from './links.js';
 import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 import { tokenRouter } from './tokenRoutes.js';

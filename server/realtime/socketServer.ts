@@ -37,11 +37,6 @@ export interface SocketServerOptions {
   keepalive?: KeepaliveTiming;
 }
 
-/** The engine.io session id a request carries (`?sid=`), or null for a request that opens a new session (a handshake). */
-export function engineSessionId(url: string | undefined): string | null {
-  return new URL(url ?? '/', 'http://localhost').searchParams.get('sid');
-}
-
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
 export class SocketServer extends Disposable {
