@@ -12,7 +12,7 @@ import type { BenchSystem, Session, Viewer, ViewerKind, Workload } from '../syst
 import { joinFullMember, joinLightMember, type FullMember } from '../ttyroomViewers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ttyroom.js', import.meta.url));
-const BUILT_ENTRY = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+const BUILT_ENTRY = fileURLToPath(new URL('../../dist/server/cli/cli.js', import.meta.url));
 
 export const TtyroomBenchLimits = {
   /** How long the server may take to print its listening line. */

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
 import { ConfigDefaults, OPTIONS, helpText, parseConfig, parseShareArgs, splitCommandLine } from '../../server/config.js';
 import { ConfigError } from '../../server/util/configError.js';
-import { shutdownGraceMs } from '../../server/shutdown.js';
+import { shutdownGraceMs } from '../../server/cli/shutdown.js';
 
 /** A fixed environment so nothing from the machine running the tests leaks in. */
 const ENV: NodeJS.ProcessEnv = { SHELL: '/bin/zsh' };

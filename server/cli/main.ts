@@ -2,14 +2,14 @@
 
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createApp, type App } from './app.js';
-import { helpText, parseConfig, parseShareArgs, type ServerConfig } from './config.js';
-import { ConfigError } from './util/configError.js';
-import { roomLinks } from './http/links.js';
+import { createApp, type App } from '../app.js';
+import { helpText, parseConfig, parseShareArgs, type ServerConfig } from '../config.js';
+import { ConfigError } from '../util/configError.js';
+import { roomLinks } from '../http/links.js';
 import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
-import type { Requester } from './rooms/roomRegistry.js';
-import { recoverLeftovers } from './terminal/processJournal.js';
+import type { Requester } from '../rooms/roomRegistry.js';
+import { recoverLeftovers } from '../terminal/processJournal.js';
 
 function logLine(line: string): void {
   process.stderr.write(`ttyroom: ${line}\n`);

@@ -1,6 +1,6 @@
 // Shutdown: the one graceful stop — refuse newcomers at once, end every room within a hard deadline, exit with a status.
 
-import type { App } from './app.js';
+import type { App } from '../app.js';
 
 /** Exit statuses of the `ttyroom` command. */
 export const ExitStatus = {
