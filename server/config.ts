@@ -3,7 +3,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './rooms/streamHistory.js';
-import { parseCreateRoom } from './protocol/validate.js';
+import { parseCreateRoom } from './shared/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
 import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
 import { parseOriginList } from './http/originPolicy.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CreatedRoom, MintedToken } from '../../server/protocol/events.js';
+import type { CreatedRoom, MintedToken } from '../../server/shared/events.js';
 import { descendants } from '../procfs.js';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload } from '../system.js';
 import { joinFullMember, joinLightMember, type FullMember } from '../ttyroomViewers.js';

@@ -2,9 +2,9 @@
 // keeps the header (name, role, members, links, connection), banners and the browser-test hook up to date.
 
 import { io } from 'socket.io-client';
-import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../../server/protocol/events.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
-import { parseId, sanitizeName } from '../../server/protocol/validate.js';
+import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../../server/shared/events.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
+import { parseId, sanitizeName } from '../../server/shared/validate.js';
 import { getRoom } from './api.js';
 import { copyText } from './clipboard.js';
 import { Debouncer, listen } from './disposable.js';

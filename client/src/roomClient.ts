@@ -13,9 +13,9 @@ import type {
   ResizePayload,
   Role,
   ServerToClientEvents,
-} from '../../server/protocol/events.js';
-import { roleAtLeast } from '../../server/protocol/events.js';
-import { PayloadLimits, TerminalSize } from '../../server/protocol/limits.js';
+} from '../../server/shared/events.js';
+import { roleAtLeast } from '../../server/shared/events.js';
+import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
 import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
   parseError,

@@ -14,8 +14,8 @@ import type {
   ResizeEventPayload,
   Role,
   SnapshotPayload,
-} from '../../server/protocol/events.js';
-import { parseOffset, parseSize } from '../../server/protocol/validate.js';
+} from '../../server/shared/events.js';
+import { parseOffset, parseSize } from '../../server/shared/validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

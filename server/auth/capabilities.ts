@@ -2,7 +2,7 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PayloadLimits } from '../protocol/limits.js';
+import { PayloadLimits } from '../shared/limits.js';
 
 export const TokenSizes = {
   /** 256 bits: far past guessing, comfortably above the 128-bit floor in CONTRACT.md. */

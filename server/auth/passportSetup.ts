@@ -9,7 +9,7 @@ import type { Auditor } from '../audit/auditLog.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { sendError } from '../net/errors.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable } from '../util/disposable.js';
+import { Disposable } from '../shared/disposable.js';
 import type { AuthConfig, AuthMode } from './authMode.js';
 import { bearerToken } from './capabilities.js';
 import { BASIC_CHALLENGE, basicCredentialOf, sendBasicChallenge, credentialMatches, type BasicCredential } from './basicAuth.js';

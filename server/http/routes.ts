@@ -1,8 +1,8 @@
 // REST API (CONTRACT.md §3): create, list, inspect, read the screen of, and close rooms; health check.
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { CreatedRoom } from '../protocol/events.js';
-import { parseCreateRoom } from '../protocol/validate.js';
+import type { CreatedRoom } from '../shared/events.js';
+import { parseCreateRoom } from '../shared/validate.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import { sendError } from '../net/errors.js';

@@ -2,11 +2,11 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.js';
 import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 import { liveChannel, membersChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
 import { cutOffOversizedFrames } from './oversizedFrames.js';
 

@@ -1,15 +1,15 @@
 // Room: one PTY, its mirror and its members; the ordered output stream, roles and size policy.
 
-import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
-import { roleAtLeast } from '../protocol/events.js';
+import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../shared/events.js';
+import { roleAtLeast } from '../shared/events.js';
 import { randomId, TokenSizes } from '../auth/capabilities.js';
 import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
 import { ScreenMirror } from '../terminal/screenMirror.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter, type Event } from '../util/emitter.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter, type Event } from '../shared/emitter.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { MemberFeed, MemberFlowControl } from './memberFeed.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';

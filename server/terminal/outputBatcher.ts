@@ -1,7 +1,7 @@
 // OutputBatcher: leading-edge coalescing of PTY output, so an idle keystroke echo goes out at once
 // and a flood goes out in few, large flushes.
 
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 
 export const BatchLimits = {
   /**

@@ -2,7 +2,7 @@
 // interrupt key through to a program that has stopped reading its input.
 
 import { closeSync, constants as fsConstants, openSync, readSync, write } from 'node:fs';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 
 export const InputLimits = {
   /**

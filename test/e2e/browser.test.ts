@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 import type { Room } from '../../server/rooms/room.js';
 import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/protocol/events.js';
+import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/shared/events.js';
 import { MemberFlowControl } from '../../server/rooms/memberFeed.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

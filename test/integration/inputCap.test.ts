@@ -8,7 +8,7 @@ import { startServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { InputLimits } from '../../server/terminal/ptyInput.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
 
 /** Whether a child of `pid` runs `name` (the shell forks sleep in the foreground). */
 function descendantNamed(pid: number, name: string): boolean {
