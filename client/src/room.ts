@@ -235,7 +235,7 @@ function main(): void {
 
   const view = new TerminalView(ui.terminalHost);
   // WebSocket only: browsers send Origin on the upgrade but not on same-origin polling GETs, and without
-  // an Origin the server ignores the session cookie (TESTPLAN A5). A capability goes in the handshake.
+  // an Origin the server ignores the session cookie (A5 in docs/properties.md). A capability goes in the handshake.
   const socket: RoomSocket = io({ path: '/socket.io', transports: ['websocket'], auth: token === undefined ? {} : { token } });
   socket.on('connect_error', (error: Error) => {
     if (error.message !== 'unauthorized') return;

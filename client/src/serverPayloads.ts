@@ -1,4 +1,4 @@
-// Validators for server → client payloads: the client treats them as `unknown` too (STYLE.md rule 3), so a
+// Validators for server → client payloads: the client treats them as `unknown` too (docs/architecture.md, Conventions), so a
 // malformed or newer-than-expected message is dropped instead of throwing inside xterm or the page.
 
 import type {

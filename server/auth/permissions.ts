@@ -1,4 +1,4 @@
-// The one table from client event to the role it needs (STYLE.md rule 9); an event not in it is refused.
+// The one table from client event to the role it needs (docs/architecture.md, Conventions); an event not in it is refused.
 
 import type { ClientToServerEvents, Role } from '../shared/events.js';
 

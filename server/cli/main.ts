@@ -15,7 +15,7 @@ function logLine(line: string): void {
   process.stderr.write(`ttyroom: ${line}\n`);
 }
 
-/** Runs `parse`, turning a ConfigError into one stderr line and exit status 2 (CONTRACT.md §2). */
+/** Runs `parse`, turning a ConfigError into one stderr line and exit status 2 (README.md, Usage). */
 function parseOrExit<T>(parse: () => T): T {
   try {
     return parse();
@@ -115,7 +115,7 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
   app.httpServer.listen(config.port, config.host, () => {
     if (shutdown.isStarted) return;
     const base = app.origin();
-    // Scripts read the address from this first line (CONTRACT.md §2).
+    // Scripts read the address from this first line (README.md, Usage).
     process.stdout.write(`ttyroom listening on ${base}\n`);
 
     const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs });

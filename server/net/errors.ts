@@ -1,4 +1,4 @@
-// JSON error responses: `{ error: { code, message } }` with a fitting status (CONTRACT.md §3).
+// JSON error responses: `{ error: { code, message } }` with a fitting status (docs/protocol.md, Errors over HTTP).
 
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiError } from '../shared/events.js';

@@ -323,7 +323,7 @@ describe('lobby', () => {
   test('creating a room from the lobby lands on the room as its owner', { timeout: E2eTiming.TestMs }, async (t) => {
     const lobby = await openPage(`${server.url}/`);
     const { page } = lobby;
-    // Capabilities travel in the fragment only (CONTRACT.md §3): no request may carry a token in its URL.
+    // Capabilities travel in the fragment only (docs/protocol.md): no request may carry a token in its URL.
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     try {
