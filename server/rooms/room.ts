@@ -324,7 +324,7 @@ export class Room extends Disposable {
 
   /**
    * Adds a member and starts its stream: the missed chunks when it resumes from an offset still held,
-   * otherwise a snapshot; then the live stream from exactly there. No await in between (docs/architecture.md, The stream and its offsets).
+   * otherwise a snapshot; then the live stream from exactly there. No await in between (docs/architecture.md).
    */
   join(identity: JoinOptions, port: MemberPort): { memberId: string } {
     const id = randomId(TokenSizes.MemberIdBytes);
