@@ -44,9 +44,9 @@ test('socket.io runs on the engine.io that is pinned, not a copy of its own', ()
 
 test('every runtime dependency is imported by the server or the client', () => {
   const sources = ['server', 'client/src'].flatMap((dir) =>
-    readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
-      .map((entry) => readFileSync(join(entry.parentPath, entry.name), 'utf8')),
+    readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => readFileSync(join(ROOT, dir, name), 'utf8')),
   );
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   for (const name of Object.keys(manifest.dependencies)) {

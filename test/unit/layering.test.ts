@@ -168,9 +168,9 @@ function cycles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
 }
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile() && /\.(ts|mts|cts|js|mjs|cjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
-    .map((entry) => relative(ROOT, join(entry.parentPath, entry.name)).split('\\').join('/'));
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((name) => /\.(ts|mts|cts|js|mjs|cjs)$/.test(name) && !name.endsWith('.d.ts'))
+    .map((name) => relative(ROOT, join(ROOT, dir, name)).split('\\').join('/'));
 }
 
 describe('layering', () => {
