@@ -1,4 +1,4 @@
-// The issue's targets, each checked against the figures of this one run (ttyroom's, and peers' for the ratios).
+// The performance targets, each checked against the figures of this one run (ttyroom's, and peers' for the ratios).
 
 /** Figures of one run: system → "B1.last-ms-10" → value (absent when n/a). */
 export type Results = Map<string, Map<string, number>>;
@@ -19,7 +19,7 @@ const B6_EXTRA_MEMORY_MIB = 32;
 
 const fmt = (value: number | undefined, digits = 1): string => (value === undefined ? 'n/a' : value.toFixed(digits));
 
-/** `fullSize`: the run asked for the issue's sizes (a smoke run's capacity says nothing about the capacity target). */
+/** `fullSize`: the run asked for the full sizes (a smoke run's capacity says nothing about the capacity target). */
 export function checkTargets(results: Results, largestViewerCount: number, fullSize: boolean): TargetCheck[] {
   const t = results.get('ttyroom') ?? new Map<string, number>();
   const checks: TargetCheck[] = [];
@@ -37,7 +37,7 @@ export function checkTargets(results: Results, largestViewerCount: number, fullS
   const many = t.get(`B1.last-ms-${largestViewerCount}`);
   checks.push({
     id: 'B1',
-    target: `last of ${largestViewerCount} viewers within 3× the one-viewer time${largestViewerCount < 100 ? ' (issue: 100; this run is smaller)' : ''}`,
+    target: `last of ${largestViewerCount} viewers within 3× the one-viewer time${largestViewerCount < 100 ? ' (full size: 100; this run is smaller)' : ''}`,
     figure: one && many ? `${(many / one).toFixed(2)}×` : 'n/a',
     holds: one && many ? many <= 3 * one : undefined,
   });

@@ -5,7 +5,7 @@ import { withTimeout } from './timing.js';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../server/protocol/events.js';
+import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../server/shared/events.js';
 import { makeTerminal, type HeadlessTerminal } from '../test/helpers/screens.js';
 import { nextLoopbackAddress } from './loopbackAddresses.js';
 import { StreamScanner } from './streamScanner.js';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-/** Severities that fail the run: the issue's `--audit-level=high`. */
+/** Severities that fail the run: `--audit-level=high` (I2 in docs/properties.md). */
 export const FAILING_SEVERITIES = ['high', 'critical'];
 
 /**

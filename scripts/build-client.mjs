@@ -33,7 +33,7 @@ async function main() {
     target: 'es2020',
     minify: true,
     sourcemap: true,
-    // The protocol files sit under server/, whose tsconfig targets Node; compile everything as the client.
+    // The client imports server/shared/, whose files the server's tsconfig compiles for Node; compile them as the client.
     tsconfig: 'client/tsconfig.json',
     logLevel: 'warning',
   });

@@ -2,13 +2,14 @@
 
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { HistoryDefaults } from './protocol/flowControl.js';
+import { HistoryDefaults } from './shared/flowControl.js';
 import { defaultMirrorWorkers, MirrorHostLimits } from './terminal/mirrorHost.js';
-import { parseCreateRoom } from './protocol/validate.js';
+import { parseCreateRoom } from './shared/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
-import { parseTrustProxy, type TrustProxy } from './http/clientAddress.js';
+import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
 import { parseOriginList } from './http/originPolicy.js';
 import type { TlsFiles } from './http/tls.js';
+import { ConfigError } from './util/configError.js';
 
 export interface ServerConfig {
   host: string;
@@ -51,8 +52,6 @@ export interface ServerConfig {
   /** Worker threads that parse the rooms' output (their mirrors); undefined = cores - 1, at least 1. */
   mirrorWorkers?: number;
 }
-
-export class ConfigError extends Error {}
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
 

@@ -6,13 +6,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CreatedRoom, MintedToken } from '../../server/protocol/events.js';
+import type { CreatedRoom, MintedToken } from '../../server/shared/events.js';
 import { descendants } from '../procfs.js';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload } from '../system.js';
 import { joinFullMember, joinLightMember, type FullMember } from '../ttyroomViewers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ttyroom.js', import.meta.url));
-const BUILT_ENTRY = fileURLToPath(new URL('../../dist/server/cli.js', import.meta.url));
+const BUILT_ENTRY = fileURLToPath(new URL('../../dist/server/cli/cli.js', import.meta.url));
 
 export const TtyroomBenchLimits = {
   /** How long the server may take to print its listening line. */

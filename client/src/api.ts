@@ -1,6 +1,6 @@
 // The REST calls the pages make, with the server's JSON error shape turned into readable Errors.
 
-import type { CreatedRoom, RoomSummary } from '../../server/protocol/events.js';
+import type { CreatedRoom, RoomSummary } from '../../server/shared/events.js';
 
 /** An HTTP failure with the server's error code when it sent one. */
 export class ApiRequestError extends Error {

@@ -1,9 +1,9 @@
-// Browser helpers for the shared ownership pattern (server/util): DOM listeners and a debouncer as disposables.
+// Browser helpers for the shared ownership pattern (server/shared): DOM listeners and a debouncer as disposables.
 
-import { toDisposable, type IDisposable } from '../../server/util/disposable.js';
+import { toDisposable, type IDisposable } from '../../server/shared/disposable.js';
 
-export { Disposable, toDisposable, type IDisposable } from '../../server/util/disposable.js';
-export { Emitter, type Event, type Listener } from '../../server/util/emitter.js';
+export { Disposable, toDisposable, type IDisposable } from '../../server/shared/disposable.js';
+export { Emitter, type Event, type Listener } from '../../server/shared/emitter.js';
 
 /** Adds a DOM listener and returns the handle that removes it. */
 export function listen<K extends keyof HTMLElementEventMap>(

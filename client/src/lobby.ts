@@ -1,7 +1,7 @@
 // Lobby page entry: lists the rooms (refreshed every few seconds) and creates a room from the form.
 
-import type { RoomSummary } from '../../server/protocol/events.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
+import type { RoomSummary } from '../../server/shared/events.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
 import { ApiRequestError, createRoom, listRooms } from './api.js';
 import { listen } from './disposable.js';
 

@@ -11,7 +11,7 @@ function isColorQuery(data: string): boolean {
  * Every member's xterm parses the same output. If each one answered a query (device attributes, cursor
  * position, mode or setting reports, window reports, colour reports) the program would get one answer per
  * member plus the mirror's, typed into its input as garbage. The server's mirror is the single responder
- * (CONTRACT.md §4, guarantee 3), so these handlers claim the queries (return true) before xterm's built-in
+ * (docs/protocol.md, guarantee 3), so these handlers claim the queries (return true) before xterm's built-in
  * handlers can reply. Colour OSCs that set a colour return false so xterm still applies them. OSC 52 is
  * always claimed: a program must not read or write a viewer's clipboard.
  */

@@ -2,9 +2,9 @@
 // keeps the header (name, role, members, links, connection), banners and the browser-test hook up to date.
 
 import { io } from 'socket.io-client';
-import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../../server/protocol/events.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
-import { parseId, sanitizeName } from '../../server/protocol/validate.js';
+import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../../server/shared/events.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
+import { parseId, sanitizeName } from '../../server/shared/validate.js';
 import { getRoom } from './api.js';
 import { copyText } from './clipboard.js';
 import { Debouncer, listen } from './disposable.js';
@@ -235,7 +235,7 @@ function main(): void {
 
   const view = new TerminalView(ui.terminalHost);
   // WebSocket only: browsers send Origin on the upgrade but not on same-origin polling GETs, and without
-  // an Origin the server ignores the session cookie (TESTPLAN A5). A capability goes in the handshake.
+  // an Origin the server ignores the session cookie (A5 in docs/properties.md). A capability goes in the handshake.
   const socket: RoomSocket = io({ path: '/socket.io', transports: ['websocket'], auth: token === undefined ? {} : { token } });
   socket.on('connect_error', (error: Error) => {
     if (error.message !== 'unauthorized') return;

@@ -13,10 +13,10 @@ import type {
   ResizePayload,
   Role,
   ServerToClientEvents,
-} from '../../server/protocol/events.js';
-import { roleAtLeast } from '../../server/protocol/events.js';
-import { AckPolicy } from '../../server/protocol/flowControl.js';
-import { PayloadLimits, TerminalSize } from '../../server/protocol/limits.js';
+} from '../../server/shared/events.js';
+import { roleAtLeast } from '../../server/shared/events.js';
+import { AckPolicy } from '../../server/shared/flowControl.js';
+import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
 import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
   parseError,

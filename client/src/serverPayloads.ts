@@ -1,4 +1,4 @@
-// Validators for server → client payloads: the client treats them as `unknown` too (STYLE.md rule 3), so a
+// Validators for server → client payloads: the client treats them as `unknown` too (docs/architecture.md, Conventions), so a
 // malformed or newer-than-expected message is dropped instead of throwing inside xterm or the page.
 
 import type {
@@ -14,8 +14,8 @@ import type {
   ResizeEventPayload,
   Role,
   SnapshotPayload,
-} from '../../server/protocol/events.js';
-import { parseOffset, parseSize } from '../../server/protocol/validate.js';
+} from '../../server/shared/events.js';
+import { parseOffset, parseSize } from '../../server/shared/validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,7 @@
 // AuditCounter: turns a stream of repeated refusals by one actor into one audit record per interval.
 
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import type { AuditEntry, Auditor } from './auditLog.js';
 
 export const AuditAggregation = {

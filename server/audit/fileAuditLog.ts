@@ -1,7 +1,7 @@
 // FileAuditLog: appends audit events as JSON lines to <dataDir>/audit.log, readable by the server's user only.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 import type { AuditEvent, AuditLog } from './auditLog.js';
 
 /** Owner read/write only: the log holds client addresses. */

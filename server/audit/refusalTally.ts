@@ -1,7 +1,7 @@
 // RefusalTally: aggregates refusals of requests that have no connection to hang an AuditCounter on, one record per address per interval, in a bounded table.
 
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import { AuditAggregation } from './auditCounter.js';
 import type { AuditDetail, AuditEntry, Auditor } from './auditLog.js';
 

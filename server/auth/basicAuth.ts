@@ -1,7 +1,7 @@
 // HTTP Basic credentials: strict parsing of the header, the browser challenge, and the constant-time check of --credential.
 // Not passport-http's BasicStrategy: it splits the decoded text at every colon and keeps two parts (a password
 // with a colon is cut, "u::x" is refused), and it answers a malformed header like a missing one, which the
-// handshake must tell apart (fail closed on malformed, TESTPLAN A6).
+// handshake must tell apart (fail closed on malformed, A6 in docs/properties.md).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

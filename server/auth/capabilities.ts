@@ -2,10 +2,10 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PayloadLimits } from '../protocol/limits.js';
+import { PayloadLimits } from '../shared/limits.js';
 
 export const TokenSizes = {
-  /** 256 bits: far past guessing, comfortably above the 128-bit floor in CONTRACT.md. */
+  /** 256 bits: far past guessing, comfortably above the 128-bit floor (docs/protocol.md, Words). */
   CapabilityBytes: 32,
   /** Room ids are view links: 96 bits keeps them unguessable while short enough to read out. */
   RoomIdBytes: 12,
@@ -31,7 +31,7 @@ export function tokenMatches(candidate: string, storedHash: Buffer): boolean {
 }
 
 export const CapabilityTokenShape = {
-  /** 128 bits in base64url: the floor for a capability (CONTRACT.md); ours are 256 bits (43 characters). */
+  /** 128 bits in base64url: the floor for a capability (docs/protocol.md, Words); ours are 256 bits (43 characters). */
   MinLength: 22,
   MaxLength: PayloadLimits.MaxTokenLength,
 } as const;

@@ -2,10 +2,10 @@
 // in constant time, list without secrets, revoke, and expire on the injectable clock.
 
 import { timingSafeEqual } from 'node:crypto';
-import type { Role, TokenSummary } from '../protocol/events.js';
+import type { Role, TokenSummary } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 import { hashToken, mintToken, randomId } from './capabilities.js';
 
 export const CapabilityLimits = {

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'socket.io';
-import { engineSessionId } from '../realtime/socketServer.js';
+import { engineSessionId } from '../net/engineSession.js';
 import { signedInUser } from './requester.js';
 import { isWellFormedToken } from './capabilities.js';
 import type { RawMiddleware, SignIn } from './passportSetup.js';

@@ -3,7 +3,7 @@
 import type passport from 'passport';
 import * as client from 'openid-client';
 import { Strategy, type VerifyFunction } from 'openid-client/passport';
-import { PayloadLimits } from '../protocol/limits.js';
+import { PayloadLimits } from '../shared/limits.js';
 import type { SignedInUser } from './requester.js';
 import type { OidcConfig } from './authMode.js';
 

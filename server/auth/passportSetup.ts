@@ -6,10 +6,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { Auditor } from '../audit/auditLog.js';
-import type { ClientAddress } from '../http/clientAddress.js';
-import { sendError } from '../http/errors.js';
+import type { ClientAddress } from '../net/clientAddress.js';
+import { sendError } from '../net/errors.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable } from '../util/disposable.js';
+import { Disposable } from '../shared/disposable.js';
 import type { AuthConfig, AuthMode } from './authMode.js';
 import { bearerToken } from './capabilities.js';
 import { BASIC_CHALLENGE, basicCredentialOf, sendBasicChallenge, credentialMatches, type BasicCredential } from './basicAuth.js';
@@ -31,7 +31,7 @@ function pathOf(req: IncomingMessage): string {
 }
 
 /**
- * A cookie counts only when the request says where it comes from (TESTPLAN A5): browsers always send Origin
+ * A cookie counts only when the request says where it comes from (A5 in docs/properties.md): browsers always send Origin
  * on WebSocket handshakes and on POST/DELETE, so a cookie without one comes from a non-browser client (which
  * must use a bearer token or Basic) or a page that should not have it. Browsers leave Origin off same-origin
  * GET/HEAD (Fetch standard), so for REST reads `Sec-Fetch-Site: same-origin`, which only a browser sets and

@@ -1,6 +1,6 @@
-// The one table from client event to the role it needs (STYLE.md rule 9); an event not in it is refused.
+// The one table from client event to the role it needs (docs/architecture.md, Conventions); an event not in it is refused.
 
-import type { ClientToServerEvents, Role } from '../protocol/events.js';
+import type { ClientToServerEvents, Role } from '../shared/events.js';
 
 /** 'none' means the event is allowed before joining (it is how a client joins). */
 export type Requirement = Role | 'none';

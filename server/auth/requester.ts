@@ -1,7 +1,7 @@
 // Who is asking: the client's network address and, once signed in, the verified user. One reading for REST and sockets.
 
 import type { IncomingMessage } from 'node:http';
-import type { ClientAddress } from '../http/clientAddress.js';
+import type { ClientAddress } from '../net/clientAddress.js';
 
 /** A user verified by sign-in. `id` is stable and unique across sign-in methods (e.g. `local:alice`). */
 export interface SignedInUser {

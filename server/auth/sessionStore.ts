@@ -4,7 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import session from 'express-session';
 import type { Clock } from '../util/clock.js';
-import type { IDisposable } from '../util/disposable.js';
+import type { IDisposable } from '../shared/disposable.js';
 
 export const SessionStoreTiming = {
   /** Expired rows are harmless (get() ignores them) but take space; one sweep every 15 minutes is plenty. */

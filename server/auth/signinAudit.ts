@@ -4,7 +4,7 @@ import { AuditAggregation } from '../audit/auditCounter.js';
 import type { AuditDetail, Auditor } from '../audit/auditLog.js';
 import { RefusalTally, RefusalTallyLimits } from '../audit/refusalTally.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable } from '../util/disposable.js';
+import { Disposable } from '../shared/disposable.js';
 
 /** How a user signed in; 'session' is not one (a session only carries an earlier sign-in). */
 export type SigninMethod = 'basic' | 'local' | 'local-basic' | 'oidc';

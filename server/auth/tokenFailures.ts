@@ -4,7 +4,7 @@
 import type { Auditor } from '../audit/auditLog.js';
 import { AuditAggregation } from '../audit/auditCounter.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 
 export const TokenFailureLimits = {
   /** Failures for one room from one address before the backoff starts: a few typos or stale links, not a search. */

@@ -1,4 +1,4 @@
-// Room links: the viewer, writer and owner URLs of a room, with capabilities only in the fragment (CONTRACT.md §3).
+// Room links: the viewer, writer and owner URLs of a room, with capabilities only in the fragment (docs/protocol.md).
 
 export interface RoomLinks {
   viewUrl: string;

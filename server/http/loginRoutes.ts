@@ -6,7 +6,7 @@ import { OIDC_CALLBACK_PATH, OIDC_STRATEGY } from '../auth/oidc.js';
 import { safeReturnPath, type SignIn } from '../auth/passportSetup.js';
 import { signedInUser, type SignedInUser } from '../auth/requester.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
-import { sendError } from './errors.js';
+import { sendError } from '../net/errors.js';
 
 export const LoginLimits = {
   /** A login form is a name, a password and a return path. */

@@ -2,16 +2,16 @@
 
 import { STATUS_CODES, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ApiError } from '../protocol/events.js';
+import type { ApiError } from '../shared/events.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import { RefusalTally } from '../audit/refusalTally.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable } from '../util/disposable.js';
-import type { ClientAddress } from './clientAddress.js';
+import { Disposable } from '../shared/disposable.js';
+import type { ClientAddress } from '../net/clientAddress.js';
 import type { ConnectionLimiter } from './connectionLimiter.js';
 import type { OriginPolicy } from './originPolicy.js';
 import type { SecurityHeaders } from './securityHeaders.js';
-import { engineSessionId } from '../realtime/socketServer.js';
+import { engineSessionId } from '../net/engineSession.js';
 import { hasTooManyHeaders, WebServerLimits, type WebServerSettings } from './webServer.js';
 
 export const GuardLimits = {

@@ -6,13 +6,13 @@ import type { Auditor } from '../audit/auditLog.js';
 import { bearerToken } from '../auth/capabilities.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
-import { parseId } from '../protocol/validate.js';
+import { parseId } from '../shared/validate.js';
 import type { Admission } from '../rooms/access.js';
 import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
-import type { ClientAddress } from './clientAddress.js';
-import { sendError } from './errors.js';
+import type { ClientAddress } from '../net/clientAddress.js';
+import { sendError } from '../net/errors.js';
 
 /** What the REST routes need besides the registry; one limiter is shared with the socket joins. */
 export interface ApiAccess {

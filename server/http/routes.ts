@@ -1,11 +1,11 @@
-// REST API (CONTRACT.md §3): create, list, inspect, read the screen of, and close rooms; health check.
+// REST API (docs/protocol.md, HTTP routes): create, list, inspect, read the screen of, and close rooms; health check.
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { CreatedRoom } from '../protocol/events.js';
-import { parseCreateRoom } from '../protocol/validate.js';
+import type { CreatedRoom } from '../shared/events.js';
+import { parseCreateRoom } from '../shared/validate.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
-import { sendError } from './errors.js';
+import { sendError } from '../net/errors.js';
 import { roomLinks } from './links.js';
 import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 import { tokenRouter } from './tokenRoutes.js';
@@ -19,7 +19,7 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
   const router = express.Router();
   router.use(express.json({ limit: HttpLimits.MaxJsonBody, strict: true }));
 
-  // Viewer+ (CONTRACT.md §3): public rooms need nothing; private ones a bearer token or an allowed user.
+  // Viewer+ (docs/protocol.md): public rooms need nothing; private ones a bearer token or an allowed user.
   const findRoom = (req: Request, res: Response) => admitRequest(req, res, registry, access, 'viewer')?.room;
 
   router.post('/rooms', (req, res) => {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Router } from 'express';
-import { sendError } from './errors.js';
+import { sendError } from '../net/errors.js';
 
 /** The package root, found by walking up from this file (it runs from server/ under tsx and dist/server/ when built). */
 export function packageRoot(): string {

@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type TlsOptions } from 'node:tls';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../util/configError.js';
 
 /** PEM files named on the command line; `ca` turns on client certificates (GoTTY's --tls-ca-crt). */
 export interface TlsFiles {

@@ -4,10 +4,10 @@
 import express, { type Router } from 'express';
 import { CapabilityStoreFullError } from '../auth/capabilityStore.js';
 import { requesterOf } from '../auth/requester.js';
-import type { MintedToken, TokenSummary } from '../protocol/events.js';
-import { parseId, parseMintToken } from '../protocol/validate.js';
+import type { MintedToken, TokenSummary } from '../shared/events.js';
+import { parseId, parseMintToken } from '../shared/validate.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
-import { sendError } from './errors.js';
+import { sendError } from '../net/errors.js';
 import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 
 export function tokenRouter(registry: RoomRegistry, access: ApiAccess): Router {

@@ -1,9 +1,9 @@
 // RoomConnection: one per socket. Rate-limits each event, validates it, checks the role table, then calls the Room.
 
 import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../protocol/events.js';
-import { roleAtLeast } from '../protocol/events.js';
-import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../protocol/validate.js';
+import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../shared/events.js';
+import { roleAtLeast } from '../shared/events.js';
+import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../shared/validate.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
@@ -11,11 +11,11 @@ import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
-import type { ClientAddress } from '../http/clientAddress.js';
+import type { ClientAddress } from '../net/clientAddress.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents>;

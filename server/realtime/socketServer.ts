@@ -2,11 +2,11 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/events.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.js';
 import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 import { liveChannel, membersChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
 import { cutOffOversizedFrames } from './oversizedFrames.js';
 
@@ -35,11 +35,6 @@ export interface SocketServerOptions {
   resizePolicy?: ResizePolicy;
   /** Tests shorten these; the defaults are Keepalive's. */
   keepalive?: KeepaliveTiming;
-}
-
-/** The engine.io session id a request carries (`?sid=`), or null for a request that opens a new session (a handshake). */
-export function engineSessionId(url: string | undefined): string | null {
-  return new URL(url ?? '/', 'http://localhost').searchParams.get('sid');
 }
 
 export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;

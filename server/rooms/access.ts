@@ -1,13 +1,13 @@
 // RoomAccess: who may enter one room and as what: its capability tokens, the standing of its owner and allowed
 // users, admission of a credential, member ids, and each member's role again when the token it came in with goes.
 
-import type { Role } from '../protocol/events.js';
-import { roleAtLeast } from '../protocol/events.js';
+import type { Role } from '../shared/events.js';
+import { roleAtLeast } from '../shared/events.js';
 import { randomId, TokenSizes } from '../auth/capabilities.js';
 import { CapabilityStore, type CapabilityInfo } from '../auth/capabilityStore.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Disposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 
 /** Who may enter without a token. */
 export interface AccessPolicy {

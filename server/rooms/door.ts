@@ -1,8 +1,8 @@
 // The room door: the one admission decision for REST and sockets (room lookup, credential, token-failure backoff,
 // member cap); each transport only translates the answer into its own reply.
 
-import type { Role } from '../protocol/events.js';
-import { NOT_FOUND_MESSAGE, roleAtLeast } from '../protocol/events.js';
+import type { Role } from '../shared/events.js';
+import { NOT_FOUND_MESSAGE, roleAtLeast } from '../shared/events.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
 import type { Admission, Credential, RoomAccess } from './access.js';
 

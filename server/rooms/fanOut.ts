@@ -2,10 +2,10 @@
 // wait for a snapshot from the mirror, the cached snapshot, cutting off laggards and resyncing them once drained.
 // It sees ports and offsets, never sockets, and keeps time on the injected clock.
 
-import type { ExitPayload, SnapshotPayload } from '../protocol/events.js';
+import type { ExitPayload, SnapshotPayload } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
-import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../protocol/flowControl.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
+import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../shared/flowControl.js';
 import { MemberFeed } from './memberFeed.js';
 import type { MemberPort } from './ports.js';
 import type { StreamEvent } from './streamHistory.js';

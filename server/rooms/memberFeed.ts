@@ -1,8 +1,8 @@
 // MemberFeed: one member's side of the stream — live or cut off, how far its terminal has confirmed, what its
 // start cost — and the rule that cuts a lagging member off (tmux's discard-and-redraw).
 
-import type { OutputPayload, ServerEventArgs, ServerEventName } from '../protocol/events.js';
-import { MemberFlowControl } from '../protocol/flowControl.js';
+import type { OutputPayload, ServerEventArgs, ServerEventName } from '../shared/events.js';
+import { MemberFlowControl } from '../shared/flowControl.js';
 import type { MemberPort } from './ports.js';
 
 /** 'starting': joined, its snapshot not sent yet; 'live': in the broadcast; 'behind': cut off until drained. */

@@ -1,6 +1,6 @@
 // What a room needs from the transport. The realtime layer implements these; the room never sees a socket.
 
-import type { ServerEventArgs, ServerEventName } from '../protocol/events.js';
+import type { ServerEventArgs, ServerEventName } from '../shared/events.js';
 
 export interface Outbox {
   send<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void;

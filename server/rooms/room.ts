@@ -1,8 +1,8 @@
 // Room: one PTY, its mirror and its members; the ordered output stream, roles and size policy.
 
-import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../protocol/events.js';
-import { roleAtLeast } from '../protocol/events.js';
-import { MemberListPacing, MirrorFlowControl } from '../protocol/flowControl.js';
+import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../shared/events.js';
+import { roleAtLeast } from '../shared/events.js';
+import { MemberListPacing, MirrorFlowControl } from '../shared/flowControl.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
@@ -10,8 +10,8 @@ import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
 import type { ScreenDump } from '../terminal/screenDump.js';
 import type { Clock } from '../util/clock.js';
 import { Coalescer } from '../util/coalescer.js';
-import { Disposable } from '../util/disposable.js';
-import { Emitter, type Event } from '../util/emitter.js';
+import { Disposable } from '../shared/disposable.js';
+import { Emitter, type Event } from '../shared/emitter.js';
 import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';

@@ -1,15 +1,15 @@
 // RoomRegistry: creates rooms from profiles within the room caps, finds them, closes them (on request or on
 // timeout), audits both, and forgets exited ones after a while.
 
-import type { ExitReason } from '../protocol/events.js';
-import { TerminalSize } from '../protocol/limits.js';
+import type { ExitReason } from '../shared/events.js';
+import { TerminalSize } from '../shared/limits.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { Requester } from '../auth/requester.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 import type { RoomTransport } from './ports.js';
 import type { MirrorHost } from '../terminal/mirrorHost.js';
 import { Room, type Profile, type RoomResize } from './room.js';

@@ -1,9 +1,9 @@
 // RoomTimeouts: a room's idle limit (no writer input) and absolute lifetime, with warnings, on an injectable clock.
 
-import type { NoticePayload } from '../protocol/events.js';
+import type { NoticePayload } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable, type IDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 
 export const RoomTimeoutLimits = {
   /** Members are warned this long before an idle close: time for a writer to notice and type. */

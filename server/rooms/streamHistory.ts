@@ -1,8 +1,8 @@
 // StreamHistory: a bounded ring of the room's most recent stream events (output chunks and resizes, with
 // their offsets), so a reconnecting member resumes without a snapshot and a cached snapshot can be caught up.
 
-import type { OutputPayload, ResizeEventPayload } from '../protocol/events.js';
-import { HistoryDefaults } from '../protocol/flowControl.js';
+import type { OutputPayload, ResizeEventPayload } from '../shared/events.js';
+import { HistoryDefaults } from '../shared/flowControl.js';
 
 export type StreamEvent =
   | { kind: 'output'; payload: OutputPayload }

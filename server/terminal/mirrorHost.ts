@@ -4,9 +4,9 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { SnapshotPayload } from '../protocol/events.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import type { SnapshotPayload } from '../shared/events.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 import type { FromMirrorWorker, MirrorAnswer, MirrorId, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
 import type { ScreenDump } from './screenDump.js';
 

@@ -1,7 +1,7 @@
 // The mirror host's wire: typed messages between the main thread and a mirror worker. Plain data only (no
 // shared objects), so the same host could run in another process (as VS Code's pty host does) unchanged.
 
-import type { SnapshotPayload } from '../protocol/events.js';
+import type { SnapshotPayload } from '../shared/events.js';
 import type { ScreenDump } from './screenDump.js';
 
 /** A room's mirror inside one host; numbered by the main thread, unique per host for the server's life. */

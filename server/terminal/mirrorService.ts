@@ -1,8 +1,8 @@
 // MirrorService: the worker side of the mirror host. Holds the ScreenMirrors of the rooms placed on this worker,
 // feeds them the stream, answers queries, reports parse progress and sends checkpoints. Knows only messages.
 
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { MirrorHostTiming } from '../protocol/flowControl.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { MirrorHostTiming } from '../shared/flowControl.js';
 import type { FromMirrorWorker, MirrorAnswer, MirrorId, MirrorOpen, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
 import { dumpScreen } from './screenDump.js';
 import { ScreenMirror } from './screenMirror.js';

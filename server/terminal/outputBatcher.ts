@@ -1,8 +1,8 @@
 // OutputBatcher: leading-edge coalescing of PTY output, so a keystroke echo goes out at once and a flood goes
 // out in few, large flushes.
 
-import { BatchLimits } from '../protocol/flowControl.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { BatchLimits } from '../shared/flowControl.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 
 export class OutputBatcher extends Disposable {
   private pending: string[] = [];

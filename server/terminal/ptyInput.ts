@@ -2,8 +2,8 @@
 // interrupt key through to a program that has stopped reading its input.
 
 import { closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
-import { InputLimits } from '../protocol/flowControl.js';
-import { Disposable, toDisposable } from '../util/disposable.js';
+import { InputLimits } from '../shared/flowControl.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 
 /**
  * INTR, QUIT and SUSP at their default bindings (^C, ^\, ^Z). With ISIG the line discipline turns them into

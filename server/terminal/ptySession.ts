@@ -4,8 +4,8 @@ import { readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import * as pty from 'node-pty';
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 import { PtyInput, type InputResult } from './ptyInput.js';
 import {
   identify, killSession, procAvailable, ProcessTiming, readProcStat, sessionMembers, signalSession, type ProcessIdentity,

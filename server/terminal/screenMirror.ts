@@ -2,13 +2,13 @@
 
 import headless from '@xterm/headless';
 import unicode11Addon from '@xterm/addon-unicode11';
-import { Disposable, toDisposable } from '../util/disposable.js';
-import { Emitter } from '../util/emitter.js';
-import type { SnapshotPayload } from '../protocol/events.js';
-import { ParseScheduling, SnapshotLimits } from '../protocol/flowControl.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
+import type { SnapshotPayload } from '../shared/events.js';
+import { ParseScheduling, SnapshotLimits } from '../shared/flowControl.js';
 import { assertInternals, catchParseErrors, parseNow, parserIsInGround } from './xtermInternals.js';
-import { guardEraseAbove } from './xtermGuards.js';
-import { NO_WINDOW_OPERATIONS } from './xtermOptions.js';
+import { guardEraseAbove } from '../shared/xtermGuards.js';
+import { NO_WINDOW_OPERATIONS } from '../shared/xtermOptions.js';
 import { PendingSequence } from './pendingSequence.js';
 import { composeSnapshot } from './snapshotState.js';
 

@@ -1,7 +1,6 @@
 // Clock: the one source of "now" and of timers for policies (timeouts, rate limits, audit), so tests can drive time.
-// No Node or DOM types (server/util is shared with the browser client).
 
-import type { IDisposable } from './disposable.js';
+import type { IDisposable } from '../shared/disposable.js';
 
 /** Wall-clock time and one-shot timers. A timer is cancelled by disposing it; disposing twice is harmless. */
 export interface Clock {

@@ -2,7 +2,7 @@
 // window are gathered into one run at its end, so a burst of N changes costs two runs, not N.
 
 import type { Clock } from './clock.js';
-import type { IDisposable } from './disposable.js';
+import type { IDisposable } from '../shared/disposable.js';
 
 export class Coalescer implements IDisposable {
   private window: IDisposable | undefined;

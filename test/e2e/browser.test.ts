@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 import type { Room } from '../../server/rooms/room.js';
 import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -323,7 +323,7 @@ describe('lobby', () => {
   test('creating a room from the lobby lands on the room as its owner', { timeout: E2eTiming.TestMs }, async (t) => {
     const lobby = await openPage(`${server.url}/`);
     const { page } = lobby;
-    // Capabilities travel in the fragment only (CONTRACT.md §3): no request may carry a token in its URL.
+    // Capabilities travel in the fragment only (docs/protocol.md): no request may carry a token in its URL.
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     try {

@@ -1,7 +1,7 @@
 // A Clock that only moves when a test says so: advance(ms) runs the timers that fall due, in order.
 
 import type { Clock } from '../../server/util/clock.js';
-import type { IDisposable } from '../../server/util/disposable.js';
+import type { IDisposable } from '../../server/shared/disposable.js';
 
 interface Timer {
   due: number;

@@ -3,7 +3,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type {
   ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, NoticePayload, Role, ServerToClientEvents,
-} from '../../server/protocol/events.js';
+} from '../../server/shared/events.js';
 import { makeTerminal, type HeadlessTerminal } from './screens.js';
 import { waitFor } from './wait.js';
 

@@ -3,7 +3,7 @@
 import headless from '@xterm/headless';
 import unicode11Addon from '@xterm/addon-unicode11';
 import { UNICODE_VERSION } from '../../server/terminal/screenMirror.js';
-import { guardEraseAbove } from '../../server/terminal/xtermGuards.js';
+import { guardEraseAbove } from '../../server/shared/xtermGuards.js';
 import { dumpScreen, type ScreenDump } from '../../server/terminal/screenDump.js';
 
 const { Terminal } = headless;

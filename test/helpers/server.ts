@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type App, type AppOptions } from '../../server/app.js';
 import { ConfigDefaults, type ServerConfig } from '../../server/config.js';
 import { noAuth } from '../../server/auth/authMode.js';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 import { createRoomAt } from './serverProcess.js';
 
 /** A shell without rc files, so prompts and timing do not depend on the machine's dotfiles. */

@@ -6,7 +6,7 @@ import { startServer } from '../helpers/server.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { joinMember } from '../helpers/member.js';
 import { authConfig, basicHeader, handshake, http } from '../helpers/signin.js';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 
 const ALICE = { user: 'alice', password: 'pa:ss word' };
 

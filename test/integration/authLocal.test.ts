@@ -11,7 +11,7 @@ import { MemoryAuditLog } from '../helpers/audit.js';
 import { authConfig, basicHeader, CookieJar, form, handshake, http } from '../helpers/signin.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 import { SESSION_COOKIE, SessionCookie } from '../../server/auth/sessions.js';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 
 const PASSWORDS = { alice: 'alice-password', bob: 'bob:pass word' } as const;
 

@@ -12,7 +12,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { authConfig, CookieJar, form, handshake, http } from '../helpers/signin.js';
 import { SESSION_COOKIE, SESSIONS_FILE } from '../../server/auth/sessions.js';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 
 const CLIENT_ID = 'ttyroom-test';
 const CLIENT_SECRET = 'a-client-secret-long-enough-for-the-provider';

@@ -1,4 +1,4 @@
-// Crash recovery (TESTPLAN F7): after kill -9 of the server, the next start ends every process its rooms left, and new rooms work.
+// Crash recovery (F7 in docs/properties.md): after kill -9 of the server, the next start ends every process its rooms left, and new rooms work.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/protocol/events.js';
-import { MemberFlowControl } from '../../server/protocol/flowControl.js';
+import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../../server/shared/events.js';
+import { MemberFlowControl } from '../../server/shared/flowControl.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -17,7 +17,7 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
 /**
- * A few hundred megabytes in `npm test`; TESTPLAN E1's full gigabyte is the same test with
+ * A few hundred megabytes in `npm test`; E1's full gigabyte (docs/properties.md) is the same test with
  * TTYROOM_FLOOD_MB=1024 (about a minute).
  */
 const FLOOD_MEGABYTES = Number(process.env.TTYROOM_FLOOD_MB ?? 256);
@@ -26,9 +26,9 @@ const FLOOD_MEGABYTES = Number(process.env.TTYROOM_FLOOD_MB ?? 256);
  * without it (the frozen member's queue holds the whole flood, as strings and as frames).
  */
 const MAX_GROWTH_BYTES = 160 * 1024 * 1024;
-/** TESTPLAN E1: healthy viewers end less than a second behind. */
+/** E1: healthy viewers end less than a second behind. */
 const MAX_FINAL_LAG_MS = 1_000;
-/** TESTPLAN E2: the prompt is back on every healthy screen within two seconds of Ctrl-C. */
+/** E2: the prompt is back on every healthy screen within two seconds of Ctrl-C. */
 const MAX_INTERRUPT_MS = 2_000;
 
 async function connect(url: string): Promise<ClientSocket> {

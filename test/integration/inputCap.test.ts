@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { startServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { InputLimits } from '../../server/protocol/flowControl.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
+import { InputLimits } from '../../server/shared/flowControl.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
 
 /** Whether a child of `pid` runs `name` (the shell forks sleep in the foreground). */
 function descendantNamed(pid: number, name: string): boolean {

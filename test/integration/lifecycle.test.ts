@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { joinMember, type Member } from '../helpers/member.js';
-import type { CreatedRoom } from '../../server/protocol/events.js';
+import type { CreatedRoom } from '../../server/shared/events.js';
 import { waitFor } from '../helpers/wait.js';
 import { isRunning, type ProcessIdentity } from '../../server/terminal/processTree.js';
 

@@ -9,7 +9,7 @@ import { joinMember, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { seededRandom, sleep, waitFor } from '../helpers/wait.js';
 import { WORKLOAD_DONE } from '../fixtures/workload.mjs';
-import type { NoticePayload } from '../../server/protocol/events.js';
+import type { NoticePayload } from '../../server/shared/events.js';
 
 const WORKLOAD = fileURLToPath(new URL('../fixtures/screenWorkload.mjs', import.meta.url));
 const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));

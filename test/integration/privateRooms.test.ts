@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MintedToken } from '../../server/protocol/events.js';
+import type { MintedToken } from '../../server/shared/events.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';

@@ -1,4 +1,4 @@
-// Process ends (TESTPLAN F1, F2): a shell killed from outside is reported once and cleaned up; closing a room ends its whole session.
+// Process ends (F1, F2 in docs/properties.md): a shell killed from outside is reported once and cleaned up; closing a room ends its whole session.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../server/config.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
 import { startServer } from '../helpers/server.js';
 import { api } from '../helpers/api.js';
 import { waitFor } from '../helpers/wait.js';

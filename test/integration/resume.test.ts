@@ -11,7 +11,7 @@ import { sleep, waitFor } from '../helpers/wait.js';
 import { RoomClient } from '../../client/src/roomClient.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
 
-/** TESTPLAN E4: the member is away this long while output keeps coming. */
+/** E4 (docs/properties.md): the member is away this long while output keeps coming. */
 const AWAY_MS = 5_000;
 /** One numbered line every 20 ms for the whole test: about 250 lines while the member is away. */
 const TICKER = ['bash', '--noprofile', '--norc', '-c', 'for i in $(seq 1 100000); do echo "tick $i"; sleep 0.02; done'];

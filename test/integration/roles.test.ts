@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startServer } from '../helpers/server.js';
 import { joinMember, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
-import { TerminalSize } from '../../server/protocol/limits.js';
+import { TerminalSize } from '../../server/shared/limits.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { api } from '../helpers/api.js';

@@ -1,4 +1,4 @@
-// Graceful shutdown (TESTPLAN G4): on SIGTERM no newcomers, members told, every process ended, exit 0 before the deadline.
+// Graceful shutdown (G4 in docs/properties.md): on SIGTERM no newcomers, members told, every process ended, exit 0 before the deadline.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

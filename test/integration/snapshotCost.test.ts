@@ -9,7 +9,7 @@ import { startServer } from '../helpers/server.js';
 import { joinMember, type ClientSocket, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { waitFor } from '../helpers/wait.js';
-import { SnapshotLimits } from '../../server/protocol/flowControl.js';
+import { SnapshotLimits } from '../../server/shared/flowControl.js';
 
 const COLOUR_FLOOD = fileURLToPath(new URL('../fixtures/colourFlood.mjs', import.meta.url));
 const SCROLLBACK = 10_000;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { RoomClient } from '../../client/src/roomClient.js';
-import { MemberFlowControl } from '../../server/protocol/flowControl.js';
+import { MemberFlowControl } from '../../server/shared/flowControl.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
 import type { ClientSocket } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';

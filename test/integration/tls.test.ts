@@ -13,7 +13,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { makeCertificates, type Certificates } from '../helpers/certificates.js';
 import { rawRequest, upgradeRequest, enginePath } from '../helpers/rawHttp.js';
 import { BIN, TEST_SHELL_LINE } from '../helpers/serverProcess.js';
-import type { JoinReply } from '../../server/protocol/events.js';
+import type { JoinReply } from '../../server/shared/events.js';
 import { authConfig, form } from '../helpers/signin.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 import { SESSION_COOKIE } from '../../server/auth/sessions.js';

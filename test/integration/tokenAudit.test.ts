@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { AuditEvent } from '../../server/audit/auditLog.js';
 import { AUDIT_FILE } from '../../server/app.js';
 import { TokenFailureLimits } from '../../server/auth/tokenFailures.js';
-import type { MintedToken } from '../../server/protocol/events.js';
+import type { MintedToken } from '../../server/shared/events.js';
 import { startServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';
 import { api } from '../helpers/api.js';

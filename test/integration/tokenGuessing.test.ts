@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JoinReply } from '../../server/protocol/events.js';
+import type { JoinReply } from '../../server/shared/events.js';
 import { AuditAggregation } from '../../server/audit/auditCounter.js';
 import { EventRateLimits } from '../../server/realtime/eventRateLimiter.js';
 import { TokenFailureLimits } from '../../server/auth/tokenFailures.js';

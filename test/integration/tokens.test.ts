@@ -12,7 +12,7 @@ import { MemoryAuditLog } from '../helpers/audit.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { waitFor } from '../helpers/wait.js';
 import { assertNeverEchoed } from '../helpers/echo.js';
-import type { MintedToken, TokenSummary } from '../../server/protocol/events.js';
+import type { MintedToken, TokenSummary } from '../../server/shared/events.js';
 
 /** These tests make many deliberate failures from one address; H1's own tests use the real limits. */
 const LENIENT = { tokenFailureLimits: { FreeFailuresPerRoom: 10_000, FreeFailuresPerAddress: 10_000 } };

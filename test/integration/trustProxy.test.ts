@@ -9,8 +9,8 @@ import { MemoryAuditLog } from '../helpers/audit.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { enginePath, rawRequest, upgradeRequest } from '../helpers/rawHttp.js';
 import { ConnectionLimits } from '../../server/http/connectionLimiter.js';
-import type { TrustProxy } from '../../server/http/clientAddress.js';
-import type { JoinReply } from '../../server/protocol/events.js';
+import type { TrustProxy } from '../../server/net/clientAddress.js';
+import type { JoinReply } from '../../server/shared/events.js';
 
 const CLIENT = '198.51.100.7';
 const OTHER_CLIENT = '198.51.100.8';

@@ -6,7 +6,8 @@ import { buildAuthConfig, isLoopbackHost } from '../../server/auth/authMode.js';
 import { credentialMatches, parseBasicHeader } from '../../server/auth/basicAuth.js';
 import { safeReturnPath } from '../../server/auth/passportSetup.js';
 import { isWellFormedToken } from '../../server/auth/capabilities.js';
-import { parseConfig, ConfigError } from '../../server/config.js';
+import { parseConfig } from '../../server/config.js';
+import { ConfigError } from '../../server/util/configError.js';
 
 test('loopback hosts: 127.0.0.0/8, ::1 and localhost; nothing else', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) assert.equal(isLoopbackHost(host), true, host);

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { hashToken, mintToken, tokenMatches } from '../../server/auth/capabilities.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-/** The floor in CONTRACT.md: 128 bits, which is at least 22 base64url characters. */
+/** The floor (docs/protocol.md, Words): 128 bits, which is at least 22 base64url characters. */
 const MIN_TOKEN_BITS = 128;
 const MIN_TOKEN_CHARS = Math.ceil(MIN_TOKEN_BITS / 6);
 const MINTS = 1000;

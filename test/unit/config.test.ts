@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigDefaults, ConfigError, OPTIONS, helpText, parseConfig, parseShareArgs, splitCommandLine } from '../../server/config.js';
-import { shutdownGraceMs } from '../../server/shutdown.js';
+import { ConfigDefaults, OPTIONS, helpText, parseConfig, parseShareArgs, splitCommandLine } from '../../server/config.js';
+import { ConfigError } from '../../server/util/configError.js';
+import { shutdownGraceMs } from '../../server/cli/shutdown.js';
 
 /** A fixed environment so nothing from the machine running the tests leaks in. */
 const ENV: NodeJS.ProcessEnv = { SHELL: '/bin/zsh' };

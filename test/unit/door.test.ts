@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { Auditor } from '../../server/audit/auditLog.js';
 import { mintToken } from '../../server/auth/capabilities.js';
 import { TokenFailureLimiter, TokenFailureLimits } from '../../server/auth/tokenFailures.js';
-import { NOT_FOUND_MESSAGE } from '../../server/protocol/events.js';
+import { NOT_FOUND_MESSAGE } from '../../server/shared/events.js';
 import { RoomAccess, type AccessPolicy } from '../../server/rooms/access.js';
 import { admitToRoom, type DoorAnswer, type DoorRequest } from '../../server/rooms/door.js';
 import { MemoryAuditLog } from '../helpers/audit.js';

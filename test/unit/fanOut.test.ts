@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ExitPayload, ServerEventName, SnapshotPayload } from '../../server/protocol/events.js';
-import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../../server/protocol/flowControl.js';
+import type { ExitPayload, ServerEventName, SnapshotPayload } from '../../server/shared/events.js';
+import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../../server/shared/flowControl.js';
 import { FanOut, type StreamSource } from '../../server/rooms/fanOut.js';
 import type { MemberPort } from '../../server/rooms/ports.js';
 import { StreamHistory } from '../../server/rooms/streamHistory.js';

@@ -1,12 +1,12 @@
-// The flow-control contract: how the constants of server/protocol/flowControl.ts must relate, each with its reason.
+// The flow-control contract: how the constants of server/shared/flowControl.ts must relate, each with its reason.
 // Every relation is also checked against a copy of the constants that breaks it, so none can hold vacuously.
 // That a member's start (a snapshot up to the cap, its catch-up) never counts against its budget is behaviour of
 // MemberFeed, checked in memberFeed.test.ts.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as Flow from '../../server/protocol/flowControl.js';
-import { PayloadLimits } from '../../server/protocol/limits.js';
+import * as Flow from '../../server/shared/flowControl.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
 
 type Constants = { -readonly [Group in keyof typeof Flow]: { -readonly [Name in keyof (typeof Flow)[Group]]: number } };
 
@@ -170,6 +170,6 @@ for (const relation of RELATIONS) {
 
 test('the module is browser-safe: it imports nothing', async () => {
   const { readFile } = await import('node:fs/promises');
-  const source = await readFile(new URL('../../server/protocol/flowControl.ts', import.meta.url), 'utf8');
+  const source = await readFile(new URL('../../server/shared/flowControl.ts', import.meta.url), 'utf8');
   assert.doesNotMatch(source, /^\s*import\s/m);
 });

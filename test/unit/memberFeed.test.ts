@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServerEventArgs, ServerEventName } from '../../server/protocol/events.js';
-import { BatchLimits, MemberFlowControl, MirrorFlowControl, PtyReads, SnapshotLimits } from '../../server/protocol/flowControl.js';
+import type { ServerEventArgs, ServerEventName } from '../../server/shared/events.js';
+import { BatchLimits, MemberFlowControl, MirrorFlowControl, PtyReads, SnapshotLimits } from '../../server/shared/flowControl.js';
 import type { MemberPort } from '../../server/rooms/ports.js';
 import { MemberFeed } from '../../server/rooms/memberFeed.js';
 

@@ -72,7 +72,7 @@ test('a snapshot taken at any point, plus the stream from its offset, equals the
   const reference = new ScreenMirror({ cols: 80, rows: 24, scrollback: SCROLLBACK });
   try {
     const events = streamFor(11, 300_000);
-    const snapshots: Array<Promise<import('../../server/protocol/events.js').SnapshotPayload>> = [];
+    const snapshots: Array<Promise<import('../../server/shared/events.js').SnapshotPayload>> = [];
     for (const [i, event] of events.entries()) {
       feed(mirror, reference, history, event);
       // Asked while the worker is far behind: each is answered at whatever it has parsed by then.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { normalizeOrigin, OriginPolicy, parseHostHeader, parseOriginList, servedOrigins } from '../../server/http/originPolicy.js';
-import { ClientAddress, parseTrustProxy, plainAddress } from '../../server/http/clientAddress.js';
+import { ClientAddress, parseTrustProxy, plainAddress } from '../../server/net/clientAddress.js';
 import { ConnectionLimiter, ConnectionLimits, limitKey } from '../../server/http/connectionLimiter.js';
 import { RefusalTally } from '../../server/audit/refusalTally.js';
 import { Auditor } from '../../server/audit/auditLog.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchLimits } from '../../server/protocol/flowControl.js';
+import { BatchLimits } from '../../server/shared/flowControl.js';
 import { OutputBatcher } from '../../server/terminal/outputBatcher.js';
 
 /** Comfortably past one coalescing window on a loaded machine; tests assert on content, never on timing. */

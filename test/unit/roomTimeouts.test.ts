@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NoticePayload } from '../../server/protocol/events.js';
+import type { NoticePayload } from '../../server/shared/events.js';
 import { RoomTimeoutLimits, RoomTimeouts, type TimeoutReason } from '../../server/rooms/roomTimeouts.js';
 import { ManualClock } from '../helpers/manualClock.js';
 

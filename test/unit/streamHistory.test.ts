@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HistoryDefaults } from '../../server/protocol/flowControl.js';
+import { HistoryDefaults } from '../../server/shared/flowControl.js';
 import { StreamHistory, type StreamEvent } from '../../server/rooms/streamHistory.js';
 
 function outputOf(events: StreamEvent[] | undefined): string {

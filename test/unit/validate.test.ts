@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { PayloadLimits, TerminalSize } from '../../server/protocol/limits.js';
+import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
 import {
   parseAck,
   parseCreateRoom,
@@ -18,7 +18,7 @@ import {
   parseUserId,
   parseSize,
   sanitizeName,
-} from '../../server/protocol/validate.js';
+} from '../../server/shared/validate.js';
 
 const label = (value: unknown): string => inspect(value, { breakLength: Infinity, maxStringLength: 40 });
 

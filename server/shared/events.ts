@@ -1,4 +1,4 @@
-// The wire contract: socket.io event maps and payload types for both directions (CONTRACT.md §4).
+// The wire contract: socket.io event maps and payload types for both directions (docs/protocol.md).
 // No Node or DOM imports, so the browser client imports this file too.
 
 export type Role = 'viewer' | 'writer' | 'owner';
@@ -11,7 +11,7 @@ export function roleAtLeast(role: Role, needed: Role): boolean {
 
 /**
  * The one answer, over REST and the socket alike, for an unknown room and for a token that is bad, expired,
- * revoked or not enough: neither can be told from the other (CONTRACT.md §3).
+ * revoked or not enough: neither can be told from the other (docs/protocol.md).
  */
 export const NOT_FOUND_MESSAGE = 'no such room, or the link is not valid';
 
@@ -137,7 +137,7 @@ export interface ServerToClientEvents {
 export type ServerEventName = keyof ServerToClientEvents;
 export type ServerEventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
 
-/** REST shapes (CONTRACT.md §3). */
+/** REST shapes (docs/protocol.md, HTTP routes). */
 export interface RoomSummary {
   id: string;
   name: string;

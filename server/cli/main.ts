@@ -2,19 +2,20 @@
 
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createApp, type App } from './app.js';
-import { ConfigError, helpText, parseConfig, parseShareArgs, type ServerConfig } from './config.js';
-import { roomLinks } from './http/links.js';
+import { createApp, type App } from '../app.js';
+import { helpText, parseConfig, parseShareArgs, type ServerConfig } from '../config.js';
+import { ConfigError } from '../util/configError.js';
+import { roomLinks } from '../http/links.js';
 import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
-import type { Requester } from './rooms/roomRegistry.js';
-import { recoverLeftovers } from './terminal/processJournal.js';
+import type { Requester } from '../rooms/roomRegistry.js';
+import { recoverLeftovers } from '../terminal/processJournal.js';
 
 function logLine(line: string): void {
   process.stderr.write(`ttyroom: ${line}\n`);
 }
 
-/** Runs `parse`, turning a ConfigError into one stderr line and exit status 2 (CONTRACT.md §2). */
+/** Runs `parse`, turning a ConfigError into one stderr line and exit status 2 (README.md, Usage). */
 function parseOrExit<T>(parse: () => T): T {
   try {
     return parse();
@@ -114,7 +115,7 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
   app.httpServer.listen(config.port, config.host, () => {
     if (shutdown.isStarted) return;
     const base = app.origin();
-    // Scripts read the address from this first line (CONTRACT.md §2).
+    // Scripts read the address from this first line (README.md, Usage).
     process.stdout.write(`ttyroom listening on ${base}\n`);
 
     const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs });

@@ -1,7 +1,7 @@
-// JSON error responses: `{ error: { code, message } }` with a fitting status (CONTRACT.md §3).
+// JSON error responses: `{ error: { code, message } }` with a fitting status (docs/protocol.md, Errors over HTTP).
 
 import type { NextFunction, Request, Response } from 'express';
-import type { ApiError } from '../protocol/events.js';
+import type { ApiError } from '../shared/events.js';
 
 type Code = ApiError['error']['code'];
 

@@ -1,13 +1,13 @@
 // Shutdown: the one graceful stop — refuse newcomers at once, end every room within a hard deadline, exit with a status.
 
-import type { App } from './app.js';
+import type { App } from '../app.js';
 
 /** Exit statuses of the `ttyroom` command. */
 export const ExitStatus = {
   Ok: 0,
   /** Something failed at run time: cannot listen, or the shutdown failed or missed its deadline. */
   Failure: 1,
-  /** Bad options (CONTRACT.md §2). */
+  /** Bad options (README.md, Usage). */
   Usage: 2,
   /** `--timeout` ran out before anyone joined; distinct so scripts can tell it from a failure. */
   NobodyJoined: 3,

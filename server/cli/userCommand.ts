@@ -2,9 +2,9 @@
 // from a no-echo prompt on a terminal or from stdin when piped, never from the command line (ps shows it).
 
 import { resolve } from 'node:path';
-import { defaultUsersFile } from './auth/authMode.js';
-import { ConfigDefaults, envName } from './config.js';
-import { isValidUserName, UsersFile, UsersFileError, UsersFileLimits } from './auth/usersFile.js';
+import { defaultUsersFile } from '../auth/authMode.js';
+import { ConfigDefaults, envName } from '../config.js';
+import { isValidUserName, UsersFile, UsersFileError, UsersFileLimits } from '../auth/usersFile.js';
 import { ExitStatus } from './shutdown.js';
 
 export const USER_USAGE = `usage: ttyroom user add NAME [--users-file FILE | --data-dir DIR]

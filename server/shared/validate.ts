@@ -1,4 +1,4 @@
-// Validators for every incoming payload: `unknown` in, the typed value or undefined out (STYLE.md rule 3).
+// Validators for every incoming payload: `unknown` in, the typed value or undefined out (docs/architecture.md, Conventions).
 
 import type { AckPayload, JoinRequest, MemberRolePayload, ResizePayload } from './events.js';
 import { PayloadLimits, TerminalSize } from './limits.js';

@@ -1,8 +1,8 @@
 // OneShotWatcher: the --once and --timeout rules — a one-room server is done when its room ends; nobody joining in time is an error.
 
-import type { RoomRegistry } from './rooms/roomRegistry.js';
-import { Disposable, toDisposable } from './util/disposable.js';
-import { Emitter } from './util/emitter.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
 
 export interface OneShotOptions {
   /** `--once`: report when the first room's process has ended and its members were told. */

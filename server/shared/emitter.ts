@@ -1,4 +1,4 @@
-// Typed event emitter: a private Emitter fires, the public `onX` property subscribes (STYLE.md rule 2).
+// Typed event emitter: a private Emitter fires, the public `onX` property subscribes (docs/architecture.md, Conventions).
 // No Node or DOM types, so the browser client uses it too.
 
 import type { IDisposable } from './disposable.js';

@@ -1,4 +1,4 @@
-// The `ttyroom` command: dispatches subcommands (CONTRACT.md §2).
+// The `ttyroom` command: dispatches subcommands (README.md, Usage).
 
 import { serve, share } from './main.js';
 import { ExitStatus } from './shutdown.js';

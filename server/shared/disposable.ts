@@ -1,4 +1,4 @@
-// Disposable: the one ownership pattern for ptys, timers, listeners and children (see STYLE.md rule 1).
+// Disposable: the one ownership pattern for ptys, timers, listeners and children (docs/architecture.md, Conventions).
 // No Node or DOM types, so the browser client uses it too.
 
 export interface IDisposable {
