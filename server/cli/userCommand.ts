@@ -59,9 +59,10 @@ function parseUserArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: str
 function promptHidden(prompt: string): Promise<string> {
   const input = process.stdin;
   return new Promise((resolvePassword, reject) => {
+    // Echo goes off before the prompt appears: a password typed (or pasted) right after it is never shown.
+    input.setRawMode(true);
     process.stderr.write(prompt);
     let line = '';
-    input.setRawMode(true);
     input.setEncoding('utf8');
     input.resume();
     const finish = (error?: Error): void => {
