@@ -74,7 +74,8 @@ test('F2: closing a room ends background, nohup and SIGHUP-ignoring jobs, and a 
     await waitFor(() => pidsRunningAs(foreground).length === 1, 'the foreground sleep');
     started.push({ pid: pidsRunningAs(foreground)[0]!, argv: foreground });
     started.push({ pid: shellPid, argv: commandLine(shellPid)! });
-    for (const { pid, argv } of started) assert.ok(isRunningAs(pid, argv), `${argv.join(' ')} (${pid}) runs before the close`);
+    // `$!` names the forked shell, which execs the job a moment later (on a busy machine, a long moment).
+    for (const { pid, argv } of started) await waitFor(() => isRunningAs(pid, argv), `${argv.join(' ')} (${pid}) to run before the close`);
 
     await server.app.rooms.close(created.id, 'closed');
 
