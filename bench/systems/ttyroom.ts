@@ -36,6 +36,14 @@ const SERVER_ARGS = [
   '--idle-timeout', '0', '--lifetime', '0', '--kill-grace', '1', '--shutdown-deadline', '5',
 ];
 
+/**
+ * Node options for the server process from TTYROOM_BENCH_NODE_ARGS, split at spaces: to profile the server under a
+ * scenario, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (the profile is written when dispose() stops the server).
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.TTYROOM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 interface Server {
   child: ChildProcessWithoutNullStreams;
   url: string;
@@ -45,7 +53,7 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-bench-'));
-  const child = spawn(process.execPath, [BIN, ...SERVER_ARGS, '--data-dir', dataDir, '--cwd', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serverNodeArgs(), BIN, ...SERVER_ARGS, '--data-dir', dataDir, '--cwd', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let stdout = '';
   let stderr = '';
