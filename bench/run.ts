@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   log(`  PTY echo ${calibration.ptyEchoMs.toFixed(3)} ms, PTY ${calibration.ptyMBps.toFixed(1)} MB/s, xterm parse ${calibration.parseMBps.toFixed(1)} MB/s, WebSocket ${calibration.webSocketMBps.toFixed(0)} MB/s`);
 
   // "id.key" → the figure's label and unit; system → "id.key" → one value per repetition that measured it, and the
-  // note of a figure that was not measured (or "id.*" for a scenario that failed).
+  // figure's note (why it was not measured, or a remark on its value; "id.*" for a scenario that failed).
   const rows = new Map<string, Figure>();
   const samples: Samples = new Map(systems.map((s) => [s.name, new Map<string, number[]>()]));
   const notes = new Map<string, Map<string, string>>(systems.map((s) => [s.name, new Map<string, string>()]));
@@ -125,6 +125,7 @@ async function main(): Promise<void> {
             if (figure.value !== undefined && Number.isFinite(figure.value)) {
               const values = samples.get(system.name)!.get(key) ?? [];
               samples.get(system.name)!.set(key, [...values, figure.value]);
+              if (figure.note) notes.get(system.name)!.set(key, figure.note);
             } else {
               notes.get(system.name)!.set(key, figure.note ?? 'not measured');
             }
@@ -160,7 +161,8 @@ async function main(): Promise<void> {
     const ratio = system !== 'ttyroom' && own ? ` (${formatValue(value / own)}×)` : '';
     const count = samples.get(system)?.get(key)?.length ?? 0;
     const partial = scenario?.repeatable && count < repetitions ? ` (${count} of ${repetitions} runs)` : '';
-    return `${formatValue(value)}${ratio}${partial}`;
+    const note = notes.get(system)?.get(key);
+    return `${formatValue(value)}${ratio}${partial}${note ? ` (${note.replaceAll('|', '/')})` : ''}`;
   };
   const table = [
     `| | figure | unit | ${names.join(' | ')} |`,
