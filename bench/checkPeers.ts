@@ -1,4 +1,5 @@
-// Self-check of the peer systems: the writer types `echo hi`, two viewers see it, an end marker reaches both; prints OK or why, per peer.
+// Self-check of the peer systems: the writer types `echo hi`, two viewers (where the system shares its terminal) see it,
+// an end marker reaches every member; prints OK or why, per peer. `TTYD_BIN=/path` adds the two ttyd peers.
 
 import { performance } from 'node:perf_hooks';
 import type { BenchSystem, ViewerKind, Workload } from './system.js';
@@ -25,7 +26,7 @@ async function check(system: BenchSystem, kind: ViewerKind): Promise<string> {
   const marker = `END${process.pid}MARK`;
   const session = await system.start(workload(marker), SIZE);
   try {
-    const viewers = await session.addViewers(2, kind);
+    const viewers = system.sharesTerminal ? await session.addViewers(2, kind) : [];
     const members = [session.writer, ...viewers];
     // The typed command as the terminal echoes it (its output `hi` may reach a tmux client as a redraw, not as text plus CRLF).
     const sawHi = members.map((member) => member.waitFor('echo hi', STEP_TIMEOUT_MS));
@@ -44,7 +45,7 @@ async function check(system: BenchSystem, kind: ViewerKind): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const systems: BenchSystem[] = [new TmuxSystem(), new WettySystem(), new TtydSystem()];
+  const systems: BenchSystem[] = [new TmuxSystem(), new WettySystem(), new TtydSystem('own'), new TtydSystem('tmux')];
   let failed = false;
   for (const system of systems) {
     const available = await system.available();

@@ -1,4 +1,4 @@
-// The one interface every benchmarked system implements (ttyroom, tmux, wetty, ttyd), so each scenario runs the same way on all of them.
+// The one interface every benchmarked system implements (ttyroom, tmux, wetty+tmux, ttyd, ttyd+tmux), so each scenario runs the same way on all of them.
 
 /** A program for the shared terminal: it ends its work by printing `marker`, then sleeps (never exits at once: node-pty #726). */
 export interface Workload {
@@ -49,10 +49,19 @@ export interface Session {
 
 export interface BenchSystem {
   name: string;
+  /**
+   * False when every connection runs its own copy of the program (ttyd without tmux): a session then has its writer
+   * alone, `addViewers` refuses, and scenarios that need several members of one terminal skip this system.
+   */
+  readonly sharesTerminal: boolean;
   /** `true`, or why this system cannot run here (e.g. "TTYD_BIN not set"); the table then says so. */
   available(): Promise<true | string>;
-  /** Starts (or reuses) the system's server and one shared terminal running `workload`, with a writer attached. */
-  start(workload: Workload, size: { cols: number; rows: number }): Promise<Session>;
+  /**
+   * Starts (or reuses) the system's server and one shared terminal running `workload`, with a writer attached:
+   * a 'full' one (the default) parses like a browser; a 'light' one only scans, for scenarios where the writer is
+   * one of the measured receivers of a flood and a parser in the load generator would steal the server's CPU.
+   */
+  start(workload: Workload, size: { cols: number; rows: number }, writerKind?: ViewerKind): Promise<Session>;
   /** Stops everything the system started. */
   dispose(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../s
 import { makeTerminal, type HeadlessTerminal } from '../test/helpers/screens.js';
 import { nextLoopbackAddress } from './loopbackAddresses.js';
 import { StreamScanner } from './streamScanner.js';
-import type { Viewer, Writer } from './system.js';
+import type { Writer } from './system.js';
 
 /** How long a member may take to connect and get its join snapshot, even on a loaded machine. */
 const JOIN_TIMEOUT_MS = 30_000;
@@ -120,11 +120,11 @@ function escapedData(frame: string): string {
 }
 
 /**
- * A member over a raw WebSocket: answers pings, joins with an ack, and scans output for markers without parsing the
- * terminal stream. It scans JSON-escaped text, so `waitFor` texts must be plain (no quotes, backslashes or control
+ * A member over a raw WebSocket: answers pings, joins with an ack, types when its token lets it, and scans output
+ * for markers without parsing the terminal stream. It scans JSON-escaped text, so `waitFor` texts must be plain (no quotes, backslashes or control
  * characters); `received()` counts the escaped characters of output data (code units for plain text).
  */
-export async function joinLightMember(url: string, roomId: string, token: string): Promise<Viewer> {
+export async function joinLightMember(url: string, roomId: string, token: string): Promise<Writer> {
   const { host } = new URL(url);
   // No Origin header (a non-browser client is allowed); Host stays the server's address, as the origin gate wants.
   const ws = new WebSocket(`ws://${host}/socket.io/?EIO=4&transport=websocket`, { localAddress: nextLoopbackAddress(), perMessageDeflate: false });
@@ -164,6 +164,9 @@ export async function joinLightMember(url: string, roomId: string, token: string
   return {
     waitFor: (text, timeoutMs) => scanner.waitFor(text, timeoutMs, 'a light member'),
     received: () => received,
+    type: (data) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(`${EIO.Message}2${JSON.stringify(['term:input', data])}`);
+    },
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     close: async () => {

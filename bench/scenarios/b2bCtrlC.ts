@@ -30,6 +30,7 @@ async function receivedMore(viewer: Viewer, units: number, timeoutMs: number, wh
 export const b2bCtrlC: Scenario = {
   id: 'B2b',
   title: 'Ctrl-C during yes',
+  needsSharing: true,
   async run(system, sizes, log) {
     const workload = shell();
     let session: Session | undefined;

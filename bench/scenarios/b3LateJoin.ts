@@ -16,6 +16,7 @@ const PROBE_GAP_MS = 5;
 export const b3LateJoin: Scenario = {
   id: 'B3',
   title: 'late join with 10 000 lines of scrollback',
+  needsSharing: true,
   async run(system, sizes, log) {
     const workload = scrollback(SCROLLBACK_LINES);
     let room: Session | undefined;

@@ -67,6 +67,7 @@ async function sameScreen(writer: Viewer, other: Viewer | undefined): Promise<nu
 export const b6SlowViewers: Scenario = {
   id: 'B6',
   title: 'one frozen and one slow viewer among ten',
+  needsSharing: true,
   async run(system, sizes, log) {
     let before: Run | undefined;
     let mixed: Run | undefined;

@@ -50,7 +50,8 @@ export const SMOKE: Sizes = {
 
 export const FULL: Sizes = {
   calibrationBytes: 64e6,
-  floodBytes: 32e6,
+  /** Issue 10's `cat` of 40 MB. */
+  floodBytes: 40e6,
   viewerCounts: [1, 10, 100],
   echoProbes: 500,
   ctrlCRepetitions: 20,
@@ -69,6 +70,10 @@ export interface Scenario {
   title: string;
   /** Set when the scenario measures something only ttyroom has (a per-room mirror, its capacity). */
   ttyroomOnly?: boolean;
+  /** Set when every figure needs several members of one terminal: systems that do not share theirs are skipped. */
+  needsSharing?: boolean;
+  /** Set when `--repetitions` repeats it (the figures the issue's ratio targets are about); the table shows medians. */
+  repeatable?: boolean;
   run(system: BenchSystem, sizes: Sizes, log: (line: string) => void): Promise<Figure[]>;
 }
 

@@ -261,14 +261,19 @@ export class ServerProcess {
     return this.child.pid;
   }
 
-  /** Resolves once `url` answers HTTP at all; rejects with the server's own output if it exits or stays silent. */
-  async waitUntilListening(url: string, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves with the response's headers once `url` answers HTTP at all; rejects with the server's own output if
+   * it exits or stays silent.
+   */
+  async waitUntilListening(url: string, timeoutMs: number): Promise<Headers> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (this.exitedWith !== undefined) throw new Error(`${this.label} ${this.exitedWith}: ${this.output.trim()}`);
       try {
-        await withTimeout(fetch(url).then((response) => response.body?.cancel()), READY_POLL_MS * 10, url);
-        return;
+        return await withTimeout(fetch(url).then(async (response) => {
+          await response.body?.cancel();
+          return response.headers;
+        }), READY_POLL_MS * 10, url);
       } catch {
         await sleep(READY_POLL_MS);
       }

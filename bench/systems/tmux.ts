@@ -131,6 +131,7 @@ class TmuxSession implements Session {
 
 export class TmuxSystem implements BenchSystem {
   readonly name = 'tmux';
+  readonly sharesTerminal = true;
   private readonly server = new TmuxServer();
   private readonly sessions: TmuxSession[] = [];
 
@@ -138,6 +139,7 @@ export class TmuxSystem implements BenchSystem {
     return tmuxAvailable();
   }
 
+  /** The writer's kind does not matter: a tmux client is a real terminal process either way (see TmuxClient). */
   async start(workload: Workload, size: { cols: number; rows: number }): Promise<Session> {
     const name = await this.server.newSession(workload, size);
     const writer = await TmuxClient.attach(this.server.attachCommand(name, false), size, 'tmux writer');

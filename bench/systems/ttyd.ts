@@ -1,4 +1,5 @@
-// ttyd (only from a TTYD_BIN path; never downloaded or built) as a peer: every WebSocket spawns a pty running `tmux attach` to the shared session. Untested here: no ttyd on this machine.
+// ttyd (only from a TTYD_BIN path; never downloaded or built) as two peers: `ttyd` runs the workload in its own pty per
+// connection (one member, no shared screen), `ttyd+tmux` runs `tmux attach` to a shared session per connection.
 
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -12,10 +13,8 @@ import { withTimeout } from '../timing.js';
 
 const { Terminal } = headless;
 
-/** ttyd's command is fixed at its start, so it always attaches to this one session name. */
-const SESSION_NAME = 'bench';
 const TTYD_START_TIMEOUT_MS = 10_000;
-/** Connecting, ttyd spawning the pty, and tmux drawing the first screen. */
+/** Connecting, ttyd spawning the pty, and the program (or tmux) writing its first output. */
 const JOIN_TIMEOUT_MS = 10_000;
 const TTYD_EXIT_GRACE_MS = 2_000;
 const CLIENT_EXIT_GRACE_MS = 1_000;
@@ -41,6 +40,14 @@ const Command = {
  */
 const FlowControl = { limit: 100_000, highWater: 10, lowWater: 4 } as const;
 
+/**
+ * Whether viewers offer permessage-deflate. A browser would, and ttyd's libwebsockets accepts it; but `ws` inflates
+ * on Node's threadpool, a hop a browser does not make, which measured here doubled ttyd's echo p50 (0.45 → 0.8 ms)
+ * and would put a load-generator cost on ttyd's side of every ratio. ttyd is compared at its fastest: uncompressed,
+ * like ttyroom's socket.io (perMessageDeflate off).
+ */
+const OFFER_DEFLATE = false;
+
 /** One WebSocket to ttyd, speaking its `tty` subprotocol. received() counts bytes of terminal output. */
 class TtydViewer implements Writer {
   private readonly scanner = new MarkerScanner();
@@ -60,9 +67,16 @@ class TtydViewer implements Writer {
     ws.on('close', (code) => this.scanner.fail(`${label}: WebSocket closed (${code})`));
   }
 
-  static async connect(port: number, kind: ViewerKind, size: { cols: number; rows: number }, label: string): Promise<TtydViewer> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['tty']);
+  /**
+   * Connects and resolves once attached: `readyOn` 'output' waits for the first output (a `tmux attach` drew the
+   * screen, so it is a client of the session); 'spawned' for the preferences ttyd sends right after spawning the
+   * pty (a program such as `cat` prints nothing until typed to).
+   */
+  static async connect(port: number, kind: ViewerKind, size: { cols: number; rows: number }, label: string,
+    readyOn: 'output' | 'spawned'): Promise<TtydViewer> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['tty'], { perMessageDeflate: OFFER_DEFLATE });
     const viewer = new TtydViewer(ws, kind, size, label);
+    const readyCommand = readyOn === 'output' ? Command.Output : Command.SetPreferences;
     const attached = new Promise<void>((resolve, reject) => {
       ws.once('error', (error) => reject(new Error(`${label}: ${error.message}`)));
       ws.once('close', (code) => reject(new Error(`${label}: ttyd closed the WebSocket (${code})`)));
@@ -70,13 +84,13 @@ class TtydViewer implements Writer {
         // The first message spawns the pty at this size (no credential is configured, so the token is empty).
         ws.send(Buffer.from(JSON.stringify({ AuthToken: '', columns: size.cols, rows: size.rows })));
       });
-      const firstOutput = (message: Buffer): void => {
-        if (message.length > 0 && String.fromCharCode(message[0]!) === Command.Output) {
-          ws.off('message', firstOutput);
+      const ready = (message: Buffer): void => {
+        if (message.length > 0 && String.fromCharCode(message[0]!) === readyCommand) {
+          ws.off('message', ready);
           resolve();
         }
       };
-      ws.on('message', firstOutput);
+      ws.on('message', ready);
     });
     try {
       await withTimeout(attached, JOIN_TIMEOUT_MS, `${label}: joining ttyd`);
@@ -140,47 +154,102 @@ class TtydViewer implements Writer {
   }
 }
 
+/** One ttyd process, started for one session: its command (fixed when it starts) is that session's program or `tmux attach`. */
+class TtydServer {
+  private constructor(readonly process: ServerProcess, readonly port: number) {}
+
+  static async start(bin: string, command: string[]): Promise<TtydServer> {
+    const version = await ttydVersion(bin);
+    if (typeof version === 'string') throw new Error(version);
+    // Since 1.7.4 ttyd is read-only unless -W; before, -W did not exist and clients could always type.
+    const writable = version.minor > 7 || version.patch >= 4 ? ['-W'] : [];
+    const port = await freePort();
+    const server = new ServerProcess('ttyd', [bin, '-i', '127.0.0.1', '-p', String(port), ...writable, ...command], tmuxEnv());
+    try {
+      const headers = await server.waitUntilListening(`http://127.0.0.1:${port}/`, TTYD_START_TIMEOUT_MS);
+      TtydSystem.serverHeader = headers.get('server') ?? TtydSystem.serverHeader;
+    } catch (error) {
+      await server.stop(TTYD_EXIT_GRACE_MS);
+      throw error;
+    }
+    return new TtydServer(server, port);
+  }
+
+  /** ttyd and every process it spawned (one pty per connection: the program, or a `tmux attach` client). */
+  pids(): number[] {
+    const pid = this.process.pid;
+    return pid === undefined ? [] : processTree(pid);
+  }
+
+  /** Stops ttyd by its pid, then every process it had spawned, by theirs. */
+  async stop(): Promise<void> {
+    const children = this.pids().filter((pid) => pid !== this.process.pid);
+    await this.process.stop(TTYD_EXIT_GRACE_MS);
+    await Promise.all(children.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
+  }
+}
+
 class TtydSession implements Session {
   private readonly viewers: TtydViewer[] = [];
   private closed = false;
 
   constructor(
-    private readonly system: TtydSystem,
-    private readonly port: number,
+    private readonly ttyd: TtydServer,
+    /** The shared tmux session the connections attach to; undefined when each connection runs the program itself. */
+    private readonly shared: { tmux: TmuxServer; name: string } | undefined,
     private readonly size: { cols: number; rows: number },
     readonly writer: TtydViewer,
   ) {}
 
   async addViewers(count: number, kind: ViewerKind): Promise<Viewer[]> {
+    if (count > 0 && !this.shared) throw new Error('ttyd runs the program once per connection: there is no shared terminal to view');
     const added: TtydViewer[] = [];
     for (let i = 0; i < count; i++) {
-      const viewer = await TtydViewer.connect(this.port, kind, this.size, `ttyd viewer ${this.viewers.length + 1}`);
+      const viewer = await TtydViewer.connect(this.ttyd.port, kind, this.size, `ttyd viewer ${this.viewers.length + 1}`, 'output');
       this.viewers.push(viewer);
       added.push(viewer);
     }
     return added;
   }
 
+  /** ttyd with every pty it spawned, plus the tmux server when the session is shared through it. */
   serverPids(): number[] {
-    return this.system.serverPids();
+    const tmux = this.shared?.tmux.serverPid();
+    return [...(tmux !== undefined && isAlive(tmux) ? [tmux] : []), ...this.ttyd.pids()];
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const clients = this.system.clientPids();
     await Promise.all([this.writer, ...this.viewers].map((viewer) => viewer.close()));
-    // ttyd kills each pty when its WebSocket closes; the tmux clients must be gone before the name is reused.
-    await Promise.all(clients.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
-    await this.system.sessionClosed();
+    // ttyd SIGHUPs each pty when its WebSocket closes; stop() ends whatever is left, by pid.
+    await this.ttyd.stop();
+    if (this.shared) await this.shared.tmux.killSession(this.shared.name);
   }
 }
 
+/**
+ * `mode` 'own': ttyd as people run it, the program in a pty per connection (the fastest a web terminal gets, and
+ * nothing to share). 'tmux': every connection attaches to one tmux session, so there is a shared server-side screen
+ * as in ttyroom. Each session gets its own ttyd process and port, so any number of sessions run at once.
+ */
 export class TtydSystem implements BenchSystem {
-  readonly name = 'ttyd';
+  /**
+   * What the last ttyd started said in its HTTP `Server` header ("ttyd/1.7.7-… (libwebsockets/4.x…)"): the only
+   * place its statically linked libwebsockets names its version, which shapes ttyd's send path.
+   */
+  static serverHeader: string | undefined;
+  readonly name: string;
+  readonly sharesTerminal: boolean;
   private readonly tmux = new TmuxServer();
-  private ttyd: { process: ServerProcess; port: number } | undefined;
-  private open: TtydSession | undefined;
+  private readonly sessions = new Set<TtydSession>();
+  /** ttyd servers started for sessions not opened yet (their writer is still connecting). */
+  private readonly starting = new Set<TtydServer>();
+
+  constructor(private readonly mode: 'own' | 'tmux') {
+    this.name = mode === 'own' ? 'ttyd' : 'ttyd+tmux';
+    this.sharesTerminal = mode === 'tmux';
+  }
 
   private get bin(): string | undefined {
     return process.env.TTYD_BIN || undefined;
@@ -197,65 +266,38 @@ export class TtydSystem implements BenchSystem {
     const version = await ttydVersion(bin);
     if (typeof version === 'string') return version;
     if (version.major !== 1 || version.minor < 7) return `ttyd ${version.text}: the protocol used here is ttyd 1.7's`;
-    return tmuxAvailable();
+    return this.mode === 'tmux' ? tmuxAvailable() : true;
   }
 
-  async start(workload: Workload, size: { cols: number; rows: number }): Promise<Session> {
-    if (this.open) throw new Error('ttyd: one session at a time (its command attaches to one fixed tmux session)');
-    await this.tmux.newSession(workload, size, SESSION_NAME);
-    const { port } = await this.server();
-    const writer = await TtydViewer.connect(port, 'full', size, 'ttyd writer');
-    this.open = new TtydSession(this, port, size, writer);
-    return this.open;
-  }
-
-  /** ttyd and every pty it spawned (one `tmux attach` per viewer), plus the tmux server. */
-  serverPids(): number[] {
-    const tmux = this.tmux.serverPid();
-    const ttyd = this.ttyd?.process.pid;
-    return [...(tmux !== undefined && isAlive(tmux) ? [tmux] : []), ...(ttyd !== undefined ? processTree(ttyd) : [])];
-  }
-
-  clientPids(): number[] {
-    const ttyd = this.ttyd?.process.pid;
-    return ttyd === undefined ? [] : processTree(ttyd).filter((pid) => pid !== ttyd);
-  }
-
-  async sessionClosed(): Promise<void> {
-    this.open = undefined;
-    await this.tmux.killSession(SESSION_NAME);
+  async start(workload: Workload, size: { cols: number; rows: number }, writerKind: ViewerKind = 'full'): Promise<Session> {
+    const bin = this.bin;
+    if (bin === undefined) throw new Error('ttyd: TTYD_BIN not set');
+    const name = this.mode === 'tmux' ? await this.tmux.newSession(workload, size) : undefined;
+    let ttyd: TtydServer | undefined;
+    try {
+      ttyd = await TtydServer.start(bin, name === undefined ? workload.command : this.tmux.attachCommand(name, false));
+      this.starting.add(ttyd);
+      const writer = await TtydViewer.connect(ttyd.port, writerKind, size, `${this.name} writer`, name === undefined ? 'spawned' : 'output');
+      const session = new TtydSession(ttyd, name === undefined ? undefined : { tmux: this.tmux, name }, size, writer);
+      this.sessions.add(session);
+      return session;
+    } catch (error) {
+      await ttyd?.stop();
+      if (name !== undefined) await this.tmux.killSession(name);
+      throw error;
+    } finally {
+      if (ttyd) this.starting.delete(ttyd);
+    }
   }
 
   async dispose(): Promise<void> {
-    await this.open?.close();
-    if (this.ttyd) {
-      const clients = this.clientPids();
-      await this.ttyd.process.stop(TTYD_EXIT_GRACE_MS);
-      await Promise.all(clients.map((pid) => endProcess(pid, CLIENT_EXIT_GRACE_MS, 'SIGHUP')));
-      this.ttyd = undefined;
-    }
+    const sessions = [...this.sessions];
+    this.sessions.clear();
+    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    const starting = [...this.starting];
+    this.starting.clear();
+    await Promise.all(starting.map((ttyd) => ttyd.stop()));
     await this.tmux.dispose();
-  }
-
-  private async server(): Promise<{ process: ServerProcess; port: number }> {
-    if (this.ttyd) return this.ttyd;
-    const bin = this.bin;
-    if (bin === undefined) throw new Error('ttyd: TTYD_BIN not set');
-    const version = await ttydVersion(bin);
-    if (typeof version === 'string') throw new Error(version);
-    // Since 1.7.4 ttyd is read-only unless -W; before, -W did not exist and clients could always type.
-    const writable = version.minor > 7 || version.patch >= 4 ? ['-W'] : [];
-    const port = await freePort();
-    const process_ = new ServerProcess('ttyd', [bin, '-i', '127.0.0.1', '-p', String(port), ...writable,
-      ...this.tmux.attachCommand(SESSION_NAME, false)], tmuxEnv());
-    try {
-      await process_.waitUntilListening(`http://127.0.0.1:${port}/`, TTYD_START_TIMEOUT_MS);
-    } catch (error) {
-      await process_.stop(TTYD_EXIT_GRACE_MS);
-      throw error;
-    }
-    this.ttyd = { process: process_, port };
-    return this.ttyd;
   }
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { CreatedRoom, MintedToken } from '../../server/shared/events.js';
 import { descendants } from '../procfs.js';
 import type { BenchSystem, Session, Viewer, ViewerKind, Workload } from '../system.js';
-import { joinFullMember, joinLightMember, type FullMember } from '../ttyroomViewers.js';
+import { joinFullMember, joinLightMember } from '../ttyroomViewers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/ttyroom.js', import.meta.url));
 const BUILT_ENTRY = fileURLToPath(new URL('../../dist/server/cli/cli.js', import.meta.url));
@@ -36,6 +36,14 @@ const SERVER_ARGS = [
   '--idle-timeout', '0', '--lifetime', '0', '--kill-grace', '1', '--shutdown-deadline', '5',
 ];
 
+/**
+ * Node options for the server process from TTYROOM_BENCH_NODE_ARGS, split at spaces: to profile the server under a
+ * scenario, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (the profile is written when dispose() stops the server).
+ */
+function serverNodeArgs(): string[] {
+  return (process.env.TTYROOM_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 interface Server {
   child: ChildProcessWithoutNullStreams;
   url: string;
@@ -45,7 +53,7 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-bench-'));
-  const child = spawn(process.execPath, [BIN, ...SERVER_ARGS, '--data-dir', dataDir, '--cwd', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...serverNodeArgs(), BIN, ...SERVER_ARGS, '--data-dir', dataDir, '--cwd', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let stdout = '';
   let stderr = '';
@@ -107,6 +115,7 @@ export async function inBatches<T>(count: number, limit: number, job: (index: nu
 
 export class TtyroomSystem implements BenchSystem {
   readonly name = 'ttyroom';
+  readonly sharesTerminal = true;
   private server: Promise<Server> | undefined;
   private readonly sessions = new Set<Session>();
 
@@ -124,11 +133,13 @@ export class TtyroomSystem implements BenchSystem {
     return this.server;
   }
 
-  async start(workload: Workload, size: { cols: number; rows: number }): Promise<Session> {
+  async start(workload: Workload, size: { cols: number; rows: number }, writerKind: ViewerKind = 'full'): Promise<Session> {
     const server = await this.ensureServer();
     const room = await rest<CreatedRoom>(server.url, 'POST', '/api/rooms', undefined, { cols: size.cols, rows: size.rows, args: workload.command });
     const viewerToken = (await rest<MintedToken>(server.url, 'POST', `/api/rooms/${room.id}/tokens`, room.ownerToken, { role: 'viewer' })).token;
-    const writer = await joinFullMember(server.url, room.id, room.writeToken, TtyroomBenchLimits.MemberScrollback);
+    const writer = writerKind === 'full'
+      ? await joinFullMember(server.url, room.id, room.writeToken, TtyroomBenchLimits.MemberScrollback)
+      : await joinLightMember(server.url, room.id, room.writeToken);
     const viewers: Viewer[] = [writer];
     const shellPid = (): number | undefined => {
       try {
@@ -137,7 +148,7 @@ export class TtyroomSystem implements BenchSystem {
         return undefined; // No record (the room closed, or no /proc): the server process alone is what we can name.
       }
     };
-    const session: Session & { writer: FullMember } = {
+    const session: Session = {
       writer,
       addViewers: async (count: number, kind: ViewerKind) => {
         const added = await inBatches(count, TtyroomBenchLimits.JoinConcurrency, () => kind === 'full'

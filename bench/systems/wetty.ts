@@ -201,7 +201,9 @@ class WettySession implements Session {
 }
 
 export class WettySystem implements BenchSystem {
-  readonly name = 'wetty';
+  /** Named for what runs: wetty spawns `tmux attach` per connection, so the shared screen is tmux's. */
+  readonly name = 'wetty+tmux';
+  readonly sharesTerminal = true;
   private readonly tmux = new TmuxServer();
   /** Sessions not yet closed, and wetty servers started for sessions that failed to open. */
   private readonly sessions = new Set<WettySession>();
@@ -220,12 +222,12 @@ export class WettySystem implements BenchSystem {
    * wetty's command is fixed when it starts, so each session gets its own wetty server (own port) whose command
    * attaches to that session's tmux session: any number of sessions at once.
    */
-  async start(workload: Workload, size: { cols: number; rows: number }): Promise<Session> {
+  async start(workload: Workload, size: { cols: number; rows: number }, writerKind: ViewerKind = 'full'): Promise<Session> {
     const name = await this.tmux.newSession(workload, size);
     const wetty = await WettyServer.start(shellQuote(this.tmux.attachCommand(name, false)));
     this.orphans.add(wetty);
     try {
-      const writer = await WettyViewer.connect(wetty.port, 'full', size, 'wetty writer');
+      const writer = await WettyViewer.connect(wetty.port, writerKind, size, 'wetty writer');
       const session = new WettySession(this.tmux, name, wetty, size, writer);
       this.sessions.add(session);
       return session;
