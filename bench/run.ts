@@ -30,7 +30,7 @@ const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 /** How long a system may take to stop after a scenario before the run goes on without waiting. */
 const DISPOSE_TIMEOUT_MS = 15_000;
 /**
- * Repetitions of the repeatable scenarios unless --repetitions says otherwise: issue 10 asks for the median of 3
+ * Repetitions of the repeatable scenarios unless --repetitions says otherwise: the targets ask for the median of 3
  * runs of B1 (its ratios to ttyd move by tens of percent between runs on a shared 2-core machine); the smoke,
  * which only proves every scenario runs, does each once.
  */
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     '',
     ...table,
     '',
-    '## Targets of issue 10 (ttyroom)',
+    '## Performance targets (ttyroom)',
     '',
     ...targetLines,
     ...(failures.length ? ['', '## Failures', '', ...failures] : []),

@@ -72,7 +72,7 @@ export interface Scenario {
   ttyroomOnly?: boolean;
   /** Set when every figure needs several members of one terminal: systems that do not share theirs are skipped. */
   needsSharing?: boolean;
-  /** Set when `--repetitions` repeats it (the figures the issue's ratio targets are about); the table shows medians. */
+  /** Set when `--repetitions` repeats it (the figures the ratio targets are about); the table shows medians. */
   repeatable?: boolean;
   run(system: BenchSystem, sizes: Sizes, log: (line: string) => void): Promise<Figure[]>;
 }
