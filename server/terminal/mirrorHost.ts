@@ -72,6 +72,8 @@ class WorkerSlot extends Disposable {
   readonly mirrors = new Map<MirrorId, RoomMirror>();
   /** Restarts so far, for the log line. */
   restarts = 0;
+  /** Resolves once the current worker has loaded and listens (its threads and descriptors all exist). */
+  online: Promise<void> = Promise.resolve();
   /** The delay before the next restart: 0 until the worker fails quickly after a start (see WorkerRestart). */
   private backoffMs = 0;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -100,9 +102,17 @@ class WorkerSlot extends Disposable {
   private start(): Worker {
     const worker = startWorker();
     const startedAt = performance.now();
+    let markOnline!: () => void;
+    this.online = new Promise((resolve) => {
+      markOnline = resolve;
+      worker.once('exit', () => resolve());
+    });
     // The pool must never keep the server alive; rooms' ptys and sockets decide that.
     worker.unref();
-    worker.on('message', (message: FromMirrorWorker) => this.mirrors.get(message.mirror)?.receive(message));
+    worker.on('message', (message: FromMirrorWorker) => {
+      if (message.type === 'ready') markOnline();
+      else this.mirrors.get(message.mirror)?.receive(message);
+    });
     worker.on('error', (error) => {
       process.stderr.write(`ttyroom: mirror worker ${this.index} failed: ${error.stack ?? String(error)}\n`);
     });
@@ -135,6 +145,11 @@ export class MirrorHost extends Disposable {
 
   get workerCount(): number {
     return this.slots.length;
+  }
+
+  /** Resolves once every worker runs (tests that count the process's descriptors start from there). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => slot.online));
   }
 
   /** A new room's mirror, on the worker with the fewest rooms (the least parse backlog among equals). */

@@ -60,6 +60,8 @@ export type MirrorAnswer =
   | { type: 'flush'; offset: number };
 
 export type FromMirrorWorker =
+  /** The worker has loaded and listens: sent once, first. */
+  | { type: 'ready' }
   /** Everything before `offset` is parsed: what paces the room's pty. */
   | { type: 'parsed'; mirror: MirrorId; offset: number }
   /** The mirror's answer to a terminal query in the output (DA, DSR/CPR): it goes to the pty, once. */

@@ -50,6 +50,8 @@ export async function startServer(
   };
   const app = createApp(config, { ...options, env });
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  // Workers start in the background; once they run, the process's threads and descriptors are all there.
+  await app.mirrors.ready();
   const { port } = app.httpServer.address() as AddressInfo;
   const url = `${app.scheme}://127.0.0.1:${port}`;
   return {
