@@ -51,19 +51,9 @@ const COLOUR_MODE = { Default: 0, Palette16: 0x1000000, Palette256: 0x2000000, R
 
 export const DEFAULT_PEN: Pen = Object.freeze({ fgMode: COLOUR_MODE.Default, fg: -1, bgMode: COLOUR_MODE.Default, bg: -1, flags: 0 });
 
+/** A pen of the caller's own (snapshotState changes it); the serializer's hot path shares pens (PenReader). */
 export function penOf(a: AttributeSource): Pen {
-  let flags = 0;
-  for (let i = 0; i < SGR_FLAGS.length; i++) if (SGR_FLAGS[i]![1](a)) flags |= 1 << i;
-  const fgMode = a.getFgColorMode();
-  const bgMode = a.getBgColorMode();
-  // Default colours read as -1 or 0 depending on where they came from; normalise for comparison.
-  return {
-    fgMode,
-    fg: fgMode === COLOUR_MODE.Default ? -1 : a.getFgColor(),
-    bgMode,
-    bg: bgMode === COLOUR_MODE.Default ? -1 : a.getBgColor(),
-    flags,
-  };
+  return { ...new PenReader().of(a) };
 }
 
 function samePen(a: Pen, b: Pen): boolean {
@@ -77,6 +67,41 @@ function sameBackground(a: Pen, b: Pen): boolean {
 /** The pen an erase leaves behind (ECH, EL, a line scrolled in): only the background survives. */
 function eraseOf(pen: Pen): Pen {
   return { ...DEFAULT_PEN, bgMode: pen.bgMode, bg: pen.bg };
+}
+
+/**
+ * The pens of a buffer's cells, without an object per cell: neighbouring cells mostly share their attributes,
+ * so the last pen (and the last erase pen) read is handed out again while the next cell's attributes are the
+ * same. A serialize of 10 000 lines otherwise spends a third of its time collecting that garbage. The pens it
+ * returns are shared: read them, never change them.
+ */
+class PenReader {
+  private last: Pen = DEFAULT_PEN;
+  private lastErase: Pen = DEFAULT_PEN;
+
+  of(a: AttributeSource): Pen {
+    let flags = 0;
+    for (let i = 0; i < SGR_FLAGS.length; i++) if (SGR_FLAGS[i]![1](a)) flags |= 1 << i;
+    const fgMode = a.getFgColorMode();
+    const bgMode = a.getBgColorMode();
+    // Default colours read as -1 or 0 depending on where they came from; normalise for comparison.
+    const fg = fgMode === COLOUR_MODE.Default ? -1 : a.getFgColor();
+    const bg = bgMode === COLOUR_MODE.Default ? -1 : a.getBgColor();
+    const last = this.last;
+    if (last.flags === flags && last.fgMode === fgMode && last.fg === fg && last.bgMode === bgMode && last.bg === bg) return last;
+    this.last = { fgMode, fg, bgMode, bg, flags };
+    return this.last;
+  }
+
+  /** The erase pen of a blank cell: its background only. */
+  eraseOf(a: AttributeSource): Pen {
+    const bgMode = a.getBgColorMode();
+    const bg = bgMode === COLOUR_MODE.Default ? -1 : a.getBgColor();
+    const last = this.lastErase;
+    if (last.bgMode === bgMode && last.bg === bg) return last;
+    this.lastErase = { ...DEFAULT_PEN, bgMode, bg };
+    return this.lastErase;
+  }
 }
 
 /** The SGR sequence that sets exactly this pen, starting from a reset. */
@@ -115,7 +140,7 @@ interface BlankRun {
  */
 export function serializeBuffer(buffer: IBuffer, cols: number, rows: number, startPen: Pen, firstLine = 0): string {
   const initialFill = eraseOf(startPen);
-  const writer = new BufferWriter(buffer, cols, startPen);
+  const writer = new BufferWriter(buffer, cols, startPen, new PenReader());
   // The first line's predecessor left the scrollback (or was left out); its wrap flag cannot be recreated.
   let fill = initialFill;
   for (let y = firstLine; y < buffer.length; y++) {
@@ -148,7 +173,7 @@ class BufferWriter {
   /** Set by wrapInto when column 0 holds a placeholder that row() must erase. */
   private forceEraseFrom0 = false;
 
-  constructor(buffer: IBuffer, private readonly cols: number, startPen: Pen) {
+  constructor(buffer: IBuffer, private readonly cols: number, startPen: Pen, private readonly pens: PenReader) {
     this.pen = startPen;
     this.cell = buffer.getNullCell();
   }
@@ -170,7 +195,7 @@ class BufferWriter {
     const cell = next.getCell(0, this.cell);
     const first = cell && cell.getChars() !== '' ? cell : undefined;
     const firstIsBlank = first === undefined;
-    const firstPen = first ? penOf(first) : DEFAULT_PEN;
+    const firstPen = first ? this.pens.of(first) : DEFAULT_PEN;
     const firstWidth = first ? first.getWidth() : 1;
     const firstChars = first ? first.getChars() : ' ';
     // A wide character that did not fit wraps by itself, leaving its own pen on the last cell.
@@ -218,7 +243,7 @@ class BufferWriter {
       const cell = line.getCell(col, this.cell);
       if (!cell || cell.getWidth() === 0) continue;
       if (cell.getChars() === '') {
-        const pen = eraseOf(penOf(cell));
+        const pen = this.pens.eraseOf(cell);
         if (blank && sameBackground(blank.pen, pen)) blank.to = col + 1;
         else {
           flushBlank();
@@ -227,7 +252,7 @@ class BufferWriter {
         continue;
       }
       flushBlank();
-      this.setPen(penOf(cell));
+      this.setPen(this.pens.of(cell));
       if (col === this.cols - 1 && this.x === this.cols) {
         // The right half of a wide character at the margin holds another character: printing there
         // with autowrap off keeps the left half, and only that same path recreates it. (Reflow can
@@ -246,7 +271,7 @@ class BufferWriter {
     this.forceEraseFrom0 = false;
     this.previousEnd = end;
     this.previousFill = fill;
-    this.previousTrailing = blankRuns(line, end, this.cols, this.cell);
+    this.previousTrailing = blankRuns(line, end, this.cols, this.cell, this.pens);
   }
 
   finish(): string {
@@ -314,12 +339,12 @@ function contentEnd(line: IBufferLine, cols: number, cell: IBufferCell): number 
   return 0;
 }
 
-function blankRuns(line: IBufferLine, from: number, to: number, cell: IBufferCell): BlankRun[] {
+function blankRuns(line: IBufferLine, from: number, to: number, cell: IBufferCell, pens: PenReader): BlankRun[] {
   const runs: BlankRun[] = [];
   for (let col = from; col < to; col++) {
     const c = line.getCell(col, cell);
     if (!c) continue;
-    const pen = eraseOf(penOf(c));
+    const pen = pens.eraseOf(c);
     const last = runs[runs.length - 1];
     if (last && sameBackground(last.pen, pen)) last.to = col + 1;
     else runs.push({ from: col, to: col + 1, pen });
