@@ -3,6 +3,7 @@
 
 import type { ExitReason } from '../shared/events.js';
 import { TerminalSize } from '../shared/limits.js';
+import type { CreateRoomBody } from '../shared/validate.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
 import type { AuditLimit, Auditor } from '../audit/auditLog.js';
 import { AuditCounter } from '../audit/auditCounter.js';
@@ -50,16 +51,8 @@ function creatorKey(requester: Requester): string {
   return requester.user !== undefined ? `user:${requester.user}` : `address:${requester.address}`;
 }
 
-export interface CreateRoomRequest {
-  name?: string;
-  profile?: string;
-  cols?: number;
-  rows?: number;
-  private?: boolean;
-  allowedUsers?: string[];
-  /** Appended to the profile's arguments; the HTTP layer accepts them only under --permit-arguments. */
-  args?: string[];
-}
+/** What a room is created from: the validated request body (`args` only under --permit-arguments). */
+export type CreateRoomRequest = CreateRoomBody;
 
 /** A refusal the HTTP and socket layers turn into their own error shapes. */
 export class RoomError extends Error {
