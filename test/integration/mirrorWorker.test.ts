@@ -98,7 +98,9 @@ test('members joining around a program\'s exit get the final screen and exactly 
       assert.equal(member.exits.length, 1, `member ${i}: one term:exit`);
       assert.equal(member.expectedOffset(), room.streamOffset, `member ${i}: the whole stream`);
       assert.deepEqual(member.violations, [], `member ${i}: no gap or repeat`);
-      assert.deepEqual(diffTerminals(mirror, member.terminal), [], `member ${i}: the final screen`);
+      // The oldest scrollback line is left out: the flood's 100-column lines wrap, and a full scrollback's first
+      // line is then a continuation whose wrap flag no snapshot can recreate (its predecessor is gone; README).
+      assert.deepEqual(diffTerminals(mirror, member.terminal, 10, SCROLLBACK - 1), [], `member ${i}: the final screen`);
     }
   } finally {
     for (const member of members) member.close();
