@@ -45,7 +45,7 @@ export async function joinFullMember(url: string, roomId: string, token: string,
     terminal.write(snapshot.data);
     received += snapshot.data.length;
     snapshots++;
-    scanner.push(snapshot.data, at);
+    scanner.push(Buffer.from(snapshot.data).toString('utf8'), at);
     joined();
   });
   socket.on('term:output', ({ data }) => {
@@ -101,7 +101,8 @@ export async function joinFullMember(url: string, roomId: string, token: string,
 /** engine.io packet types (the first character of a text frame) and socket.io's (the second, after "4"). */
 const EIO = { Open: '0', Ping: '2', Pong: '3', Message: '4' } as const;
 const OUTPUT_FRAME = '42["term:output",';
-const SNAPSHOT_FRAME = '42["term:snapshot",';
+/** A snapshot's header: its screen follows as one binary message (socket.io's binary attachment). */
+const SNAPSHOT_FRAME = '451-["term:snapshot",';
 const DATA_KEY = '"data":"';
 /** What ends a frame whose payload object has `data` last: the closing quote, brace and bracket. */
 const DATA_LAST_END = '"}]';
@@ -137,14 +138,25 @@ export async function joinLightMember(url: string, roomId: string, token: string
       closed = true;
       reject(new Error(`closed (${code}) before the join snapshot`));
     });
-    ws.on('message', (raw: Buffer) => {
-      const frame = raw.toString('utf8');
+    let snapshotFollows = false;
+    ws.on('message', (raw: Buffer, isBinary: boolean) => {
       const at = performance.now();
-      if (frame.startsWith(OUTPUT_FRAME) || frame.startsWith(SNAPSHOT_FRAME)) {
+      if (isBinary) {
+        if (!snapshotFollows) return;
+        snapshotFollows = false;
+        const screen = raw.toString('utf8');
+        received += screen.length;
+        scanner.push(screen, at);
+        resolve();
+        return;
+      }
+      const frame = raw.toString('utf8');
+      if (frame.startsWith(OUTPUT_FRAME)) {
         const data = escapedData(frame);
         received += data.length;
         scanner.push(data, at);
-        if (frame.startsWith(SNAPSHOT_FRAME)) resolve();
+      } else if (frame.startsWith(SNAPSHOT_FRAME)) {
+        snapshotFollows = true;
       } else if (frame === EIO.Ping) {
         ws.send(EIO.Pong);
       } else if (frame.startsWith(EIO.Open)) {

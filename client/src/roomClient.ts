@@ -35,7 +35,7 @@ export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** Where the stream is drawn. Every call is queued behind the data written before it. */
 export interface TerminalSink {
   /** After everything written so far: reset, resize to cols × rows, then parse `data`; `parsed` runs after it. */
-  replace(cols: number, rows: number, data: string, parsed: () => void): void;
+  replace(cols: number, rows: number, data: Uint8Array, parsed: () => void): void;
   /** Parse `data` after everything written so far; `parsed` runs right after it. */
   write(data: string, parsed: () => void): void;
   /** Resize once everything written so far has been parsed (a resize is a point in the stream). */

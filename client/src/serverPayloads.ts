@@ -34,12 +34,14 @@ export function parseRoleChange(value: unknown): Role | undefined {
   return isRecord(value) ? parseRole(value.role) : undefined;
 }
 
+/** The snapshot's screen arrives as a binary attachment: an ArrayBuffer in browsers, a Buffer in Node. */
 export function parseSnapshot(value: unknown): SnapshotPayload | undefined {
-  if (!isRecord(value) || typeof value.data !== 'string') return undefined;
+  if (!isRecord(value)) return undefined;
+  const data = value.data instanceof ArrayBuffer ? new Uint8Array(value.data) : value.data instanceof Uint8Array ? value.data : undefined;
   const offset = parseOffset(value.offset);
   const size = parseSize(value);
-  if (offset === undefined || size === undefined) return undefined;
-  return { offset, cols: size.cols, rows: size.rows, data: value.data };
+  if (data === undefined || offset === undefined || size === undefined) return undefined;
+  return { offset, cols: size.cols, rows: size.rows, data };
 }
 
 export function parseOutput(value: unknown): OutputPayload | undefined {

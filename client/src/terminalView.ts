@@ -111,7 +111,7 @@ export class TerminalView extends Disposable implements TerminalSink {
 
   // TerminalSink: every operation goes through xterm's write queue so it lands at its point in the stream.
 
-  replace(cols: number, rows: number, data: string, parsed: () => void): void {
+  replace(cols: number, rows: number, data: Uint8Array, parsed: () => void): void {
     // Queued, not immediate: older output may still wait in xterm's write queue and must not land on the new
     // screen. The replaced stream can also stop inside an escape sequence, and term.reset() leaves the
     // parser's state alone, so CAN (abort any sequence) and RIS (full reset, parser included) go first.

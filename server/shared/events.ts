@@ -61,8 +61,11 @@ export interface SnapshotPayload {
   offset: number;
   cols: number;
   rows: number;
-  /** Serialized screen with scrollback and modes; write it into a reset terminal of cols × rows. */
-  data: string;
+  /**
+   * Serialized screen with scrollback and modes, as UTF-8 bytes (a binary attachment on the wire: no JSON
+   * escaping, and encoded once however many joiners it goes to); write it into a reset terminal of cols × rows.
+   */
+  data: Uint8Array;
 }
 
 export interface OutputPayload {

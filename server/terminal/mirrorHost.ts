@@ -335,7 +335,7 @@ export class RoomMirror extends Disposable {
   rebuild(): void {
     if (this.isDisposed) return;
     const { history } = this.options;
-    const blank = (offset: number): SnapshotPayload => ({ offset, cols: this.colsValue, rows: this.rowsValue, data: '' });
+    const blank = (offset: number): SnapshotPayload => ({ offset, cols: this.colsValue, rows: this.rowsValue, data: new Uint8Array(0) });
     const candidates: Array<[SnapshotPayload | undefined, boolean]> = [
       [this.lastFull, true],
       [history.start === 0 ? blank(0) : undefined, true],

@@ -5,7 +5,17 @@ import { Disposable, toDisposable } from '../shared/disposable.js';
 import { MirrorHostTiming } from '../shared/flowControl.js';
 import type { FromMirrorWorker, MirrorAnswer, MirrorId, MirrorOpen, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
 import { dumpScreen } from './screenDump.js';
-import { ScreenMirror } from './screenMirror.js';
+import { ScreenMirror, type ScreenSnapshot } from './screenMirror.js';
+import type { SnapshotPayload } from '../shared/events.js';
+
+/** Snapshots leave the worker as UTF-8 bytes: encoded here, off the main thread, and sent on as they are. */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The wire form of a snapshot; its bytes are a buffer of their own, so they can be transferred, not copied. */
+function encodeSnapshot(snapshot: ScreenSnapshot): SnapshotPayload {
+  return { offset: snapshot.offset, cols: snapshot.cols, rows: snapshot.rows, data: encoder.encode(snapshot.data) };
+}
 
 interface Hosted {
   readonly mirror: ScreenMirror;
@@ -23,7 +33,7 @@ interface Hosted {
 export class MirrorService extends Disposable {
   private readonly hosted = new Map<MirrorId, Hosted>();
 
-  constructor(private readonly post: (message: FromMirrorWorker) => void) {
+  constructor(private readonly post: (message: FromMirrorWorker, transfer?: ArrayBuffer[]) => void) {
     super();
     this.register(toDisposable(() => {
       for (const id of [...this.hosted.keys()]) this.close(id);
@@ -67,7 +77,7 @@ export class MirrorService extends Disposable {
     mirror.onReply((data) => this.post({ type: 'terminal-reply', mirror: id, data }));
     mirror.onParseError((error) => this.post({ type: 'parse-error', mirror: id, message: String(error) }));
     // The checkpoint's own data rebuilds the screen; it is not part of the stream, so it moves no offset.
-    if (restore) mirror.restore(restore.data);
+    if (restore) mirror.restore(decoder.decode(restore.data));
   }
 
   private write(id: MirrorId, data: string): void {
@@ -117,10 +127,10 @@ export class MirrorService extends Disposable {
   }
 
   private checkpoint(id: MirrorId, hosted: Hosted, full: boolean): void {
-    const snapshot = full ? hosted.mirror.snapshot() : hosted.mirror.screenSnapshot();
+    const snapshot = encodeSnapshot(full ? hosted.mirror.snapshot() : hosted.mirror.screenSnapshot());
     hosted.checkpointed = snapshot.offset;
     if (full) hosted.checkpointedAt = performance.now();
-    this.post({ type: 'checkpoint', mirror: id, snapshot, full });
+    this.post({ type: 'checkpoint', mirror: id, snapshot, full }, [snapshot.data.buffer as ArrayBuffer]);
     // The main thread keeps it now (and serves joiners from it); one copy per room is enough.
     hosted.mirror.forgetSnapshot();
   }
@@ -130,7 +140,9 @@ export class MirrorService extends Disposable {
     // A query for a mirror closed meanwhile: the main thread has dropped its waiters with it.
     if (!hosted) return;
     const { mirror } = hosted;
-    const answer = (reply: MirrorAnswer): void => this.post({ type: 'reply', mirror: message.mirror, request: message.request, answer: reply });
+    const answer = (reply: MirrorAnswer, transfer?: ArrayBuffer[]): void => {
+      this.post({ type: 'reply', mirror: message.mirror, request: message.request, answer: reply }, transfer);
+    };
     switch (message.type) {
       case 'snapshot': {
         const snapshot = mirror.snapshot();
@@ -139,7 +151,8 @@ export class MirrorService extends Disposable {
           hosted.checkpointed = snapshot.offset;
           hosted.checkpointedAt = performance.now();
         }
-        answer({ type: 'snapshot', snapshot });
+        const encoded = encodeSnapshot(snapshot);
+        answer({ type: 'snapshot', snapshot: encoded }, [encoded.data.buffer as ArrayBuffer]);
         return;
       }
       case 'text':

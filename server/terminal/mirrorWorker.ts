@@ -6,6 +6,6 @@ import { MirrorService } from './mirrorService.js';
 
 if (!parentPort) throw new Error('mirrorWorker runs as a worker thread (MirrorHost starts it)');
 const port = parentPort;
-const service = new MirrorService((message) => port.postMessage(message));
+const service = new MirrorService((message, transfer) => port.postMessage(message, transfer));
 port.on('message', (message: ToMirrorWorker) => service.handle(message));
 port.postMessage({ type: 'ready' } satisfies FromMirrorWorker);

@@ -4,7 +4,13 @@ import headless from '@xterm/headless';
 import unicode11Addon from '@xterm/addon-unicode11';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
-import type { SnapshotPayload } from '../shared/events.js';
+/** A snapshot as the mirror makes it: like the wire's SnapshotPayload, with the serialized screen as text. */
+export interface ScreenSnapshot {
+  offset: number;
+  cols: number;
+  rows: number;
+  data: string;
+}
 import { ParseScheduling, SnapshotLimits } from '../shared/flowControl.js';
 import { assertInternals, catchParseErrors, parseNow, parserIsInGround } from './xtermInternals.js';
 import { guardEraseAbove } from '../shared/xtermGuards.js';
@@ -59,7 +65,7 @@ export class ScreenMirror extends Disposable {
   private restoring = false;
   /** Bumped by everything that changes the screen (parsing, resizing, restoring): a snapshot is reused until then. */
   private version = 0;
-  private lastSnapshot: { version: number; snapshot: SnapshotPayload } | undefined;
+  private lastSnapshot: { version: number; snapshot: ScreenSnapshot } | undefined;
 
   constructor(options: MirrorOptions) {
     super();
@@ -184,7 +190,7 @@ export class ScreenMirror extends Disposable {
   }
 
   /** Serializes the screen as it is at `parsedOffset`; synchronous, so no chunk can slip in between. */
-  snapshot(): SnapshotPayload {
+  snapshot(): ScreenSnapshot {
     // Joiners that come while nothing changes (a checkpoint just taken, a burst of joins) share one serialize.
     if (this.lastSnapshot?.version === this.version) return this.lastSnapshot.snapshot;
     const snapshot = { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data: this.serialize() };
@@ -198,7 +204,7 @@ export class ScreenMirror extends Disposable {
   }
 
   /** Like snapshot(), without the scrollback: one screen's worth of serializing, for frequent checkpoints. */
-  screenSnapshot(): SnapshotPayload {
+  screenSnapshot(): ScreenSnapshot {
     const firstLine = Math.max(0, this.terminal.buffer.normal.length - this.terminal.rows);
     this.serializeCount += 1;
     const data = composeSnapshot(this.terminal, this.pending.value, firstLine);

@@ -17,7 +17,7 @@ export class HeadlessSink implements TerminalSink {
   }
 
   /** As TerminalView does: the reset is queued behind older output, and the data right behind the reset. */
-  replace(cols: number, rows: number, data: string, parsed: () => void): void {
+  replace(cols: number, rows: number, data: Uint8Array, parsed: () => void): void {
     this.terminal.write(ABORT_AND_RESET, () => {
       this.replaces++;
       this.terminal.reset();

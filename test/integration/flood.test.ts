@@ -60,7 +60,7 @@ class HealthyMember {
       this.scan(data);
       socket.emit('term:ack', { offset: offset + data.length });
     });
-    socket.on('term:snapshot', ({ data }) => this.scan(data));
+    socket.on('term:snapshot', ({ data }) => this.scan(Buffer.from(data).toString('utf8')));
     socket.on('term:behind', () => this.cutOffs++);
   }
 
@@ -103,7 +103,7 @@ test(`a ${FLOOD_MEGABYTES} MB flood with a frozen member: server memory stays bo
     frozen.on('term:behind', () => frozenBehind++);
     frozen.on('term:snapshot', ({ data }) => {
       frozenSnapshots++;
-      frozenScreen = data;
+      frozenScreen = Buffer.from(data).toString('utf8');
     });
     await join(frozen, { roomId: room.id });
     const netSocket = (frozen.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;

@@ -55,10 +55,11 @@ class Stream implements StreamSource {
   }
   /** Answers every pending snapshot request with the screen at `offset`. */
   answer(offset: number): void {
-    for (const resolve of this.asked.splice(0)) resolve({ offset, cols: 80, rows: 24, data: `screen@${offset}` });
+    for (const resolve of this.asked.splice(0)) resolve({ offset, cols: 80, rows: 24, data: bytes(`screen@${offset}`) });
   }
 }
 
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 test('joiners start one per turn, each from one shared snapshot plus exactly the stream since, then live', async () => {
@@ -81,7 +82,7 @@ test('joiners start one per turn, each from one shared snapshot plus exactly the
   }
   for (const port of ports) {
     assert.deepEqual(port.sent.map(({ payload }) => payload), [
-      { offset: 3, cols: 80, rows: 24, data: 'screen@3' },
+      { offset: 3, cols: 80, rows: 24, data: bytes('screen@3') },
       { offset: 3, data: 'lo ' },
       { offset: 6, data: 'world' },
     ], 'the snapshot, then the history from exactly its offset to the end');
@@ -94,13 +95,13 @@ test('a cached snapshot close enough to the end is reused without asking the mir
   const stream = new Stream();
   const fanOut = new FanOut(stream, clock, 1024);
   stream.push(fanOut, 'abc');
-  fanOut.offerSnapshot({ offset: 3, cols: 80, rows: 24, data: 'cached' });
+  fanOut.offerSnapshot({ offset: 3, cols: 80, rows: 24, data: bytes('cached') });
   stream.push(fanOut, 'def');
   const port = new RecordingPort();
   fanOut.add('m', port, false, undefined);
   clock.runTurn();
   assert.equal(stream.asked.length, 0);
-  assert.deepEqual(port.sent.map(({ payload }) => payload), [{ offset: 3, cols: 80, rows: 24, data: 'cached' }, { offset: 3, data: 'def' }]);
+  assert.deepEqual(port.sent.map(({ payload }) => payload), [{ offset: 3, cols: 80, rows: 24, data: bytes('cached') }, { offset: 3, data: 'def' }]);
   assert.ok(port.live);
   // Too far behind the end to catch up by replay: dropped, and the next joiner asks for a new one.
   stream.push(fanOut, 'x'.repeat(SnapshotReuse.MaxCatchUpUnits + 1));
@@ -131,7 +132,7 @@ test('a member over its budget is cut off, and resynced from a fresh snapshot on
   const clock = new ManualClock(undefined, true);
   const stream = new Stream();
   const fanOut = new FanOut(stream, clock, 1024);
-  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: '' });
+  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: bytes('') });
   const slow = new RecordingPort();
   const healthy = new RecordingPort();
   fanOut.add('slow', slow, false, undefined);
@@ -164,7 +165,7 @@ test('at exit, live members hear it at once and a member still starting gets its
   const clock = new ManualClock(undefined, true);
   const stream = new Stream();
   const fanOut = new FanOut(stream, clock, 1024);
-  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: '' });
+  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: bytes('') });
   const live = new RecordingPort();
   fanOut.add('live', live, false, undefined);
   clock.runTurn();
@@ -184,7 +185,7 @@ test('a member that left before its turn is sent nothing', () => {
   const clock = new ManualClock(undefined, true);
   const stream = new Stream();
   const fanOut = new FanOut(stream, clock, 1024);
-  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: '' });
+  fanOut.offerSnapshot({ offset: 0, cols: 80, rows: 24, data: bytes('') });
   const port = new RecordingPort();
   fanOut.add('m', port, false, undefined);
   fanOut.remove('m');

@@ -50,7 +50,7 @@ class Stream {
   start(snapshotUnits: number, catchUp = 0): void {
     const offset = this.end - catchUp;
     this.feed.startedAt(offset);
-    this.feed.port.send('term:snapshot', { offset, cols: 80, rows: 24, data: 'x'.repeat(snapshotUnits) });
+    this.feed.port.send('term:snapshot', { offset, cols: 80, rows: 24, data: new Uint8Array(snapshotUnits) });
     if (catchUp > 0) this.feed.port.send('term:output', { offset, data: 'c'.repeat(catchUp) });
     this.feed.port.setLive(true);
   }

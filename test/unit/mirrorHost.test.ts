@@ -86,7 +86,7 @@ test('a snapshot taken at any point, plus the stream from its offset, equals the
     for (const snapshot of await Promise.all(snapshots)) {
       offsets.add(snapshot.offset);
       const joiner = makeTerminal(snapshot.cols, snapshot.rows, SCROLLBACK);
-      await writeAsync(joiner, snapshot.data);
+      await writeAsync(joiner, Buffer.from(snapshot.data).toString('utf8'));
       for (const event of history.since(snapshot.offset)) {
         if (event.kind === 'output') await writeAsync(joiner, event.data);
         else joiner.resize(event.cols, event.rows);
