@@ -72,6 +72,18 @@ class WorkerSlot extends Disposable {
   readonly mirrors = new Map<MirrorId, RoomMirror>();
   /** Restarts so far, for the log line. */
   restarts = 0;
+  /** Answers the current worker owes (see awaitAnswer). */
+  private awaited = 0;
+
+  /** A question was asked of this worker: it keeps the process alive until answered (or abandoned). */
+  awaitAnswer(): void {
+    if (this.awaited++ === 0) this.worker.ref();
+  }
+
+  answered(): void {
+    if (--this.awaited === 0) this.worker.unref();
+  }
+
   /** Resolves once the current worker has loaded and listens (its threads and descriptors all exist). */
   online: Promise<void> = Promise.resolve();
   /** The delay before the next restart: 0 until the worker fails quickly after a start (see WorkerRestart). */
@@ -107,8 +119,9 @@ class WorkerSlot extends Disposable {
       markOnline = resolve;
       worker.once('exit', () => resolve());
     });
-    // The pool must never keep the server alive; rooms' ptys and sockets decide that.
-    worker.unref();
+    // An idle pool must never keep the process alive (rooms' ptys and sockets decide that); a worker that
+    // owes an answer must, or a caller awaiting it could see the process end under it.
+    if (this.awaited === 0) worker.unref();
     worker.on('message', (message: FromMirrorWorker) => {
       if (message.type === 'ready') markOnline();
       else this.mirrors.get(message.mirror)?.receive(message);
@@ -212,7 +225,10 @@ export class RoomMirror extends Disposable {
     this.register(toDisposable(() => {
       slot.mirrors.delete(id);
       if (!slot.isDisposed) slot.post({ type: 'close', mirror: id });
-      for (const waiter of this.waiters.values()) waiter.reject(new Error('the mirror was closed'));
+      for (const waiter of this.waiters.values()) {
+        slot.answered();
+        waiter.reject(new Error('the mirror was closed'));
+      }
       this.waiters.clear();
     }));
   }
@@ -278,6 +294,7 @@ export class RoomMirror extends Disposable {
     const request = this.nextRequest++;
     return new Promise<AnswerOf<K>>((resolve, reject) => {
       this.waiters.set(request, { kind, resolve: resolve as (answer: MirrorAnswer) => void, reject });
+      this.slot.awaitAnswer();
       this.slot.post({ type: kind, mirror: this.id, request } as MirrorQuery);
     });
   }
@@ -310,6 +327,7 @@ export class RoomMirror extends Disposable {
         const waiter = this.waiters.get(message.request);
         if (!waiter) return;
         this.waiters.delete(message.request);
+        this.slot.answered();
         const { answer } = message;
         if (answer.type === 'snapshot') this.noteSnapshot(answer.snapshot);
         if ('offset' in answer && answer.offset > this.parsed) this.parsed = answer.offset;
