@@ -9,6 +9,7 @@ import type { ClientToServerEvents, JoinReply, ServerToClientEvents } from '../s
 import { makeTerminal, type HeadlessTerminal } from '../test/helpers/screens.js';
 import { nextLoopbackAddress } from './loopbackAddresses.js';
 import { StreamScanner } from './streamScanner.js';
+import { AckPolicy } from '../server/shared/flowControl.js';
 import type { Writer } from './system.js';
 
 /** How long a member may take to connect and get its join snapshot, even on a loaded machine. */
@@ -38,19 +39,39 @@ export async function joinFullMember(url: string, roomId: string, token: string,
   const gotSnapshot = new Promise<void>((resolve) => {
     joined = resolve;
   });
+  // Acks what its terminal has parsed, as a browser does (AckPolicy): the server then paces it by its parser, and
+  // cuts it off and redraws it when it falls too far behind, instead of piling the stream up in its xterm.
+  let parsed = 0;
+  let acked = 0;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const ack = (): void => {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    if (parsed === acked) return;
+    acked = parsed;
+    socket.emit('term:ack', { offset: parsed });
+  };
+  const parsedUpTo = (offset: number, force: boolean): void => {
+    parsed = offset;
+    if (force || parsed - acked >= AckPolicy.MaxUnackedUnits) ack();
+    else ackTimer ??= setTimeout(ack, AckPolicy.MaxDelayMs);
+  };
   socket.on('term:snapshot', (snapshot) => {
     const at = performance.now();
     terminal.dispose();
     terminal = makeTerminal(snapshot.cols, snapshot.rows, scrollback);
-    terminal.write(snapshot.data);
+    terminal.write(snapshot.data, () => parsedUpTo(snapshot.offset, true));
     received += snapshot.data.length;
     snapshots++;
     scanner.push(Buffer.from(snapshot.data).toString('utf8'), at);
     joined();
   });
-  socket.on('term:output', ({ data }) => {
+  socket.on('term:output', ({ offset, data }) => {
     const at = performance.now();
-    terminal.write(data);
+    const target = terminal;
+    target.write(data, () => {
+      if (target === terminal) parsedUpTo(offset + data.length, false);
+    });
     received += data.length;
     scanner.push(data, at);
   });
@@ -63,7 +84,7 @@ export async function joinFullMember(url: string, roomId: string, token: string,
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     }), JOIN_TIMEOUT_MS, 'connect');
-    const reply: JoinReply = await withTimeout(socket.emitWithAck('room:join', { roomId, token }), JOIN_TIMEOUT_MS, 'room:join');
+    const reply: JoinReply = await withTimeout(socket.emitWithAck('room:join', { roomId, token, acks: true }), JOIN_TIMEOUT_MS, 'room:join');
     if (!reply.ok) throw new Error(`room:join refused: ${reply.code} ${reply.message}`);
     await withTimeout(gotSnapshot, JOIN_TIMEOUT_MS, 'the join snapshot');
   } catch (error) {
@@ -92,6 +113,7 @@ export async function joinFullMember(url: string, roomId: string, token: string,
     },
     snapshots: () => snapshots,
     close: async () => {
+      clearTimeout(ackTimer);
       socket.close();
       terminal.dispose();
     },
