@@ -210,6 +210,7 @@ export class FanOut extends Disposable {
     this.snapshotRequested = true;
     this.takeSnapshot().then((snapshot) => {
       this.snapshotRequested = false;
+      if (this.isDisposed) return;
       // Each waiter starts on its own turn (JoinPacing), from this snapshot, whatever has been broadcast meanwhile.
       for (const waiting of this.awaitingSnapshot.splice(0)) {
         if (this.feeds.get(waiting.memberId) === waiting) this.queueStart(waiting, undefined, snapshot);

@@ -244,7 +244,7 @@ export class Room extends Disposable {
 
   /**
    * Adds a member and starts its stream: the missed chunks when it resumes from an offset still held,
-   * otherwise a snapshot; then the live stream from exactly there. (Exactness: see startStream.)
+   * otherwise a snapshot; then the live stream from exactly there (FanOut.startStream says why nothing is lost).
    */
   join(identity: JoinOptions, port: MemberPort): { memberId: string } {
     const id = this.access.enter(identity);

@@ -156,10 +156,6 @@ export class MirrorHost extends Disposable {
     for (let i = 0; i < count; i++) this.slots.push(this.register(new WorkerSlot(i)));
   }
 
-  get workerCount(): number {
-    return this.slots.length;
-  }
-
   /** Resolves once every worker runs (tests that count the process's descriptors start from there). */
   async ready(): Promise<void> {
     await Promise.all(this.slots.map((slot) => slot.online));
@@ -282,11 +278,6 @@ export class RoomMirror extends Disposable {
   /** Resolves with the offset once everything written so far is parsed. */
   async flushed(): Promise<number> {
     return (await this.ask('flush')).offset;
-  }
-
-  /** The newest full snapshot the worker sent on its own, if any. */
-  get checkpoint(): SnapshotPayload | undefined {
-    return this.lastFull;
   }
 
   private ask<K extends QueryKind>(kind: K): Promise<AnswerOf<K>> {

@@ -131,8 +131,6 @@ export class MirrorService extends Disposable {
     hosted.checkpointed = snapshot.offset;
     if (full) hosted.checkpointedAt = performance.now();
     this.post({ type: 'checkpoint', mirror: id, snapshot, full }, [snapshot.data.buffer as ArrayBuffer]);
-    // The main thread keeps it now (and serves joiners from it); one copy per room is enough.
-    hosted.mirror.forgetSnapshot();
   }
 
   private query(message: MirrorQuery): void {
@@ -146,7 +144,7 @@ export class MirrorService extends Disposable {
     switch (message.type) {
       case 'snapshot': {
         const snapshot = mirror.snapshot();
-        if (snapshot.offset === mirror.parsedOffset && mirror.backlog === 0) {
+        if (mirror.backlog === 0) {
           // A fresh full snapshot of a quiet mirror is as good as a checkpoint: the next quiet one can wait.
           hosted.checkpointed = snapshot.offset;
           hosted.checkpointedAt = performance.now();

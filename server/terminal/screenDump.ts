@@ -36,7 +36,7 @@ interface Internals {
  * foreground flags are left out: a snapshot keeps only the background of blank cells (the known gap
  * documented at serializeHiddenState in snapshotState.ts).
  */
-export function describeCell(cell: BufferCell): string {
+function describeCell(cell: BufferCell): string {
   if (cell.getChars() === '' && cell.getWidth() === 1) {
     return `" "/w1/bg=${cell.isBgRGB() ? 'rgb' : cell.isBgPalette() ? 'pal' : 'def'}:${cell.getBgColor()}/blank`;
   }

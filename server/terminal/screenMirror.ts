@@ -63,9 +63,6 @@ export class ScreenMirror extends Disposable {
   private serializeCount = 0;
   /** Set while restore() parses: replies to queries inside a checkpoint must not reach the pty again. */
   private restoring = false;
-  /** Bumped by everything that changes the screen (parsing, resizing, restoring): a snapshot is reused until then. */
-  private version = 0;
-  private lastSnapshot: { version: number; snapshot: ScreenSnapshot } | undefined;
 
   constructor(options: MirrorOptions) {
     super();
@@ -105,7 +102,6 @@ export class ScreenMirror extends Disposable {
       parseNow(this.terminal, data);
     } finally {
       this.restoring = false;
-      this.version++;
     }
     this.pending.parsed(data, parserIsInGround(this.terminal));
   }
@@ -160,8 +156,6 @@ export class ScreenMirror extends Disposable {
       const slice = head.data.length <= budget ? head.data : head.data.slice(0, budget);
       if (slice.length > 0) {
         parseNow(this.terminal, slice);
-        this.version++;
-        this.lastSnapshot = undefined;
         this.parsed += slice.length;
         this.pending.parsed(slice, parserIsInGround(this.terminal));
         budget -= slice.length;
@@ -184,23 +178,13 @@ export class ScreenMirror extends Disposable {
   resize(cols: number, rows: number, onResized: (offset: number) => void): void {
     this.afterParsed(() => {
       this.terminal.resize(cols, rows);
-      this.version++;
       onResized(this.parsed);
     });
   }
 
   /** Serializes the screen as it is at `parsedOffset`; synchronous, so no chunk can slip in between. */
   snapshot(): ScreenSnapshot {
-    // Joiners that come while nothing changes (a checkpoint just taken, a burst of joins) share one serialize.
-    if (this.lastSnapshot?.version === this.version) return this.lastSnapshot.snapshot;
-    const snapshot = { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data: this.serialize() };
-    this.lastSnapshot = { version: this.version, snapshot };
-    return snapshot;
-  }
-
-  /** Lets the last snapshot's memory go (it was handed on, and a screen that changes no longer matches it). */
-  forgetSnapshot(): void {
-    this.lastSnapshot = undefined;
+    return { offset: this.parsed, cols: this.terminal.cols, rows: this.terminal.rows, data: this.serialize() };
   }
 
   /** Like snapshot(), without the scrollback: one screen's worth of serializing, for frequent checkpoints. */

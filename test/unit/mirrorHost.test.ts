@@ -2,6 +2,7 @@
 // screen exactly, replies come back once, and a killed worker's mirror is rebuilt from checkpoint and history.
 
 import { test } from 'node:test';
+import { readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { MirrorHost, type MirrorEvent, type MirrorHistory, type RoomMirror } from '../../server/terminal/mirrorHost.js';
 import { ScreenMirror } from '../../server/terminal/screenMirror.js';
@@ -151,4 +152,14 @@ test('a killed worker is replaced and its mirrors are rebuilt from checkpoint an
     mirror.dispose();
     host.dispose();
   }
+});
+
+test('disposing the host ends its workers: their threads\' descriptors are given back', async () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+  const baseline = openFds();
+  const host = new MirrorHost(2);
+  await host.ready();
+  assert.ok(openFds() > baseline, 'running workers hold descriptors (their event loops), so the check below can fail');
+  host.dispose();
+  await waitFor(() => openFds() <= baseline, `descriptors back to the baseline of ${baseline}`);
 });
