@@ -348,6 +348,11 @@ function main(): void {
       showNotice(notice.message);
       return;
     }
+    // Nothing for the member to do about a rebuilt screen: a passing notice, not a banner that stays.
+    if (notice.code === 'mirror-restarted') {
+      showNotice(notice.message);
+      return;
+    }
     showBanner(describeNotice(notice), 'info');
     ui.banner.dataset.notice = notice.code;
   });
