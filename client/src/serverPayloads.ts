@@ -8,6 +8,7 @@ import type {
   ExitReason,
   JoinReply,
   MemberInfo,
+  MemberState,
   NoticeCode,
   NoticePayload,
   OutputPayload,
@@ -67,6 +68,14 @@ export function parseExit(value: unknown): ExitPayload | undefined {
   return exit;
 }
 
+const MEMBER_STATES: readonly MemberState[] = ['waiting', 'joining', 'live', 'behind', 'curtained'];
+/** A CSS hex colour, so a member entry cannot smuggle anything else into a style. */
+const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+
+function isDate(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
+
 export function parseMembers(value: unknown): MemberInfo[] | undefined {
   if (!Array.isArray(value)) return undefined;
   const members: MemberInfo[] = [];
@@ -74,7 +83,18 @@ export function parseMembers(value: unknown): MemberInfo[] | undefined {
     if (!isRecord(item) || typeof item.id !== 'string' || typeof item.name !== 'string') return undefined;
     const role = parseRole(item.role);
     if (role === undefined) return undefined;
-    members.push({ id: item.id, name: item.name, role });
+    const member: MemberInfo = {
+      id: item.id,
+      name: item.name,
+      role,
+      colour: typeof item.colour === 'string' && HEX_COLOUR.test(item.colour) ? item.colour : '#868e96',
+      hand: item.hand === true,
+      state: MEMBER_STATES.find((state) => state === item.state) ?? 'live',
+    };
+    if (isDate(item.handSince)) member.handSince = item.handSince;
+    if (isDate(item.grantUntil)) member.grantUntil = item.grantUntil;
+    if (item.signedIn === true) member.signedIn = true;
+    members.push(member);
   }
   return members;
 }
@@ -100,7 +120,10 @@ export function parseJoinReply(value: unknown): JoinReply | undefined {
   if (value.ok === true) {
     const role = parseRole(value.role);
     if (role === undefined || typeof value.memberId !== 'string') return undefined;
-    return { ok: true, role, memberId: value.memberId };
+    const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : '#868e96';
+    return value.waiting === true
+      ? { ok: true, role, memberId: value.memberId, colour, waiting: true }
+      : { ok: true, role, memberId: value.memberId, colour };
   }
   if (value.ok === false) {
     const error = parseError(value);

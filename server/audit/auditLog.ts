@@ -25,14 +25,34 @@ export type AuditEventName =
   /** A capability token was minted or revoked (or expired: detail.reason): its id and role, never the token. */
   | 'token.minted'
   | 'token.revoked'
-  /** The owner handed out or took back a member's keyboard (detail.target, detail.role). */
-  | 'role.changed';
+  /**
+   * The owner handed out or took back a member's keyboard (detail.target, detail.role, detail.seconds for a
+   * timed grant, detail.displaced for the driver it took the keyboard from).
+   */
+  | 'role.changed'
+  /** A timed grant ran out on the server's clock (actor: the member, now a viewer again). */
+  | 'grant.ended'
+  /** A member raised or lowered its hand; lowered by the owner, detail.target names whose. */
+  | 'hand.raised'
+  | 'hand.lowered'
+  /** The owner removed a member (detail.target). */
+  | 'member.kicked'
+  /** The owner admitted or turned away a joiner waiting for approval (detail.target). */
+  | 'member.admitted'
+  | 'member.denied'
+  /** The owner changed the room's settings (detail: each changed setting and its new value). */
+  | 'room.settings'
+  /** The owner lowered or lifted the curtain (detail.audience: how many writers stayed behind it; detail.cleared). */
+  | 'curtain.lowered'
+  | 'curtain.lifted'
+  /** The owner handed the room's ownership to detail.target. */
+  | 'room.handover';
 
 /**
- * Which limit refused: the server's room cap, a creator's room cap, a room's member cap, the event rate, the
+ * Which limit refused: a locked room (a joiner turned away), the server's room cap, a creator's room cap, a room's member cap, the event rate, the
  * rate of connection attempts from one address, or token guessing.
  */
-export type AuditLimit = 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'connections-per-address' | 'token-failures';
+export type AuditLimit = 'room-locked' | 'rooms-per-server' | 'rooms-per-user' | 'members-per-room' | 'events-per-second' | 'connections-per-address' | 'token-failures';
 
 /** Only short scalar facts go in `detail`: nothing a member typed, and no credential. */
 export type AuditDetail = Readonly<Record<string, string | number | boolean>>;
@@ -42,7 +62,7 @@ export interface AuditEvent {
   time: string;
   event: AuditEventName;
   room?: string;
-  /** Who acted: a member id today; a user id once sign-in exists. */
+  /** Who acted: a member id (or a user id, for sign-ins and room creation). */
   actor?: string;
   /** The client's network address. */
   address?: string;

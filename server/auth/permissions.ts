@@ -5,18 +5,28 @@ import type { ClientToServerEvents, Role } from '../shared/events.js';
 /** 'none' means the event is allowed before joining (it is how a client joins). */
 export type Requirement = Role | 'none';
 
-export type ResizePolicy = 'owner' | 'writers';
-
-export function eventRoles(resizePolicy: ResizePolicy): Readonly<Record<keyof ClientToServerEvents, Requirement>> {
-  return {
-    'room:join': 'none',
-    'term:ack': 'viewer',
-    'term:input': 'writer',
-    'term:resize': resizePolicy === 'owner' ? 'owner' : 'writer',
-    // The owner hands out and takes back the keyboard ("one driver at a time").
-    'member:role': 'owner',
-  };
-}
+/**
+ * The least role each client event needs. A room adds its own checks after this (its resize policy, a
+ * writer's grant in driver mode, chat turned off), never fewer: this table is the floor.
+ */
+export const EVENT_ROLES: Readonly<Record<keyof ClientToServerEvents, Requirement>> = {
+  'room:join': 'none',
+  'term:ack': 'viewer',
+  'term:input': 'writer',
+  // Writers report their window for the 'smallest' policy; the room's policy decides whose size counts.
+  'term:resize': 'writer',
+  // Raising a hand and chatting are every member's; lowering someone else's hand is checked by the room.
+  'hand:raise': 'viewer',
+  'hand:lower': 'viewer',
+  'chat:send': 'viewer',
+  // Floor control and moderation are the owner's.
+  'member:role': 'owner',
+  'member:kick': 'owner',
+  'member:admit': 'owner',
+  'room:settings': 'owner',
+  'room:curtain': 'owner',
+  'room:handover': 'owner',
+};
 
 export function isClientEvent(name: string, table: Readonly<Record<string, Requirement>>): name is keyof ClientToServerEvents {
   return Object.prototype.hasOwnProperty.call(table, name);

@@ -18,6 +18,10 @@ const STATUS: Readonly<Record<Code, number>> = {
   'input-full': 503,
   // Only sent over the socket (a connected member lost its access); over REST a revoked token is not-found.
   revoked: 404,
+  // Socket-only too: a member the owner removed, a join refused by a locked room or by the owner.
+  kicked: 403,
+  locked: 403,
+  denied: 403,
   /** A room cap (per server or per creator) is reached: like a rate limit, it passes when rooms close. */
   'too-many-rooms': 429,
   internal: 500,

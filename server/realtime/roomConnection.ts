@@ -3,10 +3,23 @@
 import type { Socket } from 'socket.io';
 import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../shared/events.js';
 import { roleAtLeast } from '../shared/events.js';
-import { parseAck, parseInput, parseJoin, parseMemberRole, parseResize } from '../shared/validate.js';
+import {
+  parseAck,
+  parseAdmit,
+  parseChat,
+  parseCurtain,
+  parseHandLower,
+  parseInput,
+  parseJoin,
+  parseMemberRef,
+  parseMemberRole,
+  parseResize,
+  parseSettingsPatch,
+} from '../shared/validate.js';
+import { PayloadLimits } from '../shared/limits.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import { admitToRoom } from '../rooms/door.js';
-import type { Room } from '../rooms/room.js';
+import type { ActionResult, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
@@ -111,6 +124,14 @@ export class RoomConnection extends Disposable {
     socket.on('term:resize', (size) => this.resize(size));
     socket.on('term:ack', (payload) => this.ack(payload));
     socket.on('member:role', (payload) => this.setMemberRole(payload));
+    socket.on('member:kick', (payload) => this.kick(payload));
+    socket.on('member:admit', (payload) => this.admitMember(payload));
+    socket.on('hand:raise', () => this.raiseHand());
+    socket.on('hand:lower', (payload) => this.lowerHand(payload));
+    socket.on('room:settings', (payload) => this.updateSettings(payload));
+    socket.on('room:curtain', (payload) => this.setCurtain(payload));
+    socket.on('room:handover', (payload) => this.handOver(payload));
+    socket.on('chat:send', (text) => this.chat(text));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
     // Registered after leave(), so they are disposed before it: their last counts still name the room.
@@ -196,15 +217,23 @@ export class RoomConnection extends Disposable {
       return;
     }
     const { room, admission } = answer;
-    const { role } = admission;
+    // Signed in, the member is known by its sign-in name, not one it chooses.
+    const user = signedInUser(this.socket.request);
+    const name = user?.name ?? request.name;
+    const identity = { ...admission, name, signedIn: user !== undefined, acks: request.acks, resumeFrom: request.resumeFrom };
+    const joined = room.join(identity, this.portFor(room.id));
+    if (!joined.ok) {
+      this.policy.auditor.record({ ...this.limitEntry('room-locked'), room: room.id });
+      reply({ ok: false, code: joined.code, message: joined.message });
+      return;
+    }
     this.room = room;
-    // Before room.join, which already tells everyone (this member too) the new member list.
-    void this.socket.join(membersChannel(room.id));
-    const identity = { ...admission, name: request.name, acks: request.acks, resumeFrom: request.resumeFrom };
-    const { memberId } = room.join(identity, this.portFor(room.id));
-    this.memberId = memberId;
-    this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: { role } });
-    reply({ ok: true, role, memberId });
+    this.memberId = joined.memberId;
+    const { role, colour, waiting } = joined;
+    this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: waiting ? { role, waiting } : { role } });
+    reply(waiting ? { ok: true, role, memberId: joined.memberId, colour, waiting: true } : { ok: true, role, memberId: joined.memberId, colour });
+    // After the reply, so a client knows its member id before the room's first messages to it.
+    room.welcome(joined.memberId);
   }
 
   private input(raw: unknown): void {
@@ -231,7 +260,11 @@ export class RoomConnection extends Disposable {
       this.refuse('bad-request', 'term:resize wants exactly { cols, rows }, whole numbers within the terminal limits');
       return;
     }
-    this.room!.resize(size.cols, size.rows, this.who());
+    if (this.room!.requestResize(this.memberId!, size.cols, size.rows, this.who()) === 'forbidden') {
+      this.deniedWrites.note();
+      const policy = this.room!.settings.resize;
+      this.refuse('forbidden', policy === 'fixed' ? 'this room keeps the size it was created with' : "this room follows its owner's window size");
+    }
   }
 
   private ack(raw: unknown): void {
@@ -243,20 +276,105 @@ export class RoomConnection extends Disposable {
     this.room!.ack(this.memberId!, payload.offset);
   }
 
-  /** The owner hands out or takes back a member's keyboard; the table already checked the sender is the owner. */
+  /** The owner hands out or takes back a member's keyboard, maybe for a time; the table already checked the sender is the owner. */
   private setMemberRole(raw: unknown): void {
     const payload = parseMemberRole(raw);
     if (!payload) {
-      this.refuse('bad-request', "member:role wants { memberId, role: 'viewer' | 'writer' }");
+      const max = PayloadLimits.MaxGrantSeconds;
+      this.refuse('bad-request', `member:role wants { memberId, role: 'viewer' | 'writer', seconds? } (seconds from 1 to ${max}, with writer only)`);
       return;
     }
-    const result = this.room!.setMemberRole(this.memberId!, payload.memberId, payload.role);
-    if (result === 'no-member') this.refuse('not-found', 'no such member in this room');
-    else if (result === 'is-owner') this.refuse('forbidden', "an owner's role cannot be changed");
-    else if (result === 'forbidden') this.refuse('forbidden', 'only the owner hands out the keyboard');
-    else if (result === 'ok') {
-      this.policy.auditor.record({ event: 'role.changed', ...this.who(), detail: { target: payload.memberId, role: payload.role } });
+    const { result, displaced } = this.room!.setMemberRole(this.memberId!, payload.memberId, payload.role, payload.seconds);
+    if (this.refused(result, 'the keyboard')) return;
+    const detail: Record<string, string | number> = { target: payload.memberId, role: payload.role };
+    if (payload.seconds !== undefined) detail.seconds = payload.seconds;
+    if (displaced.length > 0) detail.displaced = displaced.join(',');
+    this.policy.auditor.record({ event: 'role.changed', ...this.who(), detail });
+  }
+
+  private kick(raw: unknown): void {
+    const payload = parseMemberRef(raw);
+    if (!payload) return this.refuse('bad-request', 'member:kick wants { memberId }');
+    if (this.refused(this.room!.kick(this.memberId!, payload.memberId), 'removing members')) return;
+    this.policy.auditor.record({ event: 'member.kicked', ...this.who(), detail: { target: payload.memberId } });
+  }
+
+  private admitMember(raw: unknown): void {
+    const payload = parseAdmit(raw);
+    if (!payload) return this.refuse('bad-request', 'member:admit wants { memberId, allow: true | false }');
+    const result = this.room!.admit(this.memberId!, payload.memberId, payload.allow);
+    if (result === 'no-member') return this.refuse('not-found', 'no such member is waiting to be admitted');
+    if (this.refused(result, 'admitting members')) return;
+    this.policy.auditor.record({ event: payload.allow ? 'member.admitted' : 'member.denied', ...this.who(), detail: { target: payload.memberId } });
+  }
+
+  private raiseHand(): void {
+    if (this.room!.raiseHand(this.memberId!) === 'ok') this.policy.auditor.record({ event: 'hand.raised', ...this.who() });
+  }
+
+  private lowerHand(raw: unknown): void {
+    const payload = parseHandLower(raw);
+    if (!payload) return this.refuse('bad-request', 'hand:lower wants no payload (your hand) or { memberId } (the owner, someone else\'s)');
+    const target = payload === 'own' ? this.memberId! : payload.memberId;
+    const result = this.room!.lowerHand(this.memberId!, target);
+    if (this.refused(result, "lowering someone else's hand")) return;
+    this.policy.auditor.record({ event: 'hand.lowered', ...this.who(), detail: target === this.memberId ? {} : { target } });
+  }
+
+  private updateSettings(raw: unknown): void {
+    const patch = parseSettingsPatch(raw);
+    if (!patch) {
+      return this.refuse('bad-request', "room:settings wants some of { locked, approval, chat: true | false, floor: 'driver' | 'many', resize: 'owner' | 'smallest' | 'fixed' }");
     }
+    const { result, changed } = this.room!.updateSettings(this.memberId!, patch);
+    if (this.refused(result, 'the room settings')) return;
+    const detail: Record<string, string | boolean> = {};
+    for (const key of changed) detail[key] = patch[key]!;
+    this.policy.auditor.record({ event: 'room.settings', ...this.who(), detail });
+  }
+
+  private setCurtain(raw: unknown): void {
+    const request = parseCurtain(raw);
+    if (!request) {
+      return this.refuse('bad-request', 'room:curtain wants { down: true, audience?: [memberId] } or { down: false, clear?: true | false }');
+    }
+    if (this.refused(this.room!.setCurtain(this.memberId!, request), 'the curtain')) return;
+    const detail: AuditDetail = request.down ? { audience: request.audience?.length ?? 0 } : { cleared: request.clear === true };
+    this.policy.auditor.record({ event: request.down ? 'curtain.lowered' : 'curtain.lifted', ...this.who(), detail });
+  }
+
+  private handOver(raw: unknown): void {
+    const payload = parseMemberRef(raw);
+    if (!payload) return this.refuse('bad-request', 'room:handover wants { memberId }');
+    if (this.refused(this.room!.handOver(this.memberId!, payload.memberId), 'the room')) return;
+    this.policy.auditor.record({ event: 'room.handover', ...this.who(), detail: { target: payload.memberId } });
+  }
+
+  private chat(raw: unknown): void {
+    const text = parseChat(raw);
+    if (text === undefined) {
+      return this.refuse('bad-request', `chat:send wants a non-empty string of at most ${PayloadLimits.MaxChatLength} characters`);
+    }
+    const result = this.room!.postChat(this.memberId!, text);
+    if (result === 'no-member' || result.ok) return;
+    if (result.reason === 'off') this.refuse('forbidden', 'the owner turned the chat off');
+    else this.refuse('rate-limited', 'you are sending chat messages too fast; wait a moment');
+  }
+
+  /**
+   * Tells the member why a floor or moderation request did nothing; true when it was refused. 'unchanged'
+   * is not refused: asking for what already is, is answered by the state the member already sees.
+   */
+  private refused(result: ActionResult, what: string): boolean {
+    if (result === 'ok') return false;
+    if (result === 'unchanged') return true;
+    if (result === 'no-member') this.refuse('not-found', 'no such member in this room');
+    else if (result === 'is-owner') this.refuse('forbidden', 'an owner cannot be changed or removed that way');
+    else {
+      this.deniedWrites.note();
+      this.refuse('forbidden', `only the owner controls ${what}`);
+    }
+    return true;
   }
 
   private portFor(roomId: string): MemberPort {
@@ -267,6 +385,10 @@ export class RoomConnection extends Disposable {
         // The in-memory adapter joins and leaves synchronously, which keeps join atomic.
         if (live) void socket.join(liveChannel(roomId));
         else void socket.leave(liveChannel(roomId));
+      },
+      setPresent: (present) => {
+        if (present) void socket.join(membersChannel(roomId));
+        else void socket.leave(membersChannel(roomId));
       },
       backlog: () => connectionBacklog(socket),
       // Closing the connection (not only the namespace) sends what is queued first, the room:error included.
@@ -279,7 +401,6 @@ export class RoomConnection extends Disposable {
   }
 
   private leave(): void {
-    if (this.room) void this.socket.leave(membersChannel(this.room.id));
     if (this.room && this.memberId) {
       this.room.leave(this.memberId);
       this.policy.auditor.record({ event: 'member.left', ...this.who() });

@@ -3,7 +3,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/events.js';
-import { eventRoles, type ResizePolicy } from '../auth/permissions.js';
+import { EVENT_ROLES } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
@@ -32,7 +32,6 @@ export interface KeepaliveTiming {
 }
 
 export interface SocketServerOptions {
-  resizePolicy?: ResizePolicy;
   /** Tests shorten these; the defaults are Keepalive's. */
   keepalive?: KeepaliveTiming;
 }
@@ -42,11 +41,9 @@ export type TypedServer = Server<ClientToServerEvents, ServerToClientEvents>;
 export class SocketServer extends Disposable {
   readonly io: TypedServer;
   private readonly connections = new Set<RoomConnection>();
-  private readonly resizePolicy: ResizePolicy;
 
   constructor(httpServer: HttpServer, options: SocketServerOptions = {}) {
     super();
-    this.resizePolicy = options.resizePolicy ?? 'owner';
     this.io = new Server(httpServer, {
       path: '/socket.io',
       serveClient: false,
@@ -85,7 +82,7 @@ export class SocketServer extends Disposable {
   }
 
   attach(registry: RoomRegistry, policy: Omit<ConnectionPolicy, 'eventRoles'>): void {
-    const connectionPolicy: ConnectionPolicy = { ...policy, eventRoles: eventRoles(this.resizePolicy) };
+    const connectionPolicy: ConnectionPolicy = { ...policy, eventRoles: EVENT_ROLES };
     this.io.on('connection', (socket) => {
       const connection = new RoomConnection(socket, registry, connectionPolicy);
       this.connections.add(connection);

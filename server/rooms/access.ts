@@ -64,7 +64,8 @@ interface Entrant {
 export class RoomAccess extends Disposable {
   /** The room's capability tokens; its first owner and writer links are entries like any other. */
   readonly capabilities: CapabilityStore;
-  readonly policy: AccessPolicy;
+  /** Mutable only through handOver (the owner user moves with the room's ownership). */
+  private policy: AccessPolicy;
   /** Members inside, by id, in the order they entered. */
   private readonly entrants = new Map<string, Entrant>();
   private readonly rederivedEmitter = this.register(new Emitter<Rederived[]>());
@@ -109,6 +110,31 @@ export class RoomAccess extends Disposable {
     if (tokenId !== undefined) admission.tokenId = tokenId;
     if (credential.user !== undefined) admission.user = credential.user;
     return admission;
+  }
+
+  /**
+   * Moves the room's ownership from one member to another: the owner links `from` came in with are revoked
+   * (anyone else who came in with them falls back to what they still have), the owner user becomes `to`'s
+   * user (none when `to` is not signed in), and a fresh owner link is minted for `to`, returned once.
+   * `from` itself no longer counts on its token; the room gives it the role it keeps.
+   */
+  handOver(from: string, to: string, createdBy?: string): string {
+    const entrant = this.entrants.get(from);
+    const successor = this.entrants.get(to);
+    const { token, info } = this.capabilities.mint({ role: 'owner', label: 'owner link (handed over)', createdBy });
+    if (successor) successor.tokenId = info.id;
+    this.policy = { ...this.policy, ownerUser: successor?.user };
+    const tokenId = entrant?.tokenId;
+    if (entrant && tokenId !== undefined && this.capabilities.get(tokenId)?.role === 'owner') {
+      entrant.tokenId = undefined;
+      this.capabilities.revoke(tokenId);
+    }
+    return token;
+  }
+
+  /** Who may enter without a token (a private room, its owner user and allowed users). */
+  get accessPolicy(): AccessPolicy {
+    return this.policy;
   }
 
   isOwnerToken(token: string): boolean {

@@ -1,8 +1,9 @@
 // FanOut: how the room's stream reaches its members. Starts (snapshot or resume) paced one per turn, joiners that
-// wait for a snapshot from the mirror, the cached snapshot, cutting off laggards and resyncing them once drained.
-// It sees ports and offsets, never sockets, and keeps time on the injected clock.
+// wait for a snapshot from the mirror, the cached snapshot, cutting off laggards and resyncing them once drained,
+// and the privacy curtain that holds back everyone not behind it. It sees ports and offsets, never sockets, and
+// keeps time on the injected clock.
 
-import type { ExitPayload, SnapshotPayload } from '../shared/events.js';
+import type { ExitPayload, MemberState, SnapshotPayload } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../shared/flowControl.js';
@@ -16,8 +17,8 @@ export interface StreamSource {
   readonly end: number;
   /** Every event from `offset` on, or undefined when no longer held. */
   since(offset: number): StreamEvent[] | undefined;
-  /** A fresh snapshot from the mirror, at whatever it has parsed (at most `end`). */
-  snapshot(): Promise<SnapshotPayload>;
+  /** A fresh snapshot from the mirror, at whatever it has parsed (at most `end`) but at least `minOffset`. */
+  snapshot(minOffset: number): Promise<SnapshotPayload>;
   /** Set once the program exited and its last output was parsed. */
   readonly exit: ExitPayload | undefined;
 }
@@ -27,6 +28,8 @@ interface Feed {
   readonly feed: MemberFeed;
   /** Its start (join or resync) waits for a snapshot or for its turn. */
   starting: boolean;
+  /** The curtain is down and this member is not behind it: it gets nothing until the curtain lifts. */
+  held: boolean;
 }
 
 /** A member waiting for its turn to start, with the snapshot that was taken for it if there is one. */
@@ -47,12 +50,21 @@ export class FanOut extends Disposable {
   private cached: SnapshotPayload | undefined;
   /** Runs while some member is cut off, to give it a fresh snapshot once it has drained. */
   private drainTimer: IDisposable | undefined;
+  /** While the curtain is down, who still receives the stream; undefined while it is up. */
+  private curtainAudience: ((memberId: string) => boolean) | undefined;
+  /**
+   * Where the last curtain was lifted. Output before it may have been hidden, so a member starts from a
+   * snapshot or a resume point at or after it, never by replaying the history across it.
+   */
+  private veiledUntil = 0;
 
   constructor(
     private readonly source: StreamSource,
     private readonly clock: Clock,
     /** --resume-buffer: how far back a reconnecting member may resume instead of getting a snapshot. */
     private readonly resumeWindowUnits: number,
+    /** A member's state (MemberState) changed: the room tells everyone in its member list. */
+    private readonly stateChanged: () => void = () => {},
   ) {
     super();
     this.register(toDisposable(() => {
@@ -70,9 +82,72 @@ export class FanOut extends Disposable {
 
   /** Adds a member; its stream (the missed chunks when `resumeFrom` is still held, else a snapshot) starts on a later turn. */
   add(memberId: string, port: MemberPort, acks: boolean, resumeFrom: number | undefined): void {
-    const entry: Feed = { memberId, feed: new MemberFeed(port, acks), starting: true };
+    const entry: Feed = { memberId, feed: new MemberFeed(port, acks), starting: true, held: false };
     this.feeds.set(memberId, entry);
-    this.queueStart(entry, resumeFrom);
+    if (this.curtainAudience && !this.curtainAudience(memberId)) entry.held = true;
+    else this.queueStart(entry, resumeFrom);
+  }
+
+  /** How a member's stream is doing, for the member list; undefined for one not in the fan-out. */
+  stateOf(memberId: string): MemberState | undefined {
+    const entry = this.feeds.get(memberId);
+    if (!entry) return undefined;
+    if (entry.held) return 'curtained';
+    if (entry.starting) return 'joining';
+    return entry.feed.state === 'behind' ? 'behind' : 'live';
+  }
+
+  get curtainDown(): boolean {
+    return this.curtainAudience !== undefined;
+  }
+
+  /**
+   * Lowers the curtain (or changes who is behind it): every member for whom `audience` says false leaves the
+   * live stream at once and gets nothing more, not even a start, until the curtain lifts. Everything sent so
+   * far was sent before the curtain; nothing after it reaches them.
+   */
+  lowerCurtain(audience: (memberId: string) => boolean): void {
+    this.curtainAudience = audience;
+    this.reviewCurtain();
+  }
+
+  /**
+   * Applies the curtain to members whose standing changed while it is down: one that left the audience is
+   * held at once; one that joined it starts again from a fresh snapshot.
+   */
+  reviewCurtain(): void {
+    const audience = this.curtainAudience;
+    if (!audience) return;
+    let changed = false;
+    for (const entry of this.feeds.values()) {
+      const sees = audience(entry.memberId);
+      if (!sees && !entry.held) {
+        entry.feed.port.setLive(false);
+        entry.held = true;
+        changed = true;
+      } else if (sees && entry.held) {
+        entry.held = false;
+        this.queueStart(entry, undefined);
+        changed = true;
+      }
+    }
+    if (changed) this.stateChanged();
+  }
+
+  /**
+   * Lifts the curtain at the current end of the stream: held members start again from a snapshot taken at or
+   * after this point (whatever the screen shows then), never from the history across the curtain.
+   */
+  liftCurtain(): void {
+    if (!this.curtainAudience) return;
+    this.curtainAudience = undefined;
+    this.veiledUntil = this.source.end;
+    for (const entry of this.feeds.values()) {
+      if (!entry.held) continue;
+      entry.held = false;
+      this.queueStart(entry, undefined);
+    }
+    this.stateChanged();
   }
 
   remove(memberId: string): void {
@@ -87,20 +162,21 @@ export class FanOut extends Disposable {
     const entry = this.feeds.get(memberId);
     if (!entry) return;
     entry.feed.ack(offset, this.source.end);
-    if (entry.feed.drained() && !entry.starting) this.restart(entry);
+    if (entry.feed.drained() && !entry.starting && !entry.held) this.restart(entry);
   }
 
   /** A chunk was broadcast (the stream now ends at `source.end`): cut off whoever fell too far behind. */
   broadcast(): void {
     const end = this.source.end;
-    for (const { feed } of this.feeds.values()) {
-      if (!feed.overBudget(end)) continue;
+    for (const { feed, held } of this.feeds.values()) {
+      if (held || !feed.overBudget(end)) continue;
       // tmux's discard-and-redraw: out of the live broadcast (nothing more queues up), told it is behind,
       // and given a fresh snapshot once it has drained.
       feed.port.setLive(false);
       feed.cutOff(end);
       feed.port.send('term:behind', { offset: end });
       this.drainTimer ??= this.clock.setTimer(MemberFlowControl.DrainCheckMs, () => this.resyncDrained());
+      this.stateChanged();
     }
     if (this.cached && end - this.cached.offset > SnapshotReuse.MaxCatchUpUnits) {
       // Too old to reuse; let the memory go now rather than at the next join.
@@ -115,7 +191,13 @@ export class FanOut extends Disposable {
 
   /** The program exited and its last output is parsed: members in the live stream hear it now, the rest when they start. */
   exited(payload: ExitPayload): void {
-    for (const { feed } of this.feeds.values()) {
+    for (const entry of this.feeds.values()) {
+      const { feed } = entry;
+      // A held member hears that the program ended, and no final screen: it may show what is behind the curtain.
+      if (entry.held) {
+        feed.port.send('term:exit', payload);
+        continue;
+      }
       if (feed.state !== 'live') continue;
       feed.port.setLive(false);
       feed.port.send('term:exit', payload);
@@ -125,10 +207,10 @@ export class FanOut extends Disposable {
   /** Snapshots the mirror was asked for (the expensive path; tests count them). */
   snapshotRequests = 0;
 
-  /** A fresh snapshot from the mirror, kept for the joiners after it. */
+  /** A fresh snapshot from the mirror (after the last curtain, if there was one), kept for the joiners after it. */
   async takeSnapshot(): Promise<SnapshotPayload> {
     this.snapshotRequests += 1;
-    const snapshot = await this.source.snapshot();
+    const snapshot = await this.source.snapshot(this.veiledUntil);
     this.offerSnapshot(snapshot);
     return snapshot;
   }
@@ -144,8 +226,9 @@ export class FanOut extends Disposable {
     if (this.isDisposed) return;
     for (let started = 0; started < JoinPacing.StartsPerTurn && this.startQueue.length > 0;) {
       const { entry, resumeFrom, snapshot } = this.startQueue.shift()!;
-      // Left (or was removed) before its turn: nothing to send.
-      if (this.feeds.get(entry.memberId) !== entry) continue;
+      // Left (or was removed) before its turn: nothing to send. Held by the curtain: it starts when it lifts.
+      // Already started (queued twice, say held and let go again before its turn): once is enough.
+      if (this.feeds.get(entry.memberId) !== entry || entry.held || !entry.starting) continue;
       if (this.startStream(entry, resumeFrom, snapshot)) started++;
     }
     if (this.startQueue.length > 0) this.startTurn = this.clock.defer(() => this.startQueued());
@@ -155,6 +238,7 @@ export class FanOut extends Disposable {
   private restart(entry: Feed): void {
     entry.starting = true;
     this.startStream(entry, undefined);
+    this.stateChanged();
   }
 
   /**
@@ -166,8 +250,10 @@ export class FanOut extends Disposable {
    */
   private startStream(entry: Feed, resumeFrom: number | undefined, taken?: SnapshotPayload): boolean {
     const { feed } = entry;
-    // The history may hold more than --resume-buffer; resuming honours the configured window.
-    const resumable = resumeFrom !== undefined && this.source.end - resumeFrom <= this.resumeWindowUnits;
+    // The history may hold more than --resume-buffer; resuming honours the configured window. Nobody resumes
+    // across a curtain: what it hid is in the history.
+    const resumable = resumeFrom !== undefined && resumeFrom >= this.veiledUntil
+      && this.source.end - resumeFrom <= this.resumeWindowUnits;
     const missed = resumable ? this.source.since(resumeFrom) : undefined;
     if (missed !== undefined) {
       feed.startedAt(resumeFrom!);
@@ -186,6 +272,7 @@ export class FanOut extends Disposable {
     const exit = this.source.exit;
     if (exit) feed.port.send('term:exit', exit);
     else feed.port.setLive(true);
+    this.stateChanged();
     return true;
   }
 
@@ -195,7 +282,8 @@ export class FanOut extends Disposable {
    */
   private joinPoint(taken: SnapshotPayload | undefined): { snapshot: SnapshotPayload; since: StreamEvent[] } | undefined {
     for (const snapshot of [taken, this.cached]) {
-      if (!snapshot) continue;
+      // A snapshot from before the last curtain lifted may show, or be caught up through, what it hid.
+      if (!snapshot || snapshot.offset < this.veiledUntil) continue;
       if (snapshot !== taken && this.source.end - snapshot.offset > SnapshotReuse.MaxCatchUpUnits) continue;
       const since = this.source.since(snapshot.offset);
       if (since !== undefined) return { snapshot, since };
@@ -212,8 +300,9 @@ export class FanOut extends Disposable {
       this.snapshotRequested = false;
       if (this.isDisposed) return;
       // Each waiter starts on its own turn (JoinPacing), from this snapshot, whatever has been broadcast meanwhile.
+      // One held by the curtain meanwhile starts when it lifts, from a snapshot taken then.
       for (const waiting of this.awaitingSnapshot.splice(0)) {
-        if (this.feeds.get(waiting.memberId) === waiting) this.queueStart(waiting, undefined, snapshot);
+        if (this.feeds.get(waiting.memberId) === waiting && !waiting.held) this.queueStart(waiting, undefined, snapshot);
       }
     }, () => {
       // Only a closed mirror rejects, and it closes with the room: nobody is left to start.
@@ -226,7 +315,7 @@ export class FanOut extends Disposable {
     if (this.isDisposed) return;
     let stillBehind = false;
     for (const entry of this.feeds.values()) {
-      if (entry.starting) continue;
+      if (entry.starting || entry.held) continue;
       if (entry.feed.drained()) this.restart(entry);
       else if (entry.feed.state === 'behind') stillBehind = true;
     }

@@ -53,6 +53,7 @@ export class MemberFeed {
         if (live) this.startQueued = connection.backlog();
       },
       backlog: () => connection.backlog(),
+      setPresent: (present) => connection.setPresent(present),
       close: () => connection.close(),
     };
   }

@@ -9,6 +9,11 @@ export interface Outbox {
 /** One member's connection: direct sends, whether it receives the room's live broadcast, and its queue. */
 export interface MemberPort extends Outbox {
   setLive(live: boolean): void;
+  /**
+   * Whether the member receives the room's `everyone` broadcasts (member list, chat, notices): not while it
+   * waits for the owner's approval, which must tell it nothing of the room.
+   */
+  setPresent(present: boolean): void;
   /** Roughly how much is queued on the connection and not yet taken by the network (bytes or code units). */
   backlog(): number;
   /** Ends the connection after what was sent so far (a member whose access was revoked). */
@@ -19,6 +24,6 @@ export interface MemberPort extends Outbox {
 export interface RoomTransport {
   /** Every live member: the output stream. */
   live: Outbox;
-  /** Every member, live or not (the member list, notices). */
+  /** Every admitted member, live or not (the member list, notices, chat); never one waiting for approval. */
   everyone: Outbox;
 }

@@ -1,7 +1,22 @@
-// Room: one PTY, its mirror and its members; the ordered output stream, roles and size policy.
+// Room: one PTY, its mirror and its members; the ordered output stream, roles, the floor (hands, grants, driver),
+// moderation (approval, kick, lock), the curtain, chat and the size policy.
 
-import type { ExitPayload, ExitReason, MemberInfo, NoticePayload, Role, RoomSummary, SnapshotPayload } from '../shared/events.js';
+import type {
+  CurtainRequest,
+  ExitPayload,
+  ExitReason,
+  MemberInfo,
+  NoticePayload,
+  Role,
+  RoomSettings,
+  RoomSettingsPatch,
+  RoomSummary,
+  SnapshotPayload,
+} from '../shared/events.js';
 import { roleAtLeast } from '../shared/events.js';
+import { TypingPacing } from '../shared/limits.js';
+import { pickColour } from '../shared/palette.js';
+import type { IDisposable } from '../shared/disposable.js';
 import { MemberListPacing, MirrorFlowControl } from '../shared/flowControl.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
 import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
@@ -10,11 +25,12 @@ import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
 import type { ScreenDump } from '../terminal/screenDump.js';
 import type { Clock } from '../util/clock.js';
 import { Coalescer } from '../util/coalescer.js';
-import { Disposable } from '../shared/disposable.js';
+import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter, type Event } from '../shared/emitter.js';
 import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';
+import { RoomChat, type ChatResult } from './chat.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory } from './streamHistory.js';
 
@@ -47,24 +63,63 @@ export interface RoomOptions {
   timeouts: RoomTimeoutOptions;
   /** Where the room's mirror (its headless xterm) runs. */
   mirrors: MirrorHost;
+  /** The room's first settings; the owner changes them with room:settings. Default: DEFAULT_SETTINGS. */
+  settings?: Partial<RoomSettings>;
   now?: () => Date;
 }
+
+/** A room open to anyone with a link, any number of writers, chat on, sized by its owner. */
+export const DEFAULT_SETTINGS: Readonly<RoomSettings> = {
+  locked: false,
+  approval: false,
+  floor: 'many',
+  chat: true,
+  resize: 'owner',
+};
+
+/** What screen clearing the curtain's lift sends: home, erase the screen, erase the scrollback (xterm's ED 3). */
+const CLEAR_SCREEN_AND_SCROLLBACK = '\x1b[H\x1b[2J\x1b[3J';
 
 interface Member {
   readonly id: string;
   readonly name: string;
+  readonly colour: string;
+  readonly signedIn: boolean;
   role: Role;
   /** Direct messages to this member (its role, a revocation); the stream goes through the FanOut. */
   readonly port: MemberPort;
+  readonly acks: boolean;
+  readonly resumeFrom: number | undefined;
+  /** Waits in the lobby for the owner's approval: receives nothing of the room. */
+  waiting: boolean;
+  /** When its hand went up (clock ms), while it is up. */
+  handSince: number | undefined;
+  /** A timed grant of the keyboard: when it ends, and the timer that ends it. */
+  grant: { until: number; timer: IDisposable } | undefined;
+  /** When it was last given the keyboard (driver mode keeps the latest driver). */
+  grantedAt: number;
+  /** When its typing was last announced (TypingPacing). */
+  typingToldAt: number;
+  /** The window size it last reported, for the 'smallest' resize policy. */
+  window: { cols: number; rows: number } | undefined;
 }
 
 export interface JoinOptions extends Admission {
   name: string | undefined;
+  /** The name came from sign-in, not from the member. */
+  signedIn?: boolean;
   /** The member paces the room with `term:ack` (browsers do: their socket reads faster than xterm parses). */
   acks?: boolean;
   /** The member already has the stream up to here (a reconnect): send only what it missed, if still held. */
   resumeFrom?: number;
 }
+
+export type JoinResult =
+  | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean }
+  | { ok: false; code: 'locked'; message: string };
+
+/** What a floor or moderation request came to; 'no-member': no such member present (left meanwhile, or waiting). */
+export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner';
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
 
@@ -80,7 +135,12 @@ export interface RoomResize extends ResizeRequester {
 }
 
 /** 'no-member': no such member (left meanwhile); 'is-owner': an owner's role is not the owner's to take. */
-export type RoleChangeResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner';
+export type RoleChangeResult = ActionResult;
+
+/** A role change the room made by itself (a timed grant ran out), for the audit trail. */
+export interface GrantEnded {
+  memberId: string;
+}
 
 const REVOKED_MESSAGE = 'your access to this room was revoked or has expired';
 
@@ -123,6 +183,16 @@ export class Room extends Disposable {
   private readonly resizeEmitter = this.register(new Emitter<RoomResize>());
   /** The PTY's size changed (a resize to the size it already has is not a change). */
   readonly onResize = this.resizeEmitter.event;
+  private readonly grantEndedEmitter = this.register(new Emitter<GrantEnded>());
+  /** A timed grant ended by itself on the room's clock: the member is a viewer again. */
+  readonly onGrantEnded = this.grantEndedEmitter.event;
+  private readonly settingsValue: RoomSettings;
+  private readonly chat: RoomChat;
+  private readonly clock: Clock;
+  /** The size the room was created with: the 'fixed' policy's. */
+  private readonly createdSize: { cols: number; rows: number };
+  /** While the curtain is down: the writers the owner chose to keep behind it (owners always are). */
+  private curtainWriters: Set<string> | undefined;
 
   constructor(options: RoomOptions) {
     super();
@@ -143,7 +213,14 @@ export class Room extends Disposable {
     const history = new StreamHistory(Math.max(options.resumeBufferUnits, MirrorFlowControl.MinHistoryUnits));
     this.history = history;
     const clock: Clock = options.timeouts.clock;
+    this.clock = clock;
+    this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
+    this.chat = new RoomChat(clock, this.settingsValue.chat);
+    this.createdSize = { cols: options.cols, rows: options.rows };
     this.memberList = this.register(new Coalescer(clock, MemberListPacing.CoalesceMs, () => this.sendMemberList()));
+    this.register(toDisposable(() => {
+      for (const member of this.members.values()) member.grant?.timer.dispose();
+    }));
 
     this.mirror = this.register(options.mirrors.open({
       cols: options.cols,
@@ -164,11 +241,15 @@ export class Room extends Disposable {
         return room.broadcastEnd;
       },
       since: (offset) => history.since(offset),
-      snapshot: () => this.mirror.snapshot(),
+      snapshot: async (minOffset) => {
+        // After a curtain, the snapshot must be taken past its lift: first let the mirror parse that far.
+        if (minOffset > this.mirror.parsedOffset) await this.mirror.flushed();
+        return this.mirror.snapshot();
+      },
       get exit() {
         return room.exitInfo;
       },
-    }, clock, options.resumeBufferUnits));
+    }, clock, options.resumeBufferUnits, () => this.broadcastMembers()));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
     const spawn: PtySpawnOptions = {
       file: options.profile.file,
@@ -226,44 +307,236 @@ export class Room extends Disposable {
     return this.pty.identity;
   }
 
+  get settings(): Readonly<RoomSettings> {
+    return this.settingsValue;
+  }
+
+  get curtainDown(): boolean {
+    return this.fanOut.curtainDown;
+  }
+
   /**
-   * The owner hands out (writer) or takes back (viewer) the keyboard of a member for as long as it stays
-   * connected. Owners keep their role; a member whose token is later revoked loses what was handed out.
+   * Records a member let in on `identity`; nothing is sent yet (the caller answers the join first, then calls
+   * welcome). A locked room refuses everyone but owners. In driver mode a writer link lets a member in as
+   * the driver only while nobody else drives; otherwise it watches until given the keyboard.
    */
-  setMemberRole(actorId: string, targetId: string, role: 'viewer' | 'writer'): RoleChangeResult {
-    const actor = this.members.get(actorId);
-    if (!actor || actor.role !== 'owner') return 'forbidden';
+  join(identity: JoinOptions, port: MemberPort): JoinResult {
+    if (this.settingsValue.locked && identity.role !== 'owner') {
+      return { ok: false, code: 'locked', message: 'the room is locked: nobody new may join' };
+    }
+    let role = identity.role;
+    if (role === 'writer' && this.settingsValue.floor === 'driver' && this.drivers().length > 0) role = 'viewer';
+    const id = this.access.enter(identity);
+    const colour = pickColour([...this.members.values()].map((member) => member.colour));
+    const member: Member = {
+      id,
+      name: identity.name ?? `guest-${id.slice(0, 4)}`,
+      colour,
+      signedIn: identity.signedIn === true,
+      role,
+      port,
+      acks: identity.acks === true,
+      resumeFrom: identity.resumeFrom,
+      waiting: this.settingsValue.approval && role !== 'owner',
+      handSince: undefined,
+      grant: undefined,
+      grantedAt: role === 'writer' ? this.clock.now() : 0,
+      typingToldAt: -Infinity,
+      window: undefined,
+    };
+    this.members.set(id, member);
+    return { ok: true, memberId: id, role, colour, waiting: member.waiting };
+  }
+
+  /**
+   * Starts what a joined member receives: the room (settings, curtain, chat, notices, then its stream on a
+   * later turn) or, while it waits for approval, only `room:waiting`. The owners see a waiting member in the
+   * member list.
+   */
+  welcome(memberId: string): void {
+    const member = this.members.get(memberId);
+    if (!member) return;
+    if (member.waiting) member.port.send('room:waiting', {});
+    else this.enterRoom(member);
+    this.broadcastMembers();
+  }
+
+  leave(memberId: string): void {
+    const member = this.members.get(memberId);
+    if (member) this.remove(member);
+  }
+
+  /** The owner lets a waiting joiner in (it gets its role, then the room) or turns it away (`room:error denied`). */
+  admit(actorId: string, targetId: string, allow: boolean): ActionResult {
+    if (!this.isOwner(actorId)) return 'forbidden';
+    const target = this.members.get(targetId);
+    if (!target || !target.waiting) return 'no-member';
+    if (allow) {
+      target.waiting = false;
+      this.tellRole(target);
+      this.enterRoom(target);
+      this.broadcastMembers();
+    } else {
+      target.port.send('room:error', { code: 'denied', message: 'the owner did not let you into this room' });
+      this.remove(target);
+      target.port.close();
+    }
+    return 'ok';
+  }
+
+  /** The owner removes a member (owners cannot be removed): it is told `kicked` and disconnected. */
+  kick(actorId: string, targetId: string): ActionResult {
+    if (!this.isOwner(actorId)) return 'forbidden';
     const target = this.members.get(targetId);
     if (!target) return 'no-member';
     if (target.role === 'owner') return 'is-owner';
-    if (target.role === role) return 'unchanged';
-    this.changeRole(target, role);
+    target.port.send('room:error', { code: 'kicked', message: 'the owner removed you from this room' });
+    this.remove(target);
+    target.port.close();
+    return 'ok';
+  }
+
+  /** A member raises its hand: it asks for the keyboard. Owners and writers have it already. */
+  raiseHand(memberId: string): ActionResult {
+    const member = this.present(memberId);
+    if (!member) return 'no-member';
+    if (member.role !== 'viewer' || member.handSince !== undefined) return 'unchanged';
+    member.handSince = this.clock.now();
+    this.broadcastMembers();
+    return 'ok';
+  }
+
+  /** A member lowers its own hand, or the owner lowers someone else's ("not now"): it stays a viewer. */
+  lowerHand(actorId: string, targetId: string = actorId): ActionResult {
+    if (targetId !== actorId && !this.isOwner(actorId)) return 'forbidden';
+    const target = this.present(targetId);
+    if (!target) return 'no-member';
+    if (target.handSince === undefined) return 'unchanged';
+    target.handSince = undefined;
     this.broadcastMembers();
     return 'ok';
   }
 
   /**
-   * Adds a member and starts its stream: the missed chunks when it resumes from an offset still held,
-   * otherwise a snapshot; then the live stream from exactly there (FanOut.startStream says why nothing is lost).
+   * The owner hands out (writer) or takes back (viewer) the keyboard of a member, for as long as it stays
+   * connected or, with `seconds`, until that much time has passed on the room's clock. Granting lowers the
+   * member's hand; in driver mode it takes the keyboard from whoever drove before (returned as `displaced`).
+   * Owners keep their role; a member whose token is later revoked loses what was handed out.
    */
-  join(identity: JoinOptions, port: MemberPort): { memberId: string } {
-    const id = this.access.enter(identity);
-    const member: Member = { id, name: identity.name ?? `guest-${id.slice(0, 4)}`, role: identity.role, port };
-    this.members.set(id, member);
-    this.fanOut.add(id, port, identity.acks === true, identity.resumeFrom);
-    for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
-    this.broadcastMembers();
-    this.joinEmitter.fire({ memberId: id, role: identity.role });
-    return { memberId: id };
+  setMemberRole(actorId: string, targetId: string, role: 'viewer' | 'writer', seconds?: number): { result: ActionResult; displaced: string[] } {
+    const displaced: string[] = [];
+    if (!this.isOwner(actorId)) return { result: 'forbidden', displaced };
+    const target = this.present(targetId);
+    if (!target) return { result: 'no-member', displaced };
+    if (target.role === 'owner') return { result: 'is-owner', displaced };
+    if (role === 'viewer') {
+      if (target.role === 'viewer') return { result: 'unchanged', displaced };
+      this.demote(target);
+    } else {
+      if (target.role === 'writer' && target.grant === undefined && seconds === undefined) return { result: 'unchanged', displaced };
+      this.endGrant(target);
+      target.role = 'writer';
+      target.handSince = undefined;
+      target.grantedAt = this.clock.now();
+      if (seconds !== undefined) {
+        const until = this.clock.now() + seconds * 1000;
+        target.grant = { until, timer: this.clock.setTimer(seconds * 1000, () => this.grantRanOut(target)) };
+      }
+      this.tellRole(target);
+      if (this.settingsValue.floor === 'driver') {
+        for (const other of this.drivers()) {
+          if (other === target) continue;
+          this.demote(other);
+          displaced.push(other.id);
+        }
+      }
+    }
+    this.rolesChanged();
+    return { result: 'ok', displaced };
   }
 
-  leave(memberId: string): void {
-    const member = this.members.get(memberId);
-    if (!member) return;
-    this.members.delete(memberId);
-    this.access.leave(memberId);
-    this.fanOut.remove(memberId);
-    this.broadcastMembers();
+  /**
+   * The owner makes another member the owner and becomes a writer. The owner links it came in with stop
+   * working, and the new owner is sent a fresh one of its own (`room:credential`).
+   */
+  handOver(actorId: string, targetId: string): ActionResult {
+    const actor = this.present(actorId);
+    if (!actor || actor.role !== 'owner') return 'forbidden';
+    const target = this.present(targetId);
+    if (!target) return 'no-member';
+    if (target.role === 'owner') return 'is-owner';
+    const token = this.access.handOver(actorId, targetId);
+    this.endGrant(target);
+    target.handSince = undefined;
+    target.role = 'owner';
+    this.tellRole(target);
+    target.port.send('room:credential', { token });
+    actor.role = 'writer';
+    actor.grantedAt = this.clock.now();
+    this.tellRole(actor);
+    this.rolesChanged();
+    return 'ok';
+  }
+
+  /** The owner changes settings; returns the ones that changed (each takes effect at once). */
+  updateSettings(actorId: string, patch: RoomSettingsPatch): { result: ActionResult; changed: Array<keyof RoomSettings> } {
+    if (!this.isOwner(actorId)) return { result: 'forbidden', changed: [] };
+    const changed = (Object.keys(patch) as Array<keyof RoomSettings>).filter((key) => patch[key] !== this.settingsValue[key]);
+    if (changed.length === 0) return { result: 'unchanged', changed };
+    Object.assign(this.settingsValue, patch);
+    this.chat.enabled = this.settingsValue.chat;
+    if (changed.includes('approval') && !this.settingsValue.approval) {
+      // Nobody is left waiting for an approval that is no longer asked.
+      for (const member of this.members.values()) {
+        if (!member.waiting) continue;
+        member.waiting = false;
+        this.tellRole(member);
+        this.enterRoom(member);
+      }
+    }
+    if (changed.includes('floor') && this.settingsValue.floor === 'driver') {
+      // One driver: the one given the keyboard last keeps it.
+      const drivers = this.drivers().sort((a, b) => b.grantedAt - a.grantedAt);
+      for (const other of drivers.slice(1)) this.demote(other);
+    }
+    this.transport.everyone.send('room:settings', { ...this.settingsValue });
+    this.rolesChanged();
+    return { result: 'ok', changed };
+  }
+
+  /**
+   * The owner lowers the curtain (or changes who is behind it) or lifts it. While it is down, output reaches
+   * only owners and the writers named in `audience`; everyone else keeps the screen from before and gets
+   * nothing until it lifts, then a fresh snapshot. `clear` on lifting clears the screen and scrollback first
+   * (for the owners and chosen writers as for the mirror), so that snapshot shows nothing of it.
+   */
+  setCurtain(actorId: string, request: CurtainRequest): ActionResult {
+    if (!this.isOwner(actorId)) return 'forbidden';
+    if (request.down) {
+      this.curtainWriters = new Set(request.audience ?? []);
+      this.fanOut.lowerCurtain((memberId) => this.behindCurtain(memberId));
+    } else {
+      if (!this.fanOut.curtainDown) return 'unchanged';
+      if (request.clear === true && !this.exitInfo) {
+        this.batcher.flush();
+        this.emitOutput(CLEAR_SCREEN_AND_SCROLLBACK);
+      }
+      this.curtainWriters = undefined;
+      this.fanOut.liftCurtain();
+    }
+    for (const member of this.members.values()) {
+      if (!member.waiting) this.tellCurtain(member);
+    }
+    return 'ok';
+  }
+
+  /** A chat message from a member, to every admitted member; never part of the terminal stream. */
+  postChat(memberId: string, text: string): ChatResult | 'no-member' {
+    const member = this.present(memberId);
+    if (!member) return 'no-member';
+    const result = this.chat.post({ memberId, name: member.name, colour: member.colour }, text);
+    if (result.ok) this.transport.everyone.send('chat:message', result.message);
+    return result;
   }
 
   /** A member's terminal has parsed everything before `offset`; may end its catching up. */
@@ -271,18 +544,50 @@ export class Room extends Disposable {
     if (this.members.has(memberId)) this.fanOut.ack(memberId, offset);
   }
 
+  /** The member's role; undefined for one unknown or still waiting for approval (it may send nothing). */
   roleOf(memberId: string): Role | undefined {
-    return this.members.get(memberId)?.role;
+    return this.present(memberId)?.role;
   }
 
-  /** Keystrokes from a member. The role is checked here too, so no caller can skip it. */
+  /**
+   * Keystrokes from a member. The role is checked here too, so no caller can skip it. Accepted input is
+   * attributed: everyone is told who typed (`room:typing`, at most every TypingPacing.MinIntervalMs per member).
+   */
   input(memberId: string, data: string): InputResult {
-    const member = this.members.get(memberId);
+    const member = this.present(memberId);
     if (!member) return 'gone';
     if (!roleAtLeast(member.role, 'writer')) return 'forbidden';
     if (this.exitInfo) return 'gone';
     this.timeouts.noteWriterInput();
-    return this.pty.write(data);
+    const result = this.pty.write(data);
+    if (result !== 'ok') return result;
+    const now = this.clock.now();
+    if (now - member.typingToldAt >= TypingPacing.MinIntervalMs) {
+      member.typingToldAt = now;
+      this.transport.everyone.send('room:typing', { memberId });
+    }
+    return result;
+  }
+
+  /**
+   * A member's window size, under the room's resize policy: 'owner' takes an owner's, 'smallest' the smallest
+   * among writers and owners, 'fixed' none. 'forbidden' when this member's size does not count.
+   */
+  requestResize(memberId: string, cols: number, rows: number, requester: ResizeRequester = {}): 'ok' | 'forbidden' {
+    const member = this.present(memberId);
+    if (!member || !roleAtLeast(member.role, 'writer')) return 'forbidden';
+    switch (this.settingsValue.resize) {
+      case 'fixed':
+        return 'forbidden';
+      case 'owner':
+        if (member.role !== 'owner') return 'forbidden';
+        this.resize(cols, rows, requester);
+        return 'ok';
+      case 'smallest':
+        member.window = { cols, rows };
+        this.fitSmallest(requester);
+        return 'ok';
+    }
   }
 
   /** Input bytes accepted for the program and not yet read by the terminal (bounded; see PtyInput). */
@@ -358,6 +663,8 @@ export class Room extends Disposable {
       cols: this.cols,
       rows: this.rows,
       exited: this.exitInfo !== undefined,
+      locked: this.settingsValue.locked,
+      approval: this.settingsValue.approval,
     };
   }
 
@@ -417,21 +724,126 @@ export class Room extends Disposable {
       const member = this.members.get(memberId);
       if (!member) continue;
       if (role === 'remove') {
-        this.members.delete(member.id);
-        this.fanOut.remove(member.id);
         member.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
+        this.remove(member);
         member.port.close();
-      } else {
-        this.changeRole(member, role);
+      } else if (member.role !== role) {
+        // What the owner had handed out goes with the token, a timed grant too.
+        this.endGrant(member);
+        member.role = role;
+        if (!member.waiting) this.tellRole(member);
       }
     }
+    this.rolesChanged();
+  }
+
+  /** A present (admitted) member, or undefined for one unknown or still waiting for approval. */
+  private present(memberId: string): Member | undefined {
+    const member = this.members.get(memberId);
+    return member && !member.waiting ? member : undefined;
+  }
+
+  private isOwner(memberId: string): boolean {
+    return this.present(memberId)?.role === 'owner';
+  }
+
+  /** Writers that are not owners: in driver mode, at most one of them. */
+  private drivers(): Member[] {
+    return [...this.members.values()].filter((member) => member.role === 'writer' && !member.waiting);
+  }
+
+  /** Sends a member into the room: what it needs to know of it, then (on a later turn) its stream. */
+  private enterRoom(member: Member): void {
+    const { port } = member;
+    port.setPresent(true);
+    port.send('room:settings', { ...this.settingsValue });
+    if (this.fanOut.curtainDown) this.tellCurtain(member);
+    if (this.settingsValue.chat) for (const message of this.chat.history()) port.send('chat:message', message);
+    for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
+    this.fanOut.add(member.id, port, member.acks, member.resumeFrom);
+    this.joinEmitter.fire({ memberId: member.id, role: member.role });
+  }
+
+  private remove(member: Member): void {
+    if (this.members.get(member.id) !== member) return;
+    this.members.delete(member.id);
+    this.endGrant(member);
+    this.access.leave(member.id);
+    this.fanOut.remove(member.id);
+    this.chat.forget(member.id);
+    member.port.setPresent(false);
+    this.rolesChanged();
+  }
+
+  /** Takes the keyboard back from a member (and its timed grant with it). */
+  private demote(member: Member): void {
+    this.endGrant(member);
+    if (member.role === 'viewer') return;
+    member.role = 'viewer';
+    this.tellRole(member);
+  }
+
+  private endGrant(member: Member): void {
+    member.grant?.timer.dispose();
+    member.grant = undefined;
+  }
+
+  /** A timed grant's time is up: the member is a viewer again, whether or not anyone is watching the clock. */
+  private grantRanOut(member: Member): void {
+    if (this.members.get(member.id) !== member || !member.grant) return;
+    member.grant = undefined;
+    if (member.role === 'writer') {
+      member.role = 'viewer';
+      this.tellRole(member);
+    }
+    this.rolesChanged();
+    this.grantEndedEmitter.fire({ memberId: member.id });
+  }
+
+  private tellRole(member: Member): void {
+    const payload: { role: Role; until?: string } = { role: member.role };
+    if (member.grant) payload.until = new Date(member.grant.until).toISOString();
+    member.port.send('room:role', payload);
+  }
+
+  /** Whether a member sees the terminal while the curtain is down: owners, and the writers the owner chose. */
+  private behindCurtain(memberId: string): boolean {
+    const member = this.present(memberId);
+    if (!member) return false;
+    return member.role === 'owner' || (member.role === 'writer' && this.curtainWriters?.has(memberId) === true);
+  }
+
+  private tellCurtain(member: Member): void {
+    const down = this.fanOut.curtainDown;
+    member.port.send('room:curtain', down ? { down, sees: this.behindCurtain(member.id) } : { down });
+  }
+
+  /** After roles changed: the curtain's audience, the size under the 'smallest' policy, and the member list. */
+  private rolesChanged(): void {
+    if (this.fanOut.curtainDown) {
+      const before = new Map([...this.members.values()].map((member) => [member.id, this.fanOut.stateOf(member.id)]));
+      this.fanOut.reviewCurtain();
+      for (const member of this.members.values()) {
+        const was = before.get(member.id);
+        const now = this.fanOut.stateOf(member.id);
+        if (was !== undefined && (was === 'curtained') !== (now === 'curtained')) this.tellCurtain(member);
+      }
+    }
+    this.fitSmallest();
     this.broadcastMembers();
   }
 
-  private changeRole(member: Member, role: Role): void {
-    if (member.role === role) return;
-    member.role = role;
-    member.port.send('room:role', { role });
+  /** Under the 'smallest' policy, the terminal takes the smallest window among writers and owners that reported one. */
+  private fitSmallest(requester: ResizeRequester = {}): void {
+    if (this.settingsValue.resize !== 'smallest') return;
+    let cols = Infinity;
+    let rows = Infinity;
+    for (const member of this.members.values()) {
+      if (member.waiting || member.role === 'viewer' || !member.window) continue;
+      cols = Math.min(cols, member.window.cols);
+      rows = Math.min(rows, member.window.rows);
+    }
+    if (Number.isFinite(cols) && Number.isFinite(rows)) this.resize(cols, rows, requester);
   }
 
   private notifyMembers(notice: NoticePayload): void {
@@ -443,7 +855,20 @@ export class Room extends Disposable {
   }
 
   private sendMemberList(): void {
-    const list: MemberInfo[] = [...this.members.values()].map(({ id, name, role }) => ({ id, name, role }));
+    const list: MemberInfo[] = [...this.members.values()].map((member) => {
+      const info: MemberInfo = {
+        id: member.id,
+        name: member.name,
+        role: member.role,
+        colour: member.colour,
+        hand: member.handSince !== undefined,
+        state: member.waiting ? 'waiting' : this.fanOut.stateOf(member.id) ?? 'joining',
+      };
+      if (member.handSince !== undefined) info.handSince = new Date(member.handSince).toISOString();
+      if (member.grant) info.grantUntil = new Date(member.grant.until).toISOString();
+      if (member.signedIn) info.signedIn = true;
+      return info;
+    });
     this.transport.everyone.send('room:members', list);
   }
 }

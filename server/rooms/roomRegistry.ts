@@ -1,7 +1,7 @@
 // RoomRegistry: creates rooms from profiles within the room caps, finds them, closes them (on request or on
 // timeout), audits both, and forgets exited ones after a while.
 
-import type { ExitReason } from '../shared/events.js';
+import type { ExitReason, RoomSettings } from '../shared/events.js';
 import { TerminalSize } from '../shared/limits.js';
 import type { CreateRoomBody } from '../shared/validate.js';
 import { mintToken, randomId, TokenSizes } from '../auth/capabilities.js';
@@ -49,6 +49,16 @@ export interface RegistryOptions {
 /** The key rooms are counted by for the per-user cap. */
 function creatorKey(requester: Requester): string {
   return requester.user !== undefined ? `user:${requester.user}` : `address:${requester.address}`;
+}
+
+/** The settings a create request chose; the rest are DEFAULT_SETTINGS. */
+function roomSettingsOf(request: CreateRoomRequest): Partial<RoomSettings> {
+  const settings: Partial<RoomSettings> = {};
+  if (request.floor !== undefined) settings.floor = request.floor;
+  if (request.approval !== undefined) settings.approval = request.approval;
+  if (request.chat !== undefined) settings.chat = request.chat;
+  if (request.resize !== undefined) settings.resize = request.resize;
+  return settings;
 }
 
 /** What a room is created from: the validated request body (`args` only under --permit-arguments). */
@@ -131,6 +141,7 @@ export class RoomRegistry extends Disposable {
       resumeBufferUnits: this.options.resumeBufferUnits,
       timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
       mirrors: this.options.mirrors,
+      settings: roomSettingsOf(request),
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
@@ -150,6 +161,9 @@ export class RoomRegistry extends Disposable {
       if (reason !== 'expired') return;
       this.options.auditor.record({ event: 'token.revoked', room: room.id, detail: { tokenId: info.id, role: info.role, reason } });
     });
+    room.onGrantEnded(({ memberId }) => {
+      this.options.auditor.record({ event: 'grant.ended', room: room.id, actor: memberId });
+    });
     room.onTimeout((reason) => {
       void this.close(room.id, reason).catch(() => {
         // Only fails when the room was closed meanwhile, which is the outcome asked for.
@@ -160,7 +174,7 @@ export class RoomRegistry extends Disposable {
       room: id,
       actor: requester.user,
       address: requester.address,
-      detail: { profile: profile.name, pid: room.pid, private: room.access.policy.private },
+      detail: { profile: profile.name, pid: room.pid, private: room.access.accessPolicy.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

@@ -27,6 +27,12 @@ export type ErrorCode =
   | 'conflict'
   /** The token this member joined with was revoked or expired and nothing else lets it stay: it is disconnected. */
   | 'revoked'
+  /** The owner removed this member from the room; it is disconnected. */
+  | 'kicked'
+  /** The room is locked against new joiners. */
+  | 'locked'
+  /** The owner did not admit this joiner; it is disconnected. */
+  | 'denied'
   | 'internal';
 
 export interface JoinRequest {
@@ -38,13 +44,94 @@ export interface JoinRequest {
 }
 
 export type JoinReply =
-  | { ok: true; role: Role; memberId: string }
+  /** `waiting`: the room wants the owner's approval; nothing of the room arrives until `room:role` or `room:error denied`. */
+  | { ok: true; role: Role; memberId: string; colour: string; waiting?: true }
   | { ok: false; code: ErrorCode; message: string };
 
-/** `member:role`: the owner hands out (writer) or takes back (viewer) a member's keyboard. */
+/**
+ * `member:role`: the owner hands out (writer) or takes back (viewer) a member's keyboard. With `seconds`, a
+ * grant of writer reverts to viewer by itself that long after (on the server's clock).
+ */
 export interface MemberRolePayload {
   memberId: string;
   role: 'viewer' | 'writer';
+  seconds?: number;
+}
+
+/** `member:kick`, `room:handover`, `hand:lower` by the owner for someone else: which member. */
+export interface MemberRef {
+  memberId: string;
+}
+
+/** `member:admit`: the owner's answer to a joiner waiting for approval. */
+export interface AdmitPayload {
+  memberId: string;
+  allow: boolean;
+}
+
+/** 'driver': one member besides the owners holds the keyboard, and granting it moves it; 'many': any number of writers. */
+export type FloorMode = 'driver' | 'many';
+
+/**
+ * Whose window sets the terminal's size: 'owner' (the owner's, the default), 'smallest' (the smallest window
+ * among writers and owners, so nobody's is cut), 'fixed' (the size the room was created with, always).
+ */
+export type RoomResizePolicy = 'owner' | 'smallest' | 'fixed';
+
+/** A room's settings, sent in full as `room:settings` on admission and on every change. */
+export interface RoomSettings {
+  /** No new joiner gets in (owners still do). */
+  locked: boolean;
+  /** Each joiner but an owner waits until the owner admits it. */
+  approval: boolean;
+  floor: FloorMode;
+  /** The side chat is open. */
+  chat: boolean;
+  resize: RoomResizePolicy;
+}
+
+/** `room:settings` from the owner: only the fields to change. */
+export type RoomSettingsPatch = Partial<RoomSettings>;
+
+/**
+ * `room:curtain` from the owner. Lowering it: `audience` names the writers who still see the terminal (owners
+ * always do). Lifting it: `clear` clears the screen and its scrollback first, so the next snapshot shows nothing
+ * of what was behind the curtain.
+ */
+export interface CurtainRequest {
+  down: boolean;
+  audience?: string[];
+  clear?: boolean;
+}
+
+/** `room:curtain` to members: whether it is down, and whether this member is behind it (sees the terminal). */
+export interface CurtainPayload {
+  down: boolean;
+  /** This member still sees the terminal while the curtain is down (an owner, or a writer the owner chose). */
+  sees?: boolean;
+}
+
+/** `room:typing`: this member's input was just accepted (sent at most every TypingPacing.MinIntervalMs per member). */
+export interface TypingPayload {
+  memberId: string;
+}
+
+/** `chat:message`: one line of the side chat, plain text. */
+export interface ChatMessage {
+  /** Increases by one per message in the room. */
+  id: number;
+  memberId: string;
+  name: string;
+  colour: string;
+  text: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+/** `room:role`: your role changed; `until` (ISO 8601) when a timed grant ends by itself. */
+export interface RoleChangePayload {
+  role: Role;
+  until?: string;
 }
 
 export interface AckPayload {
@@ -94,10 +181,27 @@ export interface ExitPayload {
   reason: ExitReason;
 }
 
+/**
+ * How a member's stream is doing: 'waiting' for the owner's approval, 'joining' (its first screen is on its way),
+ * 'live', 'behind' (cut off for being slow; a fresh screen follows), 'curtained' (the curtain is down and it is
+ * not behind it).
+ */
+export type MemberState = 'waiting' | 'joining' | 'live' | 'behind' | 'curtained';
+
 export interface MemberInfo {
   id: string;
   name: string;
   role: Role;
+  /** The member's colour in the member list, typing indicator and chat (CSS hex). */
+  colour: string;
+  hand: boolean;
+  /** ISO 8601: when the hand went up (the queue's order). */
+  handSince?: string;
+  /** ISO 8601: when this member's timed grant of the keyboard ends. */
+  grantUntil?: string;
+  state: MemberState;
+  /** Signed in (the name came from sign-in) rather than chosen. */
+  signedIn?: boolean;
 }
 
 export interface ErrorPayload {
@@ -123,6 +227,16 @@ export interface ClientToServerEvents {
   'term:input': (data: string) => void;
   'term:resize': (payload: ResizePayload) => void;
   'member:role': (payload: MemberRolePayload) => void;
+  'member:kick': (payload: MemberRef) => void;
+  'member:admit': (payload: AdmitPayload) => void;
+  'hand:raise': () => void;
+  /** No payload: your own hand. `{ memberId }` (owner): someone else's, "not now". */
+  'hand:lower': (payload?: MemberRef) => void;
+  'room:settings': (payload: RoomSettingsPatch) => void;
+  'room:curtain': (payload: CurtainRequest) => void;
+  /** The owner makes another member the owner and becomes a writer. */
+  'room:handover': (payload: MemberRef) => void;
+  'chat:send': (text: string) => void;
 }
 
 export interface ServerToClientEvents {
@@ -132,9 +246,16 @@ export interface ServerToClientEvents {
   'term:behind': (payload: BehindPayload) => void;
   'term:exit': (payload: ExitPayload) => void;
   'room:members': (members: MemberInfo[]) => void;
-  'room:role': (payload: { role: Role }) => void;
+  'room:role': (payload: RoleChangePayload) => void;
   'room:error': (payload: ErrorPayload) => void;
   'room:notice': (payload: NoticePayload) => void;
+  'room:waiting': (payload: Record<string, never>) => void;
+  'room:settings': (payload: RoomSettings) => void;
+  'room:curtain': (payload: CurtainPayload) => void;
+  'room:typing': (payload: TypingPayload) => void;
+  'chat:message': (payload: ChatMessage) => void;
+  /** To a member just made owner (room:handover): its own owner link's token, sent once. */
+  'room:credential': (payload: { token: string }) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;
@@ -150,6 +271,8 @@ export interface RoomSummary {
   cols: number;
   rows: number;
   exited: boolean;
+  locked: boolean;
+  approval: boolean;
 }
 
 export interface CreatedRoom {

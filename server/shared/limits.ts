@@ -37,6 +37,31 @@ export const PayloadLimits = {
   /** `--permit-arguments`: extra arguments a create request may add to its profile's command. */
   MaxArgs: 32,
   MaxArgLength: 1024,
+  /** A timed grant of the keyboard: at most a day; for longer, grant without a time. */
+  MaxGrantSeconds: 24 * 3600,
+  /** Writers named in one `room:curtain` audience: more than a room has writers in practice. */
+  MaxCurtainAudience: 64,
+  /** One chat message: a few sentences; a log belongs in the terminal, not the side chat. */
+  MaxChatLength: 500,
+} as const;
+
+/** The side chat's pace and memory. */
+export const ChatLimits = {
+  /** Messages a member may send in a burst, then ChatLimits.PerSecond: a conversation, not a flood. */
+  Burst: 5,
+  /** Sustained messages a second per member (one every two seconds). */
+  PerSecond: 0.5,
+  /** Recent messages a joiner is sent, so a latecomer can read the conversation it walked into. */
+  HistoryMessages: 100,
+} as const;
+
+/** How often "who is typing" is told. */
+export const TypingPacing = {
+  /**
+   * A member's typing is announced at most this often: enough for a live indicator (the client shows it
+   * for a moment longer), without a broadcast per keystroke to a hundred members.
+   */
+  MinIntervalMs: 500,
 } as const;
 
 /**

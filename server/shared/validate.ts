@@ -1,6 +1,17 @@
 // Validators for every incoming payload: `unknown` in, the typed value or undefined out (docs/architecture.md, Conventions).
 
-import type { AckPayload, JoinRequest, MemberRolePayload, ResizePayload } from './events.js';
+import type {
+  AckPayload,
+  AdmitPayload,
+  CurtainRequest,
+  FloorMode,
+  JoinRequest,
+  MemberRef,
+  MemberRolePayload,
+  ResizePayload,
+  RoomResizePolicy,
+  RoomSettingsPatch,
+} from './events.js';
 import { PayloadLimits, TerminalSize } from './limits.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -92,12 +103,114 @@ export function parseJoin(value: unknown): JoinRequest | undefined {
   return request;
 }
 
-/** `member:role { memberId, role }`: only viewer or writer can be handed out; owners stay owners. */
+/** A payload with exactly these keys (some optional): a field that is not in the protocol is refused. */
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
+  return Object.keys(value).every((key) => allowed.includes(key));
+}
+
+/**
+ * `member:role { memberId, role, seconds? }`: only viewer or writer can be handed out; owners stay owners.
+ * `seconds` (a timed grant) only goes with writer.
+ */
 export function parseMemberRole(value: unknown): MemberRolePayload | undefined {
-  if (!isRecord(value)) return undefined;
+  if (!isRecord(value) || !onlyKeys(value, ['memberId', 'role', 'seconds'])) return undefined;
   const memberId = parseId(value.memberId);
   if (memberId === undefined || (value.role !== 'viewer' && value.role !== 'writer')) return undefined;
-  return { memberId, role: value.role };
+  const payload: MemberRolePayload = { memberId, role: value.role };
+  if (value.seconds !== undefined) {
+    const seconds = parseDimension(value.seconds, 1, PayloadLimits.MaxGrantSeconds);
+    if (seconds === undefined || value.role !== 'writer') return undefined;
+    payload.seconds = seconds;
+  }
+  return payload;
+}
+
+/** `{ memberId }` (kick, hand-over, lowering another member's hand). */
+export function parseMemberRef(value: unknown): MemberRef | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['memberId'])) return undefined;
+  const memberId = parseId(value.memberId);
+  return memberId === undefined ? undefined : { memberId };
+}
+
+/** `hand:lower`: no payload (your own hand), or `{ memberId }` (the owner, someone else's). */
+export function parseHandLower(value: unknown): MemberRef | 'own' | undefined {
+  if (value === undefined || value === null) return 'own';
+  return parseMemberRef(value);
+}
+
+export function parseAdmit(value: unknown): AdmitPayload | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['memberId', 'allow'])) return undefined;
+  const memberId = parseId(value.memberId);
+  if (memberId === undefined || typeof value.allow !== 'boolean') return undefined;
+  return { memberId, allow: value.allow };
+}
+
+const FLOOR_MODES: readonly FloorMode[] = ['driver', 'many'];
+const RESIZE_POLICIES: readonly RoomResizePolicy[] = ['owner', 'smallest', 'fixed'];
+
+export function parseFloorMode(value: unknown): FloorMode | undefined {
+  return FLOOR_MODES.find((mode) => mode === value);
+}
+
+export function parseResizePolicy(value: unknown): RoomResizePolicy | undefined {
+  return RESIZE_POLICIES.find((policy) => policy === value);
+}
+
+/** `room:settings`: at least one known field, each of its type. */
+export function parseSettingsPatch(value: unknown): RoomSettingsPatch | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['locked', 'approval', 'floor', 'chat', 'resize'])) return undefined;
+  const patch: RoomSettingsPatch = {};
+  for (const key of ['locked', 'approval', 'chat'] as const) {
+    if (value[key] === undefined) continue;
+    if (typeof value[key] !== 'boolean') return undefined;
+    patch[key] = value[key];
+  }
+  if (value.floor !== undefined) {
+    const floor = parseFloorMode(value.floor);
+    if (floor === undefined) return undefined;
+    patch.floor = floor;
+  }
+  if (value.resize !== undefined) {
+    const resize = parseResizePolicy(value.resize);
+    if (resize === undefined) return undefined;
+    patch.resize = resize;
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/** `room:curtain { down, audience?, clear? }`: an audience only when lowering it, `clear` only when lifting it. */
+export function parseCurtain(value: unknown): CurtainRequest | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['down', 'audience', 'clear'])) return undefined;
+  if (typeof value.down !== 'boolean') return undefined;
+  const request: CurtainRequest = { down: value.down };
+  if (value.audience !== undefined) {
+    if (!value.down || !Array.isArray(value.audience) || value.audience.length > PayloadLimits.MaxCurtainAudience) return undefined;
+    const audience: string[] = [];
+    for (const item of value.audience) {
+      const id = parseId(item);
+      if (id === undefined) return undefined;
+      if (!audience.includes(id)) audience.push(id);
+    }
+    request.audience = audience;
+  }
+  if (value.clear !== undefined) {
+    if (value.down || typeof value.clear !== 'boolean') return undefined;
+    request.clear = value.clear;
+  }
+  return request;
+}
+
+/**
+ * `chat:send`: a string of at most MaxChatLength once cleaned. Controls and bidi overrides are removed (they
+ * could reorder or hide what others read); line breaks stay. Empty after cleaning is no message.
+ */
+export function parseChat(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > PayloadLimits.MaxChatLength) return undefined;
+  const text = value
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim();
+  return text.length > 0 ? text : undefined;
 }
 
 /** C0, DEL and C1 controls: never part of an id, label or argument a client sends. */
@@ -121,6 +234,11 @@ export interface CreateRoomBody {
   allowedUsers?: string[];
   /** Added to the profile's arguments; only accepted under `--permit-arguments`. */
   args?: string[];
+  /** The room's first settings (room:settings changes them later); `locked` is not one: a locked room admits only its owner. */
+  floor?: FloorMode;
+  approval?: boolean;
+  chat?: boolean;
+  resize?: RoomResizePolicy;
 }
 
 export interface CreateRoomPolicy {
@@ -190,13 +308,28 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (typeof users === 'string') return users;
     body.allowedUsers = users;
   }
+  if (value.floor !== undefined) {
+    const floor = parseFloorMode(value.floor);
+    if (floor === undefined) return 'floor must be "driver" or "many"';
+    body.floor = floor;
+  }
+  if (value.resize !== undefined) {
+    const resize = parseResizePolicy(value.resize);
+    if (resize === undefined) return 'resize must be "owner", "smallest" or "fixed"';
+    body.resize = resize;
+  }
+  for (const key of ['approval', 'chat'] as const) {
+    if (value[key] === undefined) continue;
+    if (typeof value[key] !== 'boolean') return `${key} must be true or false`;
+    body[key] = value[key];
+  }
   if (value.args !== undefined) {
     if (!policy.permitArguments) return 'args are not accepted: the server was not started with --permit-arguments';
     const args = parseArgs(value.args);
     if (typeof args === 'string') return args;
     body.args = args;
   }
-  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args']);
+  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;

@@ -22,6 +22,7 @@ class RecordingPort implements MemberPort {
   setLive(live: boolean): void {
     this.live = live;
   }
+  setPresent(): void {}
   backlog(): number {
     return this.queued;
   }

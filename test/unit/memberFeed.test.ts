@@ -27,6 +27,7 @@ class FakeConnection implements MemberPort {
   setLive(live: boolean): void {
     this.live = live;
   }
+  setPresent(): void {}
 
   backlog(): number {
     return this.queued;
