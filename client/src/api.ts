@@ -1,6 +1,6 @@
 // The REST calls the pages make, with the server's JSON error shape turned into readable Errors.
 
-import type { CreatedRoom, RoomSummary } from '../../server/shared/events.js';
+import type { CreatedRoom, FloorMode, RoomResizePolicy, RoomSummary } from '../../server/shared/events.js';
 
 /** An HTTP failure with the server's error code when it sent one. */
 export class ApiRequestError extends Error {
@@ -70,12 +70,34 @@ export async function getRoom(id: string, token?: string): Promise<RoomSummary> 
   return body;
 }
 
-export async function createRoom(name: string | undefined): Promise<CreatedRoom> {
+/** What the lobby's create form sends; every field is optional and the server has a default for each. */
+export interface CreateRoomRequest {
+  name?: string;
+  profile?: string;
+  floor?: FloorMode;
+  approval?: boolean;
+  chat?: boolean;
+  resize?: RoomResizePolicy;
+  private?: boolean;
+}
+
+export async function createRoom(request: CreateRoomRequest): Promise<CreatedRoom> {
   const body = await requestJson('/api/rooms', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(name === undefined ? {} : { name }),
+    body: JSON.stringify(request),
   });
   if (!isRecord(body) || typeof body.id !== 'string' || typeof body.ownerUrl !== 'string') throw unreadable();
   return body as unknown as CreatedRoom;
+}
+
+/** A viewer link for a private room: a viewer token minted with the owner's token (sent as a bearer header). */
+export async function mintViewerLink(id: string, ownerToken: string): Promise<string> {
+  const body = await requestJson(`/api/rooms/${encodeURIComponent(id)}/tokens`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ownerToken}` },
+    body: JSON.stringify({ role: 'viewer' }),
+  });
+  if (!isRecord(body) || typeof body.url !== 'string') throw unreadable();
+  return body.url;
 }

@@ -1,12 +1,17 @@
-// Lobby page entry: lists the rooms (refreshed every few seconds) and creates a room from the form.
+// Lobby page entry: the rooms table (refreshed every few seconds), the create form with the room settings,
+// "Your rooms" (owner links this browser remembers), and the name this browser joins with.
 
 import type { RoomSummary } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
-import { ApiRequestError, createRoom, listRooms } from './api.js';
-import { listen } from './disposable.js';
+import { sanitizeName } from '../../server/shared/validate.js';
+import { ApiRequestError, createRoom, getRoom, listRooms, type CreateRoomRequest } from './api.js';
+import { Debouncer, listen } from './disposable.js';
+import { forgetOwnedRoom, loadName, loadOwnedRooms, rememberOwnedRoom, saveName, type OwnedRoom } from './storage.js';
 
 /** Member counts and exits change often; a few seconds feels live without loading the server. */
 const RefreshIntervalMs = 3_000;
+/** How long "saved" shows next to the name field, in milliseconds. */
+const SavedNoticeMs = 1_500;
 
 function element<T extends HTMLElement>(id: string, type: { new (): T; prototype: T }): T {
   const found = document.getElementById(id);
@@ -15,13 +20,23 @@ function element<T extends HTMLElement>(id: string, type: { new (): T; prototype
 }
 
 const ui = {
-  list: element('room-list', HTMLUListElement),
+  list: element('room-list', HTMLTableSectionElement),
+  table: element('room-table', HTMLTableElement),
   empty: element('room-empty', HTMLElement),
   listError: element('list-error', HTMLElement),
   form: element('create-form', HTMLFormElement),
   nameInput: element('create-name', HTMLInputElement),
+  profileInput: element('create-profile', HTMLInputElement),
+  approval: element('create-approval', HTMLInputElement),
+  chat: element('create-chat', HTMLInputElement),
+  private: element('create-private', HTMLInputElement),
   submit: element('create-submit', HTMLButtonElement),
   createError: element('create-error', HTMLElement),
+  yourSection: element('your-rooms', HTMLElement),
+  yourList: element('your-list', HTMLUListElement),
+  memberName: element('lobby-name', HTMLInputElement),
+  nameForm: element('name-form', HTMLFormElement),
+  nameSaved: element('name-saved', HTMLElement),
 };
 
 function showError(target: HTMLElement, message: string | undefined): void {
@@ -29,37 +44,120 @@ function showError(target: HTMLElement, message: string | undefined): void {
   target.hidden = message === undefined;
 }
 
-function roomItem(room: RoomSummary): HTMLLIElement {
-  const item = document.createElement('li');
-  item.className = 'room';
-  item.dataset.exited = String(room.exited);
+/** "3 min", "2 h", "4 d": how long a room has been open, rounded down. */
+export function describeAge(createdAt: string, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.floor((now - Date.parse(createdAt)) / 1000));
+  if (!Number.isFinite(seconds)) return '';
+  if (seconds < 60) return 'just now';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86_400)} d`;
+}
+
+function badge(text: string, kind: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = 'badge room-badge';
+  span.dataset.kind = kind;
+  span.textContent = text;
+  return span;
+}
+
+function cell(label: string, ...children: Array<Node | string>): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.dataset.label = label;
+  td.append(...children);
+  return td;
+}
+
+function roomRow(room: RoomSummary, owned: ReadonlySet<string>): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.className = 'room';
+  row.dataset.exited = String(room.exited);
   const link = document.createElement('a');
   link.href = `/r/${encodeURIComponent(room.id)}`;
-  const name = document.createElement('span');
-  name.className = 'room-title';
-  name.textContent = room.name.length > 0 ? room.name : room.id;
-  const meta = document.createElement('span');
-  meta.className = 'room-meta';
-  const members = room.members === 1 ? '1 member' : `${room.members} members`;
-  meta.textContent = `${members} · ${room.cols}×${room.rows}`;
+  link.textContent = room.name.length > 0 ? room.name : room.id;
+  const nameCell = cell('Name', link);
+  nameCell.className = 'room-title';
+  if (owned.has(room.id)) nameCell.append(badge('yours', 'yours'));
+  if (room.locked) nameCell.append(badge('locked', 'locked'));
+  if (room.approval) nameCell.append(badge('approval', 'approval'));
   const status = document.createElement('span');
   status.className = 'room-status';
   status.dataset.state = room.exited ? 'exited' : 'live';
   status.textContent = room.exited ? 'exited' : 'live';
-  link.append(name, meta, status);
-  item.append(link);
-  return item;
+  row.append(
+    nameCell,
+    cell('Profile', room.profile),
+    cell('Members', String(room.members)),
+    cell('Age', describeAge(room.createdAt)),
+    cell('Status', status),
+  );
+  return row;
 }
 
 let renderedJson: string | undefined;
 
 function renderRooms(rooms: RoomSummary[]): void {
   // Rebuilding an unchanged list every refresh would drop keyboard focus and hover for nothing.
-  const json = JSON.stringify(rooms);
+  const owned = new Set(loadOwnedRooms().map((room) => room.id));
+  const json = JSON.stringify([rooms, [...owned], rooms.map((room) => describeAge(room.createdAt))]);
   if (json === renderedJson) return;
   renderedJson = json;
-  ui.list.replaceChildren(...rooms.map(roomItem));
+  ui.list.replaceChildren(...rooms.map((room) => roomRow(room, owned)));
   ui.empty.hidden = rooms.length > 0;
+  ui.table.hidden = rooms.length === 0;
+}
+
+function yourItem(room: OwnedRoom): HTMLLIElement {
+  const item = document.createElement('li');
+  item.className = 'your-room';
+  const link = document.createElement('a');
+  link.href = room.ownerUrl;
+  link.textContent = room.name.length > 0 ? room.name : room.id;
+  link.setAttribute('aria-label', `Open ${link.textContent} as owner`);
+  const meta = document.createElement('span');
+  meta.className = 'muted';
+  meta.textContent = `created ${describeAge(room.savedAt)} ago${room.private === true ? ' · private' : ''}`;
+  const forget = document.createElement('button');
+  forget.type = 'button';
+  forget.className = 'small';
+  forget.textContent = 'Forget';
+  forget.setAttribute('aria-label', `Forget ${link.textContent}`);
+  listen(forget, 'click', () => {
+    forgetOwnedRoom(room.id);
+    renderYourRooms();
+    renderedJson = undefined;
+  });
+  item.append(link, meta, forget);
+  return item;
+}
+
+function renderYourRooms(): void {
+  const rooms = loadOwnedRooms();
+  ui.yourSection.hidden = rooms.length === 0;
+  ui.yourList.replaceChildren(...rooms.map(yourItem));
+}
+
+/** The owner token from an owner link's fragment. */
+function ownerTokenOf(url: string): string | undefined {
+  try {
+    return new URLSearchParams(new URL(url, location.href).hash.slice(1)).get('token') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drops remembered rooms the server no longer has (closed, expired, server restarted): asked once per visit. */
+async function pruneYourRooms(): Promise<void> {
+  for (const room of loadOwnedRooms()) {
+    try {
+      await getRoom(room.id, ownerTokenOf(room.ownerUrl));
+    } catch (error) {
+      // Only "not found" means gone; a network error says nothing about the room.
+      if (error instanceof ApiRequestError && error.status === 404) forgetOwnedRoom(room.id);
+    }
+  }
+  renderYourRooms();
 }
 
 async function refresh(): Promise<void> {
@@ -92,14 +190,33 @@ function isWebUrl(url: string): boolean {
   }
 }
 
+function radioValue(name: string): string | undefined {
+  return ui.form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value;
+}
+
+function readForm(): CreateRoomRequest {
+  const request: CreateRoomRequest = { approval: ui.approval.checked, chat: ui.chat.checked };
+  const name = ui.nameInput.value.trim();
+  if (name.length > 0) request.name = name;
+  const profile = ui.profileInput.value.trim();
+  if (profile.length > 0) request.profile = profile;
+  const floor = radioValue('floor');
+  if (floor === 'driver' || floor === 'many') request.floor = floor;
+  const resize = radioValue('resize');
+  if (resize === 'owner' || resize === 'smallest' || resize === 'fixed') request.resize = resize;
+  if (ui.private.checked) request.private = true;
+  return request;
+}
+
 async function handleCreate(event: SubmitEvent): Promise<void> {
   event.preventDefault();
-  const name = ui.nameInput.value.trim();
   ui.submit.disabled = true;
   showError(ui.createError, undefined);
   try {
-    const created = await createRoom(name.length > 0 ? name : undefined);
+    const request = readForm();
+    const created = await createRoom(request);
     if (!isWebUrl(created.ownerUrl)) throw new Error('The server sent an invalid room link.');
+    rememberOwnedRoom({ id: created.id, name: created.name, ownerUrl: created.ownerUrl, private: request.private === true });
     location.assign(created.ownerUrl);
   } catch (error) {
     showError(ui.createError, error instanceof Error ? error.message : String(error));
@@ -108,5 +225,24 @@ async function handleCreate(event: SubmitEvent): Promise<void> {
 }
 
 ui.nameInput.maxLength = PayloadLimits.MaxRoomNameLength;
+ui.profileInput.maxLength = PayloadLimits.MaxProfileLength;
+ui.memberName.maxLength = PayloadLimits.MaxNameLength;
+ui.memberName.value = loadName() ?? '';
+const clearSaved = new Debouncer(SavedNoticeMs, () => {
+  ui.nameSaved.textContent = '';
+});
+const storeName = (): void => {
+  const name = sanitizeName(ui.memberName.value);
+  saveName(name);
+  ui.nameSaved.textContent = 'saved';
+  clearSaved.schedule();
+};
+listen(ui.memberName, 'change', storeName);
+listen(ui.nameForm, 'submit', (event) => {
+  event.preventDefault();
+  storeName();
+});
 listen(ui.form, 'submit', (event) => void handleCreate(event));
+renderYourRooms();
+void pruneYourRooms();
 void refreshLoop();

@@ -1,10 +1,13 @@
 // RoomClient: the socket.io side of a room page. Joins on every connect (resuming the stream where it broke
 // off), keeps the output stream in order (snapshot, then contiguous chunks and ordered resizes), paces the
-// server with term:ack, and reports connection, catching up, role, members and exit. Knows nothing about xterm or the DOM; a TerminalSink does the drawing.
+// server with term:ack, and reports connection, catching up, role, members, settings, curtain, typing, chat and
+// exit; sends the floor, moderation and chat requests. Knows nothing about xterm or the DOM; a TerminalSink draws.
 
 import type { Socket } from 'socket.io-client';
 import type {
+  ChatMessage,
   ClientToServerEvents,
+  CurtainPayload,
   ErrorPayload,
   ExitPayload,
   JoinRequest,
@@ -12,6 +15,8 @@ import type {
   NoticePayload,
   ResizePayload,
   Role,
+  RoomSettings,
+  RoomSettingsPatch,
   ServerToClientEvents,
 } from '../../server/shared/events.js';
 import { roleAtLeast } from '../../server/shared/events.js';
@@ -19,6 +24,9 @@ import { AckPolicy } from '../../server/shared/flowControl.js';
 import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
 import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
+  parseChat,
+  parseCredential,
+  parseCurtain,
   parseError,
   parseExit,
   parseJoinReply,
@@ -27,7 +35,9 @@ import {
   parseOutput,
   parseResizeEvent,
   parseRoleChange,
+  parseSettings,
   parseSnapshot,
+  parseTyping,
 } from './serverPayloads.js';
 
 export type RoomSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -122,6 +132,21 @@ export class RoomClient extends Disposable {
   private readonly noticeEmitter = this.register(new Emitter<NoticePayload>());
   /** Something about the whole room, such as a coming idle close (`room:notice`). */
   readonly onNotice = this.noticeEmitter.event;
+  private readonly waitingEmitter = this.register(new Emitter<boolean>());
+  /** True while we wait for the owner's approval (nothing of the room arrives); false once admitted. */
+  readonly onWaiting = this.waitingEmitter.event;
+  private readonly settingsEmitter = this.register(new Emitter<RoomSettings>());
+  readonly onSettings = this.settingsEmitter.event;
+  private readonly curtainEmitter = this.register(new Emitter<CurtainPayload>());
+  readonly onCurtain = this.curtainEmitter.event;
+  private readonly typingEmitter = this.register(new Emitter<string>());
+  /** A member's input was just accepted: its id. */
+  readonly onTyping = this.typingEmitter.event;
+  private readonly chatEmitter = this.register(new Emitter<ChatMessage>());
+  readonly onChat = this.chatEmitter.event;
+  private readonly credentialEmitter = this.register(new Emitter<string>());
+  /** A hand-over made us the owner: our new owner token, sent once. */
+  readonly onCredential = this.credentialEmitter.event;
 
   private stateValue: ConnectionState = 'connecting';
   private roleValue: Role | undefined;
@@ -133,6 +158,7 @@ export class RoomClient extends Disposable {
   /** Set when we close the socket ourselves to resynchronise; the disconnect is then not the user's doing. */
   private resyncing = false;
   private name: string | undefined;
+  private token: string | undefined;
 
   /**
    * Bumped on every snapshot. Parse callbacks carry the epoch they were queued in, so a stream that was
@@ -150,6 +176,11 @@ export class RoomClient extends Disposable {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private joinAttempt = 0;
   private ptySizeValue: ResizePayload | undefined;
+  private waitingValue = false;
+  private grantUntilValue: string | undefined;
+  private settingsValue: RoomSettings | undefined;
+  /** Chat message ids already shown: a rejoin sends the recent history again. */
+  private lastChatId = -1;
 
   constructor(
     private readonly socket: RoomSocket,
@@ -158,6 +189,7 @@ export class RoomClient extends Disposable {
   ) {
     super();
     this.name = options.name;
+    this.token = options.token;
     this.register(toDisposable(() => this.clearTimers()));
 
     socket.on('connect', this.handleConnect);
@@ -172,6 +204,12 @@ export class RoomClient extends Disposable {
     socket.on('room:role', this.handleRole);
     socket.on('room:error', this.handleError);
     socket.on('room:notice', this.handleNotice);
+    socket.on('room:waiting', this.handleWaiting);
+    socket.on('room:settings', this.handleSettings);
+    socket.on('room:curtain', this.handleCurtain);
+    socket.on('room:typing', this.handleTyping);
+    socket.on('chat:message', this.handleChat);
+    socket.on('room:credential', this.handleCredential);
     this.register(
       toDisposable(() => {
         socket.off('connect', this.handleConnect);
@@ -186,6 +224,12 @@ export class RoomClient extends Disposable {
         socket.off('room:role', this.handleRole);
         socket.off('room:error', this.handleError);
         socket.off('room:notice', this.handleNotice);
+        socket.off('room:waiting', this.handleWaiting);
+        socket.off('room:settings', this.handleSettings);
+        socket.off('room:curtain', this.handleCurtain);
+        socket.off('room:typing', this.handleTyping);
+        socket.off('chat:message', this.handleChat);
+        socket.off('room:credential', this.handleCredential);
         socket.disconnect();
       }),
     );
@@ -212,6 +256,21 @@ export class RoomClient extends Disposable {
     return this.catchingUpValue;
   }
 
+  /** Waiting for the owner to let us in. */
+  get waiting(): boolean {
+    return this.waitingValue;
+  }
+
+  /** ISO 8601 end of our timed grant of the keyboard, while we hold one. */
+  get grantUntil(): string | undefined {
+    return this.grantUntilValue;
+  }
+
+  /** The room's settings, once the server has sent them. */
+  get settings(): RoomSettings | undefined {
+    return this.settingsValue;
+  }
+
   /** Everything before this offset has been parsed by our terminal (what we ack). */
   get parsedOffset(): number {
     return this.parsedOffsetValue;
@@ -228,19 +287,85 @@ export class RoomClient extends Disposable {
     for (const chunk of splitInput(data)) this.socket.emit('term:input', chunk);
   }
 
-  /** Asks the server to resize the PTY (owner only); our own terminal follows when the server says so. */
+  /**
+   * Whether the room's resize policy counts our window: the owner's under 'owner', every writer's and owner's
+   * under 'smallest', nobody's under 'fixed'. Anything else would only be refused.
+   */
+  get mayResize(): boolean {
+    if (!this.joined || this.waitingValue || this.exitedValue || this.roleValue === undefined) return false;
+    switch (this.settingsValue?.resize ?? 'owner') {
+      case 'owner':
+        return this.roleValue === 'owner';
+      case 'smallest':
+        return canWrite(this.roleValue);
+      case 'fixed':
+        return false;
+    }
+  }
+
+  /** Reports our fitted window size when the resize policy counts it; our terminal follows when the server says so. */
   requestResize(size: ResizePayload): void {
-    if (!this.joined || this.roleValue !== 'owner' || this.exitedValue) return;
+    if (!this.mayResize) return;
     const clamped = clampSize(size);
     const current = this.ptySizeValue;
     if (current !== undefined && current.cols === clamped.cols && current.rows === clamped.rows) return;
     this.socket.emit('term:resize', clamped);
   }
 
-  /** The owner hands a member the keyboard (writer) or takes it back (viewer); the server says when it happened. */
-  setMemberRole(memberId: string, role: 'viewer' | 'writer'): void {
-    if (!this.joined || this.roleValue !== 'owner' || this.exitedValue) return;
-    this.socket.emit('member:role', { memberId, role });
+  /**
+   * The owner hands a member the keyboard (writer; for `seconds` if given, then it reverts by itself) or takes
+   * it back (viewer); the server says when it happened.
+   */
+  setMemberRole(memberId: string, role: 'viewer' | 'writer', seconds?: number): void {
+    if (!this.isOwnerNow()) return;
+    this.socket.emit('member:role', seconds === undefined ? { memberId, role } : { memberId, role, seconds });
+  }
+
+  raiseHand(): void {
+    if (this.joined && !this.waitingValue) this.socket.emit('hand:raise');
+  }
+
+  /** Lowers our own hand, or (owner) someone else's: "not now". */
+  lowerHand(memberId?: string): void {
+    if (!this.joined || this.waitingValue) return;
+    if (memberId === undefined || memberId === this.memberIdValue) this.socket.emit('hand:lower');
+    else if (this.isOwnerNow()) this.socket.emit('hand:lower', { memberId });
+  }
+
+  kick(memberId: string): void {
+    if (this.isOwnerNow()) this.socket.emit('member:kick', { memberId });
+  }
+
+  admit(memberId: string, allow: boolean): void {
+    if (this.isOwnerNow()) this.socket.emit('member:admit', { memberId, allow });
+  }
+
+  handOver(memberId: string): void {
+    if (this.isOwnerNow()) this.socket.emit('room:handover', { memberId });
+  }
+
+  updateSettings(patch: RoomSettingsPatch): void {
+    if (this.isOwnerNow()) this.socket.emit('room:settings', patch);
+  }
+
+  /** Lowers the curtain (`audience`: writers who still see) or lifts it (`clear`: clear the screen first). */
+  setCurtain(request: { down: true; audience?: string[] } | { down: false; clear: boolean }): void {
+    if (this.isOwnerNow()) this.socket.emit('room:curtain', request);
+  }
+
+  sendChat(text: string): boolean {
+    if (!this.joined || this.waitingValue || text.length === 0 || text.length > PayloadLimits.MaxChatLength) return false;
+    this.socket.emit('chat:send', text);
+    return true;
+  }
+
+  private isOwnerNow(): boolean {
+    return this.joined && !this.waitingValue && this.roleValue === 'owner' && !this.exitedValue;
+  }
+
+  /** The credential later joins use (a hand-over's owner token); the handshake's is the caller's to update. */
+  useToken(token: string): void {
+    this.token = token;
   }
 
   /** Changes our display name; it reaches the others with the next join, so we rejoin now. */
@@ -284,7 +409,7 @@ export class RoomClient extends Disposable {
     const request: JoinRequest = { roomId: this.options.roomId, acks: true };
     // The server sends only what we missed when it still holds it, else a snapshot (handled either way).
     if (this.expectedOffset !== undefined) request.resumeFrom = this.expectedOffset;
-    if (this.options.token !== undefined) request.token = this.options.token;
+    if (this.token !== undefined) request.token = this.token;
     if (this.name !== undefined) request.name = this.name;
     this.socket.timeout(JoinPolicy.TimeoutMs).emit('room:join', request, (error, reply: unknown) => {
       // A reply to an older connection's join says nothing about this one.
@@ -302,6 +427,7 @@ export class RoomClient extends Disposable {
         this.joined = true;
         this.everJoined = true;
         this.memberIdValue = parsed.memberId;
+        this.setWaiting(parsed.waiting === true);
         this.setRole(parsed.role);
         this.setState('connected');
         this.joinedEmitter.fire();
@@ -410,9 +536,53 @@ export class RoomClient extends Disposable {
   };
 
   private readonly handleRole = (payload: unknown): void => {
-    const role = parseRoleChange(payload);
-    if (role !== undefined) this.setRole(role);
+    const change = parseRoleChange(payload);
+    if (change === undefined) return;
+    this.grantUntilValue = change.until;
+    // Being told a role while waiting means the owner let us in.
+    this.setWaiting(false);
+    if (change.role === this.roleValue) this.roleEmitter.fire(change.role);
+    else this.setRole(change.role);
   };
+
+  private readonly handleWaiting = (): void => {
+    this.setWaiting(true);
+  };
+
+  private readonly handleSettings = (payload: unknown): void => {
+    const settings = parseSettings(payload);
+    if (settings === undefined) return;
+    this.settingsValue = settings;
+    this.settingsEmitter.fire(settings);
+  };
+
+  private readonly handleCurtain = (payload: unknown): void => {
+    const curtain = parseCurtain(payload);
+    if (curtain !== undefined) this.curtainEmitter.fire(curtain);
+  };
+
+  private readonly handleTyping = (payload: unknown): void => {
+    const typing = parseTyping(payload);
+    if (typing !== undefined) this.typingEmitter.fire(typing.memberId);
+  };
+
+  private readonly handleChat = (payload: unknown): void => {
+    const message = parseChat(payload);
+    if (message === undefined || message.id <= this.lastChatId) return;
+    this.lastChatId = message.id;
+    this.chatEmitter.fire(message);
+  };
+
+  private readonly handleCredential = (payload: unknown): void => {
+    const token = parseCredential(payload);
+    if (token !== undefined) this.credentialEmitter.fire(token);
+  };
+
+  private setWaiting(value: boolean): void {
+    if (value === this.waitingValue) return;
+    this.waitingValue = value;
+    this.waitingEmitter.fire(value);
+  }
 
   private readonly handleError = (payload: unknown): void => {
     const error = parseError(payload);

@@ -2,6 +2,8 @@
 // malformed or newer-than-expected message is dropped instead of throwing inside xterm or the page.
 
 import type {
+  ChatMessage,
+  CurtainPayload,
   ErrorCode,
   ErrorPayload,
   ExitPayload,
@@ -14,12 +16,25 @@ import type {
   OutputPayload,
   ResizeEventPayload,
   Role,
+  RoleChangePayload,
+  RoomResizePolicy,
+  RoomSettings,
   SnapshotPayload,
+  TypingPayload,
 } from '../../server/shared/events.js';
 import { parseOffset, parseSize } from '../../server/shared/validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A CSS hex colour, so a member entry cannot smuggle anything else into a style. */
+const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+/** Neutral grey for an entry whose colour was missing or malformed. */
+const UNKNOWN_COLOUR = '#868e96';
+
+function isDate(value: unknown): value is string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
 }
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
@@ -30,9 +45,49 @@ export function parseRole(value: unknown): Role | undefined {
   return ROLES.find((role) => role === value);
 }
 
-/** `room:role` payload. */
-export function parseRoleChange(value: unknown): Role | undefined {
-  return isRecord(value) ? parseRole(value.role) : undefined;
+/** `room:role` payload, with the end of a timed grant when there is one. */
+export function parseRoleChange(value: unknown): RoleChangePayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const role = parseRole(value.role);
+  if (role === undefined) return undefined;
+  return isDate(value.until) ? { role, until: value.until } : { role };
+}
+
+const RESIZE_POLICIES: readonly RoomResizePolicy[] = ['owner', 'smallest', 'fixed'];
+
+/** `room:settings`: always the whole set; a partial one is dropped rather than guessed at. */
+export function parseSettings(value: unknown): RoomSettings | undefined {
+  if (!isRecord(value)) return undefined;
+  const floor = value.floor === 'driver' || value.floor === 'many' ? value.floor : undefined;
+  const resize = RESIZE_POLICIES.find((policy) => policy === value.resize);
+  const flags = [value.locked, value.approval, value.chat];
+  if (floor === undefined || resize === undefined || !flags.every((flag) => typeof flag === 'boolean')) return undefined;
+  return { locked: value.locked === true, approval: value.approval === true, floor, chat: value.chat === true, resize };
+}
+
+export function parseCurtain(value: unknown): CurtainPayload | undefined {
+  if (!isRecord(value) || typeof value.down !== 'boolean') return undefined;
+  return value.down ? { down: true, sees: value.sees === true } : { down: false };
+}
+
+export function parseTyping(value: unknown): TypingPayload | undefined {
+  return isRecord(value) && typeof value.memberId === 'string' ? { memberId: value.memberId } : undefined;
+}
+
+/** `chat:message`: text stays a string to be shown with textContent; the colour must be a plain hex colour. */
+export function parseChat(value: unknown): ChatMessage | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, memberId, name, text, at } = value;
+  if (typeof id !== 'number' || typeof memberId !== 'string' || typeof name !== 'string' || typeof text !== 'string' || !isDate(at)) {
+    return undefined;
+  }
+  const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : UNKNOWN_COLOUR;
+  return { id, memberId, name, colour, text, at };
+}
+
+/** `room:credential`: the owner token a hand-over gave us. */
+export function parseCredential(value: unknown): string | undefined {
+  return isRecord(value) && typeof value.token === 'string' && value.token.length > 0 ? value.token : undefined;
 }
 
 /** The snapshot's screen arrives as a binary attachment: an ArrayBuffer in browsers, a Buffer in Node. */
@@ -69,12 +124,6 @@ export function parseExit(value: unknown): ExitPayload | undefined {
 }
 
 const MEMBER_STATES: readonly MemberState[] = ['waiting', 'joining', 'live', 'behind', 'curtained'];
-/** A CSS hex colour, so a member entry cannot smuggle anything else into a style. */
-const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
-
-function isDate(value: unknown): value is string {
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
-}
 
 export function parseMembers(value: unknown): MemberInfo[] | undefined {
   if (!Array.isArray(value)) return undefined;
@@ -87,7 +136,7 @@ export function parseMembers(value: unknown): MemberInfo[] | undefined {
       id: item.id,
       name: item.name,
       role,
-      colour: typeof item.colour === 'string' && HEX_COLOUR.test(item.colour) ? item.colour : '#868e96',
+      colour: typeof item.colour === 'string' && HEX_COLOUR.test(item.colour) ? item.colour : UNKNOWN_COLOUR,
       hand: item.hand === true,
       state: MEMBER_STATES.find((state) => state === item.state) ?? 'live',
     };
@@ -120,7 +169,7 @@ export function parseJoinReply(value: unknown): JoinReply | undefined {
   if (value.ok === true) {
     const role = parseRole(value.role);
     if (role === undefined || typeof value.memberId !== 'string') return undefined;
-    const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : '#868e96';
+    const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : UNKNOWN_COLOUR;
     return value.waiting === true
       ? { ok: true, role, memberId: value.memberId, colour, waiting: true }
       : { ok: true, role, memberId: value.memberId, colour };
