@@ -6,6 +6,7 @@ import { PayloadLimits } from '../../server/shared/limits.js';
 import { sanitizeName } from '../../server/shared/validate.js';
 import { ApiRequestError, createRoom, getRoom, listRooms, type CreateRoomRequest } from './api.js';
 import { Debouncer, listen } from './disposable.js';
+import { applyPageTheme, preferredTheme } from './theme.js';
 import { forgetOwnedRoom, loadName, loadOwnedRooms, rememberOwnedRoom, saveName, type OwnedRoom } from './storage.js';
 
 /** Member counts and exits change often; a few seconds feels live without loading the server. */
@@ -117,7 +118,8 @@ function yourItem(room: OwnedRoom): HTMLLIElement {
   link.setAttribute('aria-label', `Open ${link.textContent} as owner`);
   const meta = document.createElement('span');
   meta.className = 'muted';
-  meta.textContent = `created ${describeAge(room.savedAt)} ago${room.private === true ? ' · private' : ''}`;
+  const age = describeAge(room.savedAt);
+  meta.textContent = `created ${age === 'just now' ? age : `${age} ago`}${room.private === true ? ' · private' : ''}`;
   const forget = document.createElement('button');
   forget.type = 'button';
   forget.className = 'small';
@@ -224,6 +226,7 @@ async function handleCreate(event: SubmitEvent): Promise<void> {
   }
 }
 
+applyPageTheme(preferredTheme());
 ui.nameInput.maxLength = PayloadLimits.MaxRoomNameLength;
 ui.profileInput.maxLength = PayloadLimits.MaxProfileLength;
 ui.memberName.maxLength = PayloadLimits.MaxNameLength;

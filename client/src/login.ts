@@ -1,5 +1,9 @@
 // Sign-in page entry: carries the page to return to into the form and shows the server's "wrong credentials" flag.
 
+import { applyPageTheme, preferredTheme } from './theme.js';
+
+applyPageTheme(preferredTheme());
+
 const params = new URLSearchParams(location.search);
 const next = document.getElementById('login-next');
 const error = document.getElementById('login-error');

@@ -16,6 +16,9 @@ export interface MemberActions {
   setSeesThroughCurtain(memberId: string, sees: boolean): void;
 }
 
+/** Members whose action row the owner opened; kept across redraws. */
+const expanded = new Set<string>();
+
 export interface PanelState {
   members: MemberInfo[];
   selfId: string | undefined;
@@ -129,9 +132,33 @@ function memberItem(member: MemberInfo, state: PanelState, actions: MemberAction
   const main = document.createElement('div');
   main.className = 'member-main';
   main.append(nameLine(member, state.selfId), metaLine(member, state.curtainAudience));
-  item.append(dot(member.colour), main);
+  const head = document.createElement('div');
+  head.className = 'member-head';
+  head.append(main);
+  item.append(dot(member.colour), head);
   if (state.selfRole === 'owner' && member.id !== state.selfId && member.role !== 'owner') {
+    // A hundred students with four buttons each would bury the list: actions open per member.
+    const open = expanded.has(member.id);
+    const more = document.createElement('button');
+    more.type = 'button';
+    more.className = 'more-button';
+    more.textContent = open ? 'Close' : 'Manage';
+    more.setAttribute('aria-label', `Manage ${displayName(member)}`);
+    more.setAttribute('aria-expanded', String(open));
+    head.append(more);
+    more.addEventListener('click', () => {
+      if (expanded.has(member.id)) expanded.delete(member.id);
+      else expanded.add(member.id);
+      const nowOpen = expanded.has(member.id);
+      more.setAttribute('aria-expanded', String(nowOpen));
+      more.textContent = nowOpen ? 'Close' : 'Manage';
+      const actionRow = item.querySelector<HTMLElement>('.member-actions');
+      if (actionRow !== null) actionRow.hidden = !nowOpen;
+    });
     const row = document.createElement('div');
+    row.id = `actions-${member.id}`;
+    more.setAttribute('aria-controls', row.id);
+    row.hidden = !open;
     row.className = 'member-actions';
     row.setAttribute('role', 'group');
     row.setAttribute('aria-label', `Actions for ${displayName(member)}`);
@@ -221,6 +248,7 @@ export function renderPanel(ui: PanelElements, state: PanelState, actions: Membe
   const waiting = state.members.filter((member) => member.state === 'waiting');
   const present = state.members.filter((member) => member.state !== 'waiting');
   const hands = handQueue(present);
+  for (const id of expanded) if (!present.some((member) => member.id === id)) expanded.delete(id);
   ui.list.replaceChildren(...present.map((member) => memberItem(member, state, actions)));
   ui.waitingSection.hidden = !owner || waiting.length === 0;
   ui.waitingList.replaceChildren(...(owner ? waiting.map((member) => waitingItem(member, state, actions)) : []));

@@ -15,7 +15,8 @@ import { describeRemaining, displayName, handQueue, renderPanel, tickCountdowns,
 import { qrSvg } from './qr.js';
 import { canWrite, type ConnectionState, type JoinFailure, RoomClient, type RoomSocket } from './roomClient.js';
 import { findOwnedRoom, forgetOwnedRoom, loadName, loadPrefs, rememberOwnedRoom, saveName, savePrefs } from './storage.js';
-import { TerminalLook, TerminalView, type ThemeName } from './terminalView.js';
+import { TerminalLook, TerminalView } from './terminalView.js';
+import { applyPageTheme, preferredTheme, type ThemeName } from './theme.js';
 
 /** Read-only view of the page's state for browser tests (`window.ttyroom`). */
 export interface TtyroomTestHook {
@@ -355,11 +356,11 @@ function main(): void {
   const prefs = loadPrefs();
   const view = new TerminalView(ui.terminalHost);
   const applyTheme = (theme: ThemeName): void => {
-    document.documentElement.dataset.theme = theme;
+    applyPageTheme(theme);
     view.setTheme(theme);
     for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="theme"]')) radio.checked = radio.value === theme;
   };
-  applyTheme(prefs.theme ?? (window.matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'));
+  applyTheme(preferredTheme());
   if (prefs.fontSize !== undefined) view.setFontSize(prefs.fontSize);
   if (prefs.fitWhole === true) view.setFitWhole(true);
   if (prefs.screenReader === true) view.setScreenReaderMode(true);

@@ -11,6 +11,8 @@ import { guardEraseAbove } from '../../server/shared/xtermGuards.js';
 import { NO_WINDOW_OPERATIONS } from '../../server/shared/xtermOptions.js';
 import { Disposable, Emitter, listen, toDisposable } from './disposable.js';
 import { TerminalLinks } from './links.js';
+import { Readability } from './readability.js';
+import type { ThemeName } from './theme.js';
 import { swallowTerminalQueries } from './queryHooks.js';
 import { clampSize, type TerminalSink } from './roomClient.js';
 import { sanitizeTitle } from './title.js';
@@ -20,12 +22,8 @@ export const TerminalLook = {
   Scrollback: 10_000,
   /** CSS pixels; readable on laptops without making 80 × 24 larger than a small window. */
   FontSize: 14,
-  /**
-   * CSS pixels: the smallest text the grid is scaled down to. Below about 11 px monospace text on a phone
-   * held at reading distance stops being legible (it is also where browsers' own minimum-font settings start),
-   * so past this point the view pans over the grid instead of shrinking it further.
-   */
-  MinReadableFontPx: 11,
+  /** CSS pixels: below this the view pans instead of shrinking (see Readability.MinFontPx). */
+  MinReadableFontPx: Readability.MinFontPx,
   /** CSS pixels: the largest font a member may choose; more would show only a few columns on a laptop. */
   MaxFontSize: 28,
   /** Pinch zoom may enlarge the grid up to this many times its natural size, for reading a detail. */
@@ -42,7 +40,6 @@ export const TerminalLook = {
 /** CAN then RIS: returns the parser to ground from any state, then resets the terminal completely. */
 const ABORT_AND_RESET = '\x18\x1bc';
 
-export type ThemeName = 'dark' | 'light';
 
 const THEMES = {
   dark: {

@@ -284,17 +284,19 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
 });
 
 describe('the owner hands out the keyboard', () => {
-  test('give keyboard lets a viewer type; take keyboard stops it', { timeout: E2eTiming.TestMs }, async () => {
+  test('grant keyboard lets a viewer type; take keyboard back stops it', { timeout: E2eTiming.TestMs }, async () => {
     const created = await server.createRoom({ name: 'driving' });
     const room = server.app.rooms.get(created.id)!;
     const owner = await openRoom(created.ownerUrl);
     const viewer = await openRoom(created.viewUrl);
     try {
       await owner.page.bringToFront();
-      await owner.page.locator('#members-button').click();
-      const give = owner.page.getByRole('button', { name: 'give keyboard' });
-      await give.waitFor({ state: 'visible' });
-      assert.equal(await owner.page.getByRole('button', { name: /keyboard/ }).count(), 1, 'one button: for the viewer, none for the owner itself');
+      // Wide windows show the member panel from the start; each member's actions open with "Manage".
+      const members = owner.page.getByRole('region', { name: 'In the room' });
+      await members.getByRole('button', { name: /^Manage/ }).first().waitFor();
+      assert.equal(await members.getByRole('button', { name: /^Manage/ }).count(), 1, 'one member to manage: the viewer, not the owner itself');
+      await members.getByRole('button', { name: /^Manage/ }).click();
+      const give = members.getByRole('button', { name: 'Grant keyboard', exact: true });
       await give.click();
       await viewer.page.waitForFunction(() => (window as HookedWindow).ttyroom?.role === 'writer');
       const marker = join(scratchDir, 'handed-keyboard');
@@ -302,7 +304,7 @@ describe('the owner hands out the keyboard', () => {
       await waitFor(() => existsSync(marker), 'the viewer\'s command to run once it holds the keyboard', E2eTiming.WaitMs);
 
       await owner.page.bringToFront();
-      await owner.page.getByRole('button', { name: 'take keyboard' }).click();
+      await members.getByRole('button', { name: 'Take keyboard back' }).click();
       await viewer.page.waitForFunction(() => (window as HookedWindow).ttyroom?.role === 'viewer');
       await typeLine(viewer.page, 'echo taken-back-$((1+1))');
       await sleep(E2eTiming.RefusedInputGraceMs);
