@@ -132,7 +132,7 @@ describe('parseChat (chat:send)', () => {
 });
 
 describe('parseCreateRoom: room settings', () => {
-  table((value) => parseCreateRoom(value), [
+  table<ReturnType<typeof parseCreateRoom>>((value) => parseCreateRoom(value), [
     [{ floor: 'driver', approval: true, chat: false, resize: 'smallest' }, { floor: 'driver', approval: true, chat: false, resize: 'smallest' }],
     [{ floor: 'solo' }, 'floor must be "driver" or "many"'],
     [{ resize: 'auto' }, 'resize must be "owner", "smallest" or "fixed"'],
