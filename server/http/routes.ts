@@ -54,8 +54,13 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
   router.get('/rooms/:id/screen', async (req, res) => {
     const format = req.query.format ?? 'text';
     if (format !== 'text' && format !== 'ansi') return sendError(res, 'bad-request', 'format must be "text" or "ansi"');
-    const room = findRoom(req, res);
-    if (!room) return;
+    const admitted = admitRequest(req, res, registry, access, 'viewer');
+    if (!admitted) return;
+    const { room } = admitted;
+    // Behind the curtain the screen is the owner's alone (a REST caller is no member the owner could have chosen).
+    if (room.curtainDown && admitted.admission.role !== 'owner') {
+      return sendError(res, 'conflict', 'the curtain is down: the screen is hidden until the owner lifts it');
+    }
     // The screen as of this request: the mirror (in a worker) first parses what was broadcast before it.
     await room.mirrorCaughtUp();
     const body = format === 'text' ? await room.screenText() : bytesOf((await room.snapshot()).data);

@@ -25,6 +25,12 @@ export interface Member {
   members: MemberInfo[];
   /** Every `room:role` received, in order. */
   roles: Role[];
+  /** Every event received, in order, with its first argument (for collaboration tests that look for one kind). */
+  events: Array<{ event: string; payload: unknown }>;
+  /** Everything received as text (binary snapshots decoded as UTF-8): what a privacy test searches for a marker. */
+  received(): string;
+  /** The payloads of every `event` received so far. */
+  of<E extends keyof ServerToClientEvents>(event: E): Array<Parameters<ServerToClientEvents[E]>[0]>;
   /** Resolves once everything received so far is parsed by this member's terminal. */
   settled(): Promise<void>;
   /**
@@ -45,6 +51,10 @@ export async function joinMember(
     scrollback?: number;
     /** More socket.io-client options: `extraHeaders`, `localAddress` (a second loopback address), `query`. */
     io?: Partial<ManagerOptions & SocketOptions> & { localAddress?: string };
+    /** Wait for the join snapshot (default: when the join succeeded and does not wait for approval). */
+    awaitSnapshot?: boolean;
+    /** Pace the room with `term:ack` (never sent by this helper unless the test sends it). */
+    acks?: boolean;
   } = {},
 ): Promise<Member> {
   const socket: ClientSocket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options.io });
@@ -52,6 +62,14 @@ export async function joinMember(
   let terminal = makeTerminal(80, 24, scrollback);
   let expected = -1;
   let output = '';
+  let received = '';
+  const events: Array<{ event: string; payload: unknown }> = [];
+  const decoder = new TextDecoder();
+  socket.onAny((event: string, payload: unknown) => {
+    events.push({ event, payload });
+    const data = (payload as { data?: unknown } | undefined)?.data;
+    received += data instanceof Uint8Array ? decoder.decode(data) : JSON.stringify(payload ?? null);
+  });
   const member: Omit<Member, 'reply'> & { reply?: JoinReply } = {
     socket,
     get terminal() {
@@ -66,6 +84,10 @@ export async function joinMember(
     notices: [],
     members: [],
     roles: [],
+    events,
+    received: () => received,
+    of: <E extends keyof ServerToClientEvents>(event: E) =>
+      events.filter((entry) => entry.event === event).map((entry) => entry.payload as Parameters<ServerToClientEvents[E]>[0]),
     settled: () => new Promise<void>((resolve) => terminal.write('', resolve)),
     barrier: async () => {
       await socket.emitWithAck('room:join', { roomId });
@@ -109,8 +131,10 @@ export async function joinMember(
     roomId,
     ...(options.token ? { token: options.token } : {}),
     ...(options.name ? { name: options.name } : {}),
+    ...(options.acks ? { acks: true } : {}),
     ...options.extra,
   } as Parameters<ClientToServerEvents['room:join']>[0]);
-  if (member.reply.ok) await waitFor(() => member.snapshots > 0, 'the join snapshot');
+  const awaitSnapshot = options.awaitSnapshot ?? (member.reply.ok && member.reply.waiting !== true);
+  if (awaitSnapshot) await waitFor(() => member.snapshots > 0, 'the join snapshot');
   return member as Member;
 }
