@@ -244,11 +244,15 @@ describe('a room shared by browser tabs', { timeout: 5 * E2eTiming.TestMs }, () 
     assert.equal(await page.evaluate(() => document.body.dataset.role), 'owner');
     assert.equal((await page.locator('#role-badge').textContent())?.trim(), 'owner');
 
+    // The links are in the Share dialog.
+    await page.getByRole('button', { name: 'Share' }).click();
     const copyWriter = page.getByRole('button', { name: /copy writer link/i });
     await copyWriter.waitFor({ state: 'visible' });
     await copyWriter.click();
     await page.waitForFunction(() => document.querySelector('#copy-write')?.textContent === 'Copied');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), created.writeUrl, 'the copied link is the writer link');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
 
     // The owner's page fits the terminal to its window and proposes that size; the PTY follows.
     await waitFor(

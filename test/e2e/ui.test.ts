@@ -192,6 +192,49 @@ describe('hostile text stays text', () => {
   });
 });
 
+describe('approval and curtain', () => {
+  test('a joiner waits blind until admitted; the curtain covers the viewer until lifted', { timeout: E2eTiming.TestMs }, async (t) => {
+    const created = await server.createRoom({ name: 'incident-2292', approval: true, floor: 'driver' });
+    const room = server.app.rooms.get(created.id)!;
+    const owner = await openRoom(created.ownerUrl, 'Desktop', 'lead');
+    await owner.page.locator('#terminal-host .xterm').click();
+    await owner.page.keyboard.type('echo secret-free-output');
+    await owner.page.keyboard.press('Enter');
+    await waitFor(async () => (await room.screenText()).includes('secret-free-output'), 'the output', E2eTiming.WaitMs);
+
+    const joiner = await open(created.viewUrl, 'Phone', 'responder');
+    await joiner.page.getByText('Waiting for the owner to let you in').waitFor();
+    assert.equal(await joiner.page.evaluate(() => (window as Hooked).ttyroom?.screenText().trim()), '', 'a waiting joiner sees nothing of the screen');
+    await shoot(t, joiner.page, 'approval-waiting-phone');
+
+    await owner.page.bringToFront();
+    const door = owner.page.getByRole('region', { name: 'Waiting to join' });
+    await door.getByRole('listitem').filter({ hasText: 'responder' }).waitFor();
+    await shoot(t, owner.page, 'approval-owner-desktop');
+    await door.getByRole('button', { name: 'Admit' }).click();
+    await joiner.page.getByText('Waiting for the owner to let you in').waitFor({ state: 'hidden' });
+    await joiner.page.waitForFunction(() => ((window as Hooked).ttyroom?.screenText() ?? '').includes('secret-free-output'));
+
+    await owner.page.bringToFront();
+    await owner.page.getByRole('button', { name: 'Lower curtain' }).click();
+    await joiner.page.getByText('The owner lowered the curtain').waitFor();
+    await owner.page.getByRole('button', { name: 'Lift curtain' }).waitFor();
+    await joiner.page.bringToFront();
+    await shoot(t, joiner.page, 'curtain-viewer-phone');
+    await owner.page.bringToFront();
+    await shoot(t, owner.page, 'curtain-owner-desktop');
+
+    await owner.page.getByRole('button', { name: 'Lift curtain' }).click();
+    const clear = owner.page.getByRole('checkbox', { name: /Clear the screen first/ });
+    assert.equal(await clear.isChecked(), true, 'clearing the screen is offered, checked by default');
+    await shoot(t, owner.page, 'curtain-lift-dialog-desktop');
+    await owner.page.getByRole('dialog').getByRole('button', { name: 'Lift curtain' }).click();
+    await joiner.page.getByText('The owner lowered the curtain').waitFor({ state: 'hidden' });
+    assert.deepEqual(owner.errors, []);
+    assert.deepEqual(joiner.errors, []);
+  });
+});
+
 describe('screenshots', () => {
   test('lobby and room, owner and viewer, with the member drawer and chat, at 1280×800 and 390×844', { timeout: 3 * E2eTiming.TestMs }, async (t) => {
     const created = await server.createRoom({ name: 'Intro to the shell', floor: 'many' });
