@@ -70,6 +70,14 @@ function cell(label: string, ...children: Array<Node | string>): HTMLTableCellEl
   return td;
 }
 
+/** Words shown only where the column heading is not (the phone layout), so a bare number still reads. */
+function unit(text: string): HTMLSpanElement {
+  const span = document.createElement('span');
+  span.className = 'unit';
+  span.textContent = text;
+  return span;
+}
+
 function roomRow(room: RoomSummary, owned: ReadonlySet<string>): HTMLTableRowElement {
   const row = document.createElement('tr');
   row.className = 'room';
@@ -89,7 +97,7 @@ function roomRow(room: RoomSummary, owned: ReadonlySet<string>): HTMLTableRowEle
   row.append(
     nameCell,
     cell('Profile', room.profile),
-    cell('Members', String(room.members)),
+    cell('Members', String(room.members), unit(room.members === 1 ? ' member' : ' members')),
     cell('Age', describeAge(room.createdAt)),
     cell('Status', status),
   );

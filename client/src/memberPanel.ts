@@ -272,19 +272,17 @@ function focusedAction(): (() => void) | undefined {
   const label = active.textContent;
   return () => {
     if (document.activeElement !== document.body && document.activeElement !== null) return;
-    const items = document.getElementById(list.id)?.querySelectorAll<HTMLElement>('li[data-member-id]') ?? [];
-    for (const candidate of items) {
-      if (candidate.dataset.memberId !== memberId) continue;
-      for (const again of candidate.querySelectorAll('button')) {
-        if (again.textContent === label) again.focus();
-      }
-    }
+    const items = Array.from(document.getElementById(list.id)?.querySelectorAll<HTMLElement>('li[data-member-id]') ?? []);
+    const candidate = items.find((entry) => entry.dataset.memberId === memberId);
+    Array.from(candidate?.querySelectorAll('button') ?? [])
+      .find((again) => again.textContent === label)
+      ?.focus();
   };
 }
 
 /** Updates the "m:ss left" of every shown grant without rebuilding the list (keeps focus where it is). */
 export function tickCountdowns(root: HTMLElement): void {
-  for (const element of root.querySelectorAll<HTMLElement>('.grant-left[data-until]')) {
+  root.querySelectorAll<HTMLElement>('.grant-left[data-until]').forEach((element) => {
     element.textContent = describeRemaining(element.dataset.until ?? '');
-  }
+  });
 }

@@ -177,6 +177,8 @@ export class RoomClient extends Disposable {
   private joinAttempt = 0;
   private ptySizeValue: ResizePayload | undefined;
   private waitingValue = false;
+  /** The window size we last reported on this connection (a new join reports again). */
+  private reportedSize: ResizePayload | undefined;
   private grantUntilValue: string | undefined;
   private settingsValue: RoomSettings | undefined;
   /** Chat message ids already shown: a rejoin sends the recent history again. */
@@ -307,8 +309,12 @@ export class RoomClient extends Disposable {
   requestResize(size: ResizePayload): void {
     if (!this.mayResize) return;
     const clamped = clampSize(size);
-    const current = this.ptySizeValue;
+    // Under 'smallest' the server weighs every writer's window, so ours counts even when it matches the PTY's
+    // size now; under 'owner' a size the PTY already has would change nothing.
+    const smallest = this.settingsValue?.resize === 'smallest';
+    const current = smallest ? this.reportedSize : this.ptySizeValue;
     if (current !== undefined && current.cols === clamped.cols && current.rows === clamped.rows) return;
+    this.reportedSize = clamped;
     this.socket.emit('term:resize', clamped);
   }
 
@@ -404,6 +410,7 @@ export class RoomClient extends Disposable {
 
   private readonly handleConnect = (): void => {
     this.resyncing = false;
+    this.reportedSize = undefined;
     this.joined = false;
     const attempt = ++this.joinAttempt;
     const request: JoinRequest = { roomId: this.options.roomId, acks: true };
