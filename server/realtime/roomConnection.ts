@@ -370,6 +370,7 @@ export class RoomConnection extends Disposable {
     if (result === 'unchanged') return true;
     if (result === 'no-member') this.refuse('not-found', 'no such member in this room');
     else if (result === 'is-owner') this.refuse('forbidden', 'an owner cannot be changed or removed that way');
+    else if (result === 'full') this.refuse('conflict', 'the room holds too many links to mint a new owner link; revoke some first');
     else {
       this.deniedWrites.note();
       this.refuse('forbidden', `only the owner controls ${what}`);

@@ -27,6 +27,7 @@ import type { Clock } from '../util/clock.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter, type Event } from '../shared/emitter.js';
+import { CapabilityStoreFullError } from '../auth/capabilityStore.js';
 import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';
@@ -118,8 +119,12 @@ export type JoinResult =
   | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean }
   | { ok: false; code: 'locked'; message: string };
 
-/** What a floor or moderation request came to; 'no-member': no such member present (left meanwhile, or waiting). */
-export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner';
+/**
+ * What a floor or moderation request came to. 'no-member': no such member present (left meanwhile, or waiting);
+ * 'is-owner': owners cannot be changed or removed that way; 'full': the room's token store has no room for the
+ * new owner link (a hand-over).
+ */
+export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner' | 'full';
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
 
@@ -465,7 +470,13 @@ export class Room extends Disposable {
     const target = this.present(targetId);
     if (!target) return 'no-member';
     if (target.role === 'owner') return 'is-owner';
-    const token = this.access.handOver(actorId, targetId);
+    let token: string;
+    try {
+      token = this.access.handOver(actorId, targetId);
+    } catch (error) {
+      if (error instanceof CapabilityStoreFullError) return 'full';
+      throw error;
+    }
     this.endGrant(target);
     target.handSince = undefined;
     target.role = 'owner';
