@@ -5,22 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberListPacing } from '../../server/shared/flowControl.js';
 import { startServer } from '../helpers/server.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { idOf, listShows } from '../helpers/collab.js';
+import { joinMember } from '../helpers/member.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { waitFor } from '../helpers/wait.js';
 
-function idOf(member: Member): string {
-  assert.ok(member.reply.ok, `the join failed: ${JSON.stringify(member.reply)}`);
-  return member.reply.memberId;
-}
 
-async function listShows(clock: ManualClock, member: Member, check: (list: Member['members']) => boolean, what: string): Promise<void> {
-  await waitFor(() => {
-    clock.advance(MemberListPacing.CoalesceMs);
-    return check(member.members);
-  }, what);
-}
 
 const HIDDEN = 'LOBBY-SECRET';
 
