@@ -193,7 +193,7 @@ export class RoomConnection extends Disposable {
     const reply = ack as (reply: JoinReply) => void;
     const request = parseJoin(raw);
     if (!request) {
-      reply({ ok: false, code: 'bad-request', message: 'room:join wants { roomId, token?, name?, resumeFrom?, acks? }' });
+      reply({ ok: false, code: 'bad-request', message: 'room:join wants { roomId, token?, name?, resumeFrom?, acks?, pass? }' });
       return;
     }
     if (this.room) {
@@ -220,7 +220,7 @@ export class RoomConnection extends Disposable {
     // Signed in, the member is known by its sign-in name, not one it chooses.
     const user = signedInUser(this.socket.request);
     const name = user?.name ?? request.name;
-    const identity = { ...admission, name, signedIn: user !== undefined, acks: request.acks, resumeFrom: request.resumeFrom };
+    const identity = { ...admission, name, signedIn: user !== undefined, acks: request.acks, resumeFrom: request.resumeFrom, pass: request.pass };
     const joined = room.join(identity, this.portFor(room.id));
     if (!joined.ok) {
       this.policy.auditor.record({ ...this.limitEntry('room-locked'), room: room.id });
@@ -370,6 +370,7 @@ export class RoomConnection extends Disposable {
     if (result === 'unchanged') return true;
     if (result === 'no-member') this.refuse('not-found', 'no such member in this room');
     else if (result === 'is-owner') this.refuse('forbidden', 'an owner cannot be changed or removed that way');
+    else if (result === 'full') this.refuse('conflict', 'the room holds too many links to mint a new owner link; revoke some first');
     else {
       this.deniedWrites.note();
       this.refuse('forbidden', `only the owner controls ${what}`);

@@ -27,10 +27,12 @@ import type { Clock } from '../util/clock.js';
 import { Coalescer } from '../util/coalescer.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter, type Event } from '../shared/emitter.js';
+import { CapabilityStoreFullError } from '../auth/capabilityStore.js';
 import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from './access.js';
 import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';
 import { RoomChat, type ChatResult } from './chat.js';
+import { RejoinPasses } from './rejoinPasses.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory } from './streamHistory.js';
 
@@ -112,14 +114,20 @@ export interface JoinOptions extends Admission {
   acks?: boolean;
   /** The member already has the stream up to here (a reconnect): send only what it missed, if still held. */
   resumeFrom?: number;
+  /** A rejoin pass from an earlier connection (`room:pass`): back past approval and a lock. */
+  pass?: string;
 }
 
 export type JoinResult =
   | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean }
   | { ok: false; code: 'locked'; message: string };
 
-/** What a floor or moderation request came to; 'no-member': no such member present (left meanwhile, or waiting). */
-export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner';
+/**
+ * What a floor or moderation request came to. 'no-member': no such member present (left meanwhile, or waiting);
+ * 'is-owner': owners cannot be changed or removed that way; 'full': the room's token store has no room for the
+ * new owner link (a hand-over).
+ */
+export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner' | 'full';
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
 
@@ -188,6 +196,7 @@ export class Room extends Disposable {
   readonly onGrantEnded = this.grantEndedEmitter.event;
   private readonly settingsValue: RoomSettings;
   private readonly chat: RoomChat;
+  private readonly passes: RejoinPasses;
   private readonly clock: Clock;
   /** The size the room was created with: the 'fixed' policy's. */
   private readonly createdSize: { cols: number; rows: number };
@@ -216,6 +225,7 @@ export class Room extends Disposable {
     this.clock = clock;
     this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
     this.chat = new RoomChat(clock, this.settingsValue.chat);
+    this.passes = new RejoinPasses(clock);
     this.createdSize = { cols: options.cols, rows: options.rows };
     this.memberList = this.register(new Coalescer(clock, MemberListPacing.CoalesceMs, () => this.sendMemberList()));
     this.register(toDisposable(() => {
@@ -317,11 +327,13 @@ export class Room extends Disposable {
 
   /**
    * Records a member let in on `identity`; nothing is sent yet (the caller answers the join first, then calls
-   * welcome). A locked room refuses everyone but owners. In driver mode a writer link lets a member in as
-   * the driver only while nobody else drives; otherwise it watches until given the keyboard.
+   * welcome). A locked room refuses everyone but owners and members coming back with a rejoin pass, who
+   * also skip approval. In driver mode a writer link lets a member in as the driver only while nobody else
+   * drives; otherwise it watches until given the keyboard.
    */
   join(identity: JoinOptions, port: MemberPort): JoinResult {
-    if (this.settingsValue.locked && identity.role !== 'owner') {
+    const returning = identity.pass !== undefined && this.passes.redeem(identity.pass);
+    if (this.settingsValue.locked && identity.role !== 'owner' && !returning) {
       return { ok: false, code: 'locked', message: 'the room is locked: nobody new may join' };
     }
     let role = identity.role;
@@ -337,7 +349,7 @@ export class Room extends Disposable {
       port,
       acks: identity.acks === true,
       resumeFrom: identity.resumeFrom,
-      waiting: this.settingsValue.approval && role !== 'owner',
+      waiting: this.settingsValue.approval && role !== 'owner' && !returning,
       handSince: undefined,
       grant: undefined,
       grantedAt: role === 'writer' ? this.clock.now() : 0,
@@ -391,6 +403,7 @@ export class Room extends Disposable {
     if (!target) return 'no-member';
     if (target.role === 'owner') return 'is-owner';
     target.port.send('room:error', { code: 'kicked', message: 'the owner removed you from this room' });
+    this.passes.void(target.id);
     this.remove(target);
     target.port.close();
     return 'ok';
@@ -465,7 +478,13 @@ export class Room extends Disposable {
     const target = this.present(targetId);
     if (!target) return 'no-member';
     if (target.role === 'owner') return 'is-owner';
-    const token = this.access.handOver(actorId, targetId);
+    let token: string;
+    try {
+      token = this.access.handOver(actorId, targetId);
+    } catch (error) {
+      if (error instanceof CapabilityStoreFullError) return 'full';
+      throw error;
+    }
     this.endGrant(target);
     target.handSince = undefined;
     target.role = 'owner';
@@ -725,6 +744,7 @@ export class Room extends Disposable {
       if (!member) continue;
       if (role === 'remove') {
         member.port.send('room:error', { code: 'revoked', message: REVOKED_MESSAGE });
+        this.passes.void(member.id);
         this.remove(member);
         member.port.close();
       } else if (member.role !== role) {
@@ -756,6 +776,7 @@ export class Room extends Disposable {
   private enterRoom(member: Member): void {
     const { port } = member;
     port.setPresent(true);
+    port.send('room:pass', { pass: this.passes.issue(member.id) });
     port.send('room:settings', { ...this.settingsValue });
     if (this.fanOut.curtainDown) this.tellCurtain(member);
     if (this.settingsValue.chat) for (const message of this.chat.history()) port.send('chat:message', message);
@@ -768,6 +789,7 @@ export class Room extends Disposable {
     if (this.members.get(member.id) !== member) return;
     this.members.delete(member.id);
     this.endGrant(member);
+    this.passes.left(member.id);
     this.access.leave(member.id);
     this.fanOut.remove(member.id);
     this.chat.forget(member.id);

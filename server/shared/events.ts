@@ -41,6 +41,8 @@ export interface JoinRequest {
   name?: string;
   resumeFrom?: number;
   acks?: boolean;
+  /** The rejoin pass this client was given (`room:pass`) on its last connection to this room. */
+  pass?: string;
 }
 
 export type JoinReply =
@@ -254,6 +256,11 @@ export interface ServerToClientEvents {
   'room:curtain': (payload: CurtainPayload) => void;
   'room:typing': (payload: TypingPayload) => void;
   'chat:message': (payload: ChatMessage) => void;
+  /**
+   * On entering the room: a secret that lets this client back in past approval and a lock after its connection
+   * drops (for RejoinPassLimits.ValidAfterLeaveMs); present it as `room:join { pass }`. Works once.
+   */
+  'room:pass': (payload: { pass: string }) => void;
   /** To a member just made owner (room:handover): its own owner link's token, sent once. */
   'room:credential': (payload: { token: string }) => void;
 }

@@ -100,6 +100,11 @@ export function parseJoin(value: unknown): JoinRequest | undefined {
     if (typeof value.acks !== 'boolean') return undefined;
     request.acks = value.acks;
   }
+  if (value.pass !== undefined) {
+    const pass = parseId(value.pass, PayloadLimits.MaxTokenLength);
+    if (pass === undefined) return undefined;
+    request.pass = pass;
+  }
   return request;
 }
 

@@ -5,14 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatLimits, PayloadLimits } from '../../server/shared/limits.js';
 import { startServer } from '../helpers/server.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { idOf } from '../helpers/collab.js';
+import { joinMember } from '../helpers/member.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { waitFor } from '../helpers/wait.js';
 
-function idOf(member: Member): string {
-  assert.ok(member.reply.ok, `the join failed: ${JSON.stringify(member.reply)}`);
-  return member.reply.memberId;
-}
 
 const MARKUP = '<img src=x onerror=alert(1)> **bold**';
 

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { idOf } from '../helpers/collab.js';
+import { joinMember } from '../helpers/member.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** What the shell prints behind the curtain; the command typed is `printf 'CUR%sTAIN'`, so only its output holds this. */
@@ -14,10 +15,6 @@ const PRINT_MARKER = "printf 'CUR%sTAIN\\n' X\r";
 /** Enough output to put a member that never acks over its budget (MemberFlowControl.BudgetUnits is 1 MiB). */
 const FLOOD_BYTES = 1_400_000;
 
-function idOf(member: Member): string {
-  assert.ok(member.reply.ok, `the join failed: ${JSON.stringify(member.reply)}`);
-  return member.reply.memberId;
-}
 
 async function screen(url: string, roomId: string, token?: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${url}/api/rooms/${roomId}/screen?format=ansi`, token ? { headers: { authorization: `Bearer ${token}` } } : {});

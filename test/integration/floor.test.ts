@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { MemberListPacing } from '../../server/shared/flowControl.js';
 import { TypingPacing } from '../../server/shared/limits.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { idOf, listShows } from '../helpers/collab.js';
 import { joinMember, type Member } from '../helpers/member.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
@@ -30,21 +31,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }): Promise<Setup
   return { server, clock, audit };
 }
 
-function idOf(member: Member): string {
-  assert.ok(member.reply.ok, `the join failed: ${JSON.stringify(member.reply)}`);
-  return member.reply.memberId;
-}
 
-/**
- * Waits for `member` to see a member list that satisfies `check`, moving the manual clock on each poll so the
- * list's coalescing timer runs once the change has reached the server.
- */
-async function listShows(clock: ManualClock, member: Member, check: (list: Member['members']) => boolean, what: string): Promise<void> {
-  await waitFor(() => {
-    clock.advance(MemberListPacing.CoalesceMs);
-    return check(member.members);
-  }, what);
-}
 
 /** Types a command whose output (not its echo) is `marker-42`, and waits for `observer` to see it. */
 async function typeAndSee(writer: Member, observer: Member, marker: string): Promise<void> {

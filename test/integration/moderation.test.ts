@@ -5,22 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemberListPacing } from '../../server/shared/flowControl.js';
 import { startServer } from '../helpers/server.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { idOf, listShows } from '../helpers/collab.js';
+import { joinMember } from '../helpers/member.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { waitFor } from '../helpers/wait.js';
 
-function idOf(member: Member): string {
-  assert.ok(member.reply.ok, `the join failed: ${JSON.stringify(member.reply)}`);
-  return member.reply.memberId;
-}
 
-async function listShows(clock: ManualClock, member: Member, check: (list: Member['members']) => boolean, what: string): Promise<void> {
-  await waitFor(() => {
-    clock.advance(MemberListPacing.CoalesceMs);
-    return check(member.members);
-  }, what);
-}
 
 const HIDDEN = 'LOBBY-SECRET';
 
@@ -183,4 +174,46 @@ test('bad payloads for every new event get bad-request and change nothing', asyn
   assert.ok(owner.errors.every((e) => e.code === 'bad-request'), JSON.stringify(owner.errors));
   assert.deepEqual(owner.of('chat:message'), []);
   assert.deepEqual(server.app.rooms.get(room.id)!.settings.floor, 'many');
+});
+
+test('a member whose connection drops comes back with its rejoin pass past approval and the lock, once; a kicked member\'s pass is void', async (t) => {
+  const clock = new ManualClock();
+  const server = await startServer({}, process.env, { clock });
+  t.after(() => server.close());
+  const room = await server.createRoom({ approval: true });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const student = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  const troll = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  t.after(() => [owner, student, troll].forEach((m) => m.close()));
+  for (const member of [student, troll]) owner.socket.emit('member:admit', { memberId: idOf(member), allow: true });
+  await waitFor(() => student.snapshots === 1 && troll.snapshots === 1, 'both admitted');
+  const [studentPass] = student.of('room:pass');
+  const [trollPass] = troll.of('room:pass');
+  assert.ok(studentPass && trollPass && studentPass.pass !== trollPass.pass);
+  assert.ok(student.events.findIndex((e) => e.event === 'room:pass') < student.events.findIndex((e) => e.event === 'term:snapshot'));
+
+  owner.socket.emit('room:settings', { locked: true });
+  owner.socket.emit('member:kick', { memberId: idOf(troll) });
+  await waitFor(() => !troll.socket.connected, 'the kick');
+  student.close();
+
+  const back = await joinMember(server.url, room.id, { extra: { pass: studentPass.pass } });
+  const trollBack = await joinMember(server.url, room.id, { extra: { pass: trollPass.pass }, awaitSnapshot: false });
+  const replay = await joinMember(server.url, room.id, { extra: { pass: studentPass.pass }, awaitSnapshot: false });
+  t.after(() => [back, trollBack, replay].forEach((m) => m.close()));
+  assert.ok(back.reply.ok && back.reply.waiting === undefined && back.reply.role === 'viewer', 'back in, not waiting, though the room is locked');
+  assert.deepEqual([trollBack.reply.ok, replay.reply.ok], [false, false]);
+  assert.ok(!trollBack.reply.ok && trollBack.reply.code === 'locked' && !replay.reply.ok && replay.reply.code === 'locked');
+  assert.equal(back.of('room:pass').length, 1, 'a new pass for next time');
+
+  // Unlocked but with approval on, a pass that is too old means waiting like anyone.
+  owner.socket.emit('room:settings', { locked: false });
+  await waitFor(() => owner.of('room:settings').some((s) => !s.locked), 'unlocked');
+  const nextPass = back.of('room:pass')[0]!.pass;
+  back.close();
+  await waitFor(() => server.app.rooms.get(room.id)!.memberCount === 1, 'the member gone');
+  clock.advance(10 * 60_000);
+  const tooLate = await joinMember(server.url, room.id, { extra: { pass: nextPass }, awaitSnapshot: false });
+  t.after(() => tooLate.close());
+  assert.ok(tooLate.reply.ok && tooLate.reply.waiting === true);
 });

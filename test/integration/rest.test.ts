@@ -20,7 +20,7 @@ test('rooms can be created, listed without tokens, inspected, read and closed by
     const listText = await (await fetch(`${server.url}/api/rooms`)).text();
     assert.ok(!listText.includes(created.ownerToken) && !listText.includes(created.writeToken), 'no tokens in the list');
     const list = JSON.parse(listText) as Array<Record<string, unknown>>;
-    assert.deepEqual(Object.keys(list[0]!).sort(), ['cols', 'createdAt', 'exited', 'id', 'members', 'name', 'profile', 'rows']);
+    assert.deepEqual(Object.keys(list[0]!).sort(), ['approval', 'cols', 'createdAt', 'exited', 'id', 'locked', 'members', 'name', 'profile', 'rows']);
     assert.equal(list[0]!.cols, 100);
 
     const writer = await joinMember(server.url, created.id, { token: created.writeToken });
