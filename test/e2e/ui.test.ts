@@ -235,6 +235,40 @@ describe('approval and curtain', () => {
   });
 });
 
+describe('writing from a phone', () => {
+  test('the key bar\'s Ctrl is sticky: Ctrl, then c on the phone keyboard, interrupts the program', { timeout: E2eTiming.TestMs }, async () => {
+    const created = await server.createRoom({ name: 'phone writer' });
+    const room = server.app.rooms.get(created.id)!;
+    const writer = await openRoom(created.writeUrl, 'Phone', 'thumbs');
+    const { page } = writer;
+    await page.locator('#terminal-host .xterm').click();
+    await page.keyboard.type('sleep 300; echo slept-$((3*3))');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await room.screenText()).includes('sleep 300'), 'the command', E2eTiming.WaitMs);
+
+    const ctrl = page.getByRole('toolbar', { name: 'Special keys' }).getByRole('button', { name: /^Control/ });
+    await ctrl.click();
+    assert.equal(await ctrl.getAttribute('aria-pressed'), 'true', 'Ctrl waits for the next key');
+    await page.keyboard.type('c');
+    assert.equal(await ctrl.getAttribute('aria-pressed'), 'false', 'Ctrl applies once');
+    await page.keyboard.type('echo after-interrupt-$((4*4))');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await room.screenText()).split('\n').some((row) => row.trim() === 'after-interrupt-16'), 'the prompt back after Ctrl+C', E2eTiming.WaitMs);
+    assert.ok(!(await room.screenText()).includes('slept-9'), 'the sleep was interrupted, not finished');
+
+    // Search finds text in the terminal from the View dialog.
+    await page.getByRole('button', { name: 'View' }).click();
+    await page.getByRole('button', { name: 'Search scrollback' }).click();
+    await page.getByRole('searchbox', { name: 'Search the terminal' }).fill('after-interrupt');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#search-status').textContent(), '', 'a match, so no "No match"');
+    await page.getByRole('searchbox', { name: 'Search the terminal' }).fill('not-on-screen-anywhere');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#search-status').textContent(), 'No match');
+    assert.deepEqual(writer.errors, []);
+  });
+});
+
 describe('screenshots', () => {
   test('lobby and room, owner and viewer, with the member drawer and chat, at 1280×800 and 390×844', { timeout: 3 * E2eTiming.TestMs }, async (t) => {
     const created = await server.createRoom({ name: 'Intro to the shell', floor: 'many' });
