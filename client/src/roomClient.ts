@@ -26,6 +26,7 @@ import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
   parseChat,
   parseCredential,
+  parsePass,
   parseCurtain,
   parseError,
   parseExit,
@@ -212,6 +213,7 @@ export class RoomClient extends Disposable {
     socket.on('room:typing', this.handleTyping);
     socket.on('chat:message', this.handleChat);
     socket.on('room:credential', this.handleCredential);
+    socket.on('room:pass', this.handlePass);
     this.register(
       toDisposable(() => {
         socket.off('connect', this.handleConnect);
@@ -232,6 +234,7 @@ export class RoomClient extends Disposable {
         socket.off('room:typing', this.handleTyping);
         socket.off('chat:message', this.handleChat);
         socket.off('room:credential', this.handleCredential);
+        socket.off('room:pass', this.handlePass);
         socket.disconnect();
       }),
     );
@@ -418,6 +421,8 @@ export class RoomClient extends Disposable {
     if (this.expectedOffset !== undefined) request.resumeFrom = this.expectedOffset;
     if (this.token !== undefined) request.token = this.token;
     if (this.name !== undefined) request.name = this.name;
+    // Back past approval and a lock after a dropped connection; the server issues a new pass once we are in.
+    if (this.rejoinPass !== undefined) request.pass = this.rejoinPass;
     this.socket.timeout(JoinPolicy.TimeoutMs).emit('room:join', request, (error, reply: unknown) => {
       // A reply to an older connection's join says nothing about this one.
       if (attempt !== this.joinAttempt || this.isDisposed) return;
@@ -578,6 +583,14 @@ export class RoomClient extends Disposable {
     if (message === undefined || message.id <= this.lastChatId) return;
     this.lastChatId = message.id;
     this.chatEmitter.fire(message);
+  };
+
+  /** The room's rejoin pass for this page (kept in memory only: a reload is a new visitor as far as approval goes). */
+  private rejoinPass: string | undefined;
+
+  private readonly handlePass = (payload: unknown): void => {
+    const pass = parsePass(payload);
+    if (pass !== undefined) this.rejoinPass = pass;
   };
 
   private readonly handleCredential = (payload: unknown): void => {

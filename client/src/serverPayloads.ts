@@ -22,7 +22,8 @@ import type {
   SnapshotPayload,
   TypingPayload,
 } from '../../server/shared/events.js';
-import { parseOffset, parseSize } from '../../server/shared/validate.js';
+import { PayloadLimits } from '../../server/shared/limits.js';
+import { parseId, parseOffset, parseSize } from '../../server/shared/validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -86,6 +87,11 @@ export function parseChat(value: unknown): ChatMessage | undefined {
 }
 
 /** `room:credential`: the owner token a hand-over gave us. */
+/** `room:pass`: the rejoin pass, a token-shaped string. */
+export function parsePass(value: unknown): string | undefined {
+  return isRecord(value) ? parseId(value.pass, PayloadLimits.MaxTokenLength) : undefined;
+}
+
 export function parseCredential(value: unknown): string | undefined {
   return isRecord(value) && typeof value.token === 'string' && value.token.length > 0 ? value.token : undefined;
 }

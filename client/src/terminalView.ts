@@ -53,11 +53,24 @@ const THEMES = {
     foreground: '#1f2328',
     cursor: '#1f2328',
     selectionBackground: '#b6d3ff',
-    // The dark theme's ANSI white and bright yellow vanish on a light background.
-    white: '#6e7781',
-    brightWhite: '#8c959f',
+    // xterm's default ANSI colours are made for a dark background: on a light one white and yellow vanish and
+    // the bright ones (which bold text uses) wash out, so every colour here is dark enough to read on it.
+    black: '#24292f',
+    brightBlack: '#57606a',
+    red: '#cf222e',
+    brightRed: '#a40e26',
+    green: '#1a7f37',
+    brightGreen: '#116329',
     yellow: '#9a6700',
     brightYellow: '#7d4e00',
+    blue: '#0969da',
+    brightBlue: '#0550ae',
+    magenta: '#8250df',
+    brightMagenta: '#6639ba',
+    cyan: '#1b7c83',
+    brightCyan: '#0e6169',
+    white: '#6e7781',
+    brightWhite: '#8c959f',
   },
 } as const;
 

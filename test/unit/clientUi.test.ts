@@ -7,7 +7,7 @@ import type { MemberInfo } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
 import { withAlt, withCtrl } from '../../client/src/keyBar.js';
 import { describeRemaining, handQueue } from '../../client/src/memberPanel.js';
-import { parseChat, parseCredential, parseCurtain, parseRoleChange, parseSettings, parseTyping } from '../../client/src/serverPayloads.js';
+import { parseChat, parseCredential, parseCurtain, parsePass, parseRoleChange, parseSettings, parseTyping } from '../../client/src/serverPayloads.js';
 
 const SETTINGS = { locked: false, approval: true, floor: 'driver', chat: true, resize: 'smallest' } as const;
 
@@ -95,4 +95,11 @@ test('the hand queue: raised hands only, first raised first', () => {
     member('middle', '2026-12-06T09:00:20.000Z'),
   ]);
   assert.deepEqual(queue.map((entry) => entry.id), ['early', 'middle', 'late']);
+});
+
+test('room:pass: a token-shaped string, or dropped', () => {
+  assert.equal(parsePass({ pass: 'AbC_-123' }), 'AbC_-123');
+  for (const bad of [{ pass: '' }, { pass: 'a b' }, { pass: 'x'.repeat(PayloadLimits.MaxTokenLength + 1) }, { pass: 7 }, 'AbC', null]) {
+    assert.equal(parsePass(bad), undefined, JSON.stringify(bad));
+  }
 });
