@@ -3,7 +3,7 @@
 // and the privacy curtain that holds back everyone not behind it. It sees ports and offsets, never sockets, and
 // keeps time on the injected clock.
 
-import type { ExitPayload, MemberState, SnapshotPayload } from '../shared/events.js';
+import type { ExitPayload, MemberState, ServerEventArgs, ServerEventName, SnapshotPayload } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import { JoinPacing, MemberFlowControl, SnapshotReuse } from '../shared/flowControl.js';
@@ -30,6 +30,13 @@ interface Feed {
   starting: boolean;
   /** The curtain is down and this member is not behind it: it gets nothing until the curtain lifts. */
   held: boolean;
+  /**
+   * An in-process feed (the recorder), not a socket: the room hands it the live stream itself (deliverLive)
+   * while `localLive`; it is never behind the curtain and never in the member list.
+   */
+  readonly local: boolean;
+  /** A local feed is in the live stream (what socket.io's live channel membership is for a socket). */
+  localLive: boolean;
 }
 
 /** A member waiting for its turn to start, with the snapshot that was taken for it if there is one. */
@@ -82,10 +89,48 @@ export class FanOut extends Disposable {
 
   /** Adds a member; its stream (the missed chunks when `resumeFrom` is still held, else a snapshot) starts on a later turn. */
   add(memberId: string, port: MemberPort, acks: boolean, resumeFrom: number | undefined): void {
-    const entry: Feed = { memberId, feed: new MemberFeed(port, acks), starting: true, held: false };
+    this.addEntry(memberId, port, acks, resumeFrom, false);
+  }
+
+  /**
+   * Adds a local feed: an in-process port that sees exactly what a member in front of the curtain sees (its
+   * start, then the live events the room hands to deliverLive), with no acks and no queue. `id` must not be a
+   * member's.
+   */
+  addLocal(id: string, port: MemberPort, resumeFrom: number | undefined): void {
+    this.addEntry(id, port, false, resumeFrom, true);
+  }
+
+  /** A live event the room broadcast to its sockets: local feeds in the live stream get it too, in the same order. */
+  deliverLive<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
+    for (const entry of this.feeds.values()) {
+      if (entry.local && entry.localLive && !entry.held) entry.feed.port.send(event, ...args);
+    }
+  }
+
+  private addEntry(memberId: string, port: MemberPort, acks: boolean, resumeFrom: number | undefined, local: boolean): void {
+    let entry: Feed | undefined;
+    // A local feed's liveness is kept here (there is no socket.io channel to join) and it has no queue: it
+    // takes each event as it is sent, so it is never cut off.
+    const connection: MemberPort = !local ? port : {
+      send: <E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>) => port.send(event, ...args),
+      setLive: (live) => {
+        entry!.localLive = live;
+        port.setLive(live);
+      },
+      setPresent: (present) => port.setPresent(present),
+      backlog: () => 0,
+      close: () => port.close(),
+    };
+    entry = { memberId, feed: new MemberFeed(connection, acks), starting: true, held: false, local, localLive: false };
     this.feeds.set(memberId, entry);
-    if (this.curtainAudience && !this.curtainAudience(memberId)) entry.held = true;
+    if (this.curtainAudience && !this.sees(entry, this.curtainAudience)) entry.held = true;
     else this.queueStart(entry, resumeFrom);
+  }
+
+  /** Whether a feed sees the stream while the curtain is down: never a local one (a recording holds nothing of it). */
+  private sees(entry: Feed, audience: (memberId: string) => boolean): boolean {
+    return !entry.local && audience(entry.memberId);
   }
 
   /** How a member's stream is doing, for the member list; undefined for one not in the fan-out. */
@@ -120,7 +165,7 @@ export class FanOut extends Disposable {
     if (!audience) return;
     let changed = false;
     for (const entry of this.feeds.values()) {
-      const sees = audience(entry.memberId);
+      const sees = this.sees(entry, audience);
       if (!sees && !entry.held) {
         entry.feed.port.setLive(false);
         entry.held = true;

@@ -67,6 +67,8 @@ export interface RoomOptions {
   mirrors: MirrorHost;
   /** The room's first settings; the owner changes them with room:settings. Default: DEFAULT_SETTINGS. */
   settings?: Partial<RoomSettings>;
+  /** The operator allows recording (not --no-record): without it `record` stays false whatever the owner asks. */
+  recordable?: boolean;
   now?: () => Date;
 }
 
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: Readonly<RoomSettings> = {
   floor: 'many',
   chat: true,
   resize: 'owner',
+  record: false,
 };
 
 /** What screen clearing the curtain's lift sends: home, erase the screen, erase the scrollback (xterm's ED 3). */
@@ -130,6 +133,24 @@ export type JoinResult =
 export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner' | 'full';
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
+
+/** Accepted input and the member who typed it; never fired while the curtain is down (it may be a password). */
+export interface RoomInput {
+  memberId: string;
+  data: string;
+}
+
+/**
+ * What happened in the room besides its stream, for the recording's markers: members coming and going, the
+ * keyboard changing hands, the curtain, chat lines, and the owner switching the recording.
+ */
+export type RoomActivity =
+  | { kind: 'joined'; memberId: string; name: string; role: Role }
+  | { kind: 'left'; memberId: string; name: string }
+  | { kind: 'role'; memberId: string; name: string; role: Role }
+  | { kind: 'curtain'; down: boolean }
+  | { kind: 'chat'; memberId: string; name: string; text: string }
+  | { kind: 'record'; on: boolean };
 
 /** Who asked for a resize, for the audit record: a member id and a network address, nothing more. */
 export interface ResizeRequester {
@@ -191,6 +212,15 @@ export class Room extends Disposable {
   private readonly resizeEmitter = this.register(new Emitter<RoomResize>());
   /** The PTY's size changed (a resize to the size it already has is not a change). */
   readonly onResize = this.resizeEmitter.event;
+  private readonly activityEmitter = this.register(new Emitter<RoomActivity>());
+  /** Joins, leaves, role changes, the curtain, chat lines and the recording switch (see RoomActivity). */
+  readonly onActivity = this.activityEmitter.event;
+  private readonly inputEmitter = this.register(new Emitter<RoomInput>());
+  /** Input that reached the program, with who typed it; never while the curtain is down. */
+  readonly onInput = this.inputEmitter.event;
+  private readonly recordable: boolean;
+  /** Local feeds (recorders) attached so far, for their fan-out ids. */
+  private localFeeds = 0;
   private readonly grantEndedEmitter = this.register(new Emitter<GrantEnded>());
   /** A timed grant ended by itself on the room's clock: the member is a viewer again. */
   readonly onGrantEnded = this.grantEndedEmitter.event;
@@ -223,7 +253,10 @@ export class Room extends Disposable {
     this.history = history;
     const clock: Clock = options.timeouts.clock;
     this.clock = clock;
-    this.settingsValue = { ...DEFAULT_SETTINGS, ...options.settings };
+    this.recordable = options.recordable === true;
+    // Recorded unless the creator asked otherwise; never where the operator turned recording off.
+    this.settingsValue = { ...DEFAULT_SETTINGS, record: this.recordable, ...options.settings };
+    if (!this.recordable) this.settingsValue.record = false;
     this.chat = new RoomChat(clock, this.settingsValue.chat);
     this.passes = new RejoinPasses(clock);
     this.createdSize = { cols: options.cols, rows: options.rows };
@@ -455,7 +488,7 @@ export class Room extends Disposable {
         const until = this.clock.now() + seconds * 1000;
         target.grant = { until, timer: this.clock.setTimer(seconds * 1000, () => this.grantRanOut(target)) };
       }
-      this.tellRole(target);
+      this.roleChanged(target);
       if (this.settingsValue.floor === 'driver') {
         for (const other of this.drivers()) {
           if (other === target) continue;
@@ -488,11 +521,11 @@ export class Room extends Disposable {
     this.endGrant(target);
     target.handSince = undefined;
     target.role = 'owner';
-    this.tellRole(target);
+    this.roleChanged(target);
     target.port.send('room:credential', { token });
     actor.role = 'writer';
     actor.grantedAt = this.clock.now();
-    this.tellRole(actor);
+    this.roleChanged(actor);
     this.rolesChanged();
     return 'ok';
   }
@@ -500,6 +533,7 @@ export class Room extends Disposable {
   /** The owner changes settings; returns the ones that changed (each takes effect at once). */
   updateSettings(actorId: string, patch: RoomSettingsPatch): { result: ActionResult; changed: Array<keyof RoomSettings> } {
     if (!this.isOwner(actorId)) return { result: 'forbidden', changed: [] };
+    if (patch.record === true && !this.recordable) return { result: 'forbidden', changed: [] };
     const changed = (Object.keys(patch) as Array<keyof RoomSettings>).filter((key) => patch[key] !== this.settingsValue[key]);
     if (changed.length === 0) return { result: 'unchanged', changed };
     Object.assign(this.settingsValue, patch);
@@ -519,6 +553,7 @@ export class Room extends Disposable {
       for (const other of drivers.slice(1)) this.demote(other);
     }
     this.transport.everyone.send('room:settings', { ...this.settingsValue });
+    if (changed.includes('record')) this.activityEmitter.fire({ kind: 'record', on: this.settingsValue.record });
     this.rolesChanged();
     return { result: 'ok', changed };
   }
@@ -532,8 +567,10 @@ export class Room extends Disposable {
   setCurtain(actorId: string, request: CurtainRequest): ActionResult {
     if (!this.isOwner(actorId)) return 'forbidden';
     if (request.down) {
+      const wasDown = this.fanOut.curtainDown;
       this.curtainWriters = new Set(request.audience ?? []);
       this.fanOut.lowerCurtain((memberId) => this.behindCurtain(memberId));
+      if (!wasDown) this.activityEmitter.fire({ kind: 'curtain', down: true });
     } else {
       if (!this.fanOut.curtainDown) return 'unchanged';
       if (request.clear === true && !this.exitInfo) {
@@ -542,6 +579,7 @@ export class Room extends Disposable {
       }
       this.curtainWriters = undefined;
       this.fanOut.liftCurtain();
+      this.activityEmitter.fire({ kind: 'curtain', down: false });
     }
     for (const member of this.members.values()) {
       if (!member.waiting) this.tellCurtain(member);
@@ -554,7 +592,10 @@ export class Room extends Disposable {
     const member = this.present(memberId);
     if (!member) return 'no-member';
     const result = this.chat.post({ memberId, name: member.name, colour: member.colour }, text);
-    if (result.ok) this.transport.everyone.send('chat:message', result.message);
+    if (result.ok) {
+      this.transport.everyone.send('chat:message', result.message);
+      this.activityEmitter.fire({ kind: 'chat', memberId, name: member.name, text: result.message.text });
+    }
     return result;
   }
 
@@ -580,6 +621,7 @@ export class Room extends Disposable {
     this.timeouts.noteWriterInput();
     const result = this.pty.write(data);
     if (result !== 'ok') return result;
+    if (!this.fanOut.curtainDown) this.inputEmitter.fire({ memberId, data });
     const now = this.clock.now();
     if (now - member.typingToldAt >= TypingPacing.MinIntervalMs) {
       member.typingToldAt = now;
@@ -628,6 +670,7 @@ export class Room extends Disposable {
     const payload = { offset: this.broadcastEnd, cols, rows };
     this.history.pushResize(payload);
     this.transport.live.send('term:resize', payload);
+    this.fanOut.deliverLive('term:resize', payload);
     this.mirror.resize(cols, rows);
   }
 
@@ -639,6 +682,18 @@ export class Room extends Disposable {
     const cached = this.fanOut.cachedSnapshot;
     if (cached?.offset === this.broadcastEnd && cached.cols === this.cols && cached.rows === this.rows) return cached;
     return this.fanOut.takeSnapshot();
+  }
+
+  /**
+   * Attaches an in-process port (the recorder) to the stream as a member in front of the curtain would see it:
+   * from the start of the stream while the history holds it, else from a snapshot; a fresh snapshot after
+   * the curtain lifts; then the live events and the exit. It is no member (not listed, never behind the
+   * curtain) and paces nothing. Disposing detaches it.
+   */
+  attachRecorder(port: MemberPort): IDisposable {
+    const id = `local:recorder:${++this.localFeeds}`;
+    this.fanOut.addLocal(id, port, 0);
+    return toDisposable(() => this.fanOut.remove(id));
   }
 
   /** End of the stream broadcast so far: the offset the next chunk starts at. */
@@ -713,6 +768,7 @@ export class Room extends Disposable {
     this.broadcastEnd += data.length;
     this.history.pushOutput(payload);
     this.transport.live.send('term:output', payload);
+    this.fanOut.deliverLive('term:output', payload);
     this.fanOut.broadcast();
     this.mirror.write(data);
     if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
@@ -751,7 +807,7 @@ export class Room extends Disposable {
         // What the owner had handed out goes with the token, a timed grant too.
         this.endGrant(member);
         member.role = role;
-        if (!member.waiting) this.tellRole(member);
+        if (!member.waiting) this.roleChanged(member);
       }
     }
     this.rolesChanged();
@@ -783,6 +839,7 @@ export class Room extends Disposable {
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.fanOut.add(member.id, port, member.acks, member.resumeFrom);
     this.joinEmitter.fire({ memberId: member.id, role: member.role });
+    this.activityEmitter.fire({ kind: 'joined', memberId: member.id, name: member.name, role: member.role });
   }
 
   private remove(member: Member): void {
@@ -794,6 +851,7 @@ export class Room extends Disposable {
     this.fanOut.remove(member.id);
     this.chat.forget(member.id);
     member.port.setPresent(false);
+    if (!member.waiting) this.activityEmitter.fire({ kind: 'left', memberId: member.id, name: member.name });
     this.rolesChanged();
   }
 
@@ -802,7 +860,7 @@ export class Room extends Disposable {
     this.endGrant(member);
     if (member.role === 'viewer') return;
     member.role = 'viewer';
-    this.tellRole(member);
+    this.roleChanged(member);
   }
 
   private endGrant(member: Member): void {
@@ -816,10 +874,16 @@ export class Room extends Disposable {
     member.grant = undefined;
     if (member.role === 'writer') {
       member.role = 'viewer';
-      this.tellRole(member);
+      this.roleChanged(member);
     }
     this.rolesChanged();
     this.grantEndedEmitter.fire({ memberId: member.id });
+  }
+
+  /** A present member's role changed: it is told, and the change is on record. */
+  private roleChanged(member: Member): void {
+    this.tellRole(member);
+    this.activityEmitter.fire({ kind: 'role', memberId: member.id, name: member.name, role: member.role });
   }
 
   private tellRole(member: Member): void {

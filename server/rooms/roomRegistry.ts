@@ -43,6 +43,8 @@ export interface RegistryOptions {
   lifetimeMs: number;
   /** Where rooms' mirrors run; owned by whoever created the registry. */
   mirrors: MirrorHost;
+  /** Rooms may be recorded (the operator did not pass --no-record); default: no. */
+  recordable?: boolean;
 }
 
 
@@ -58,6 +60,7 @@ function roomSettingsOf(request: CreateRoomRequest): Partial<RoomSettings> {
   if (request.approval !== undefined) settings.approval = request.approval;
   if (request.chat !== undefined) settings.chat = request.chat;
   if (request.resize !== undefined) settings.resize = request.resize;
+  if (request.record !== undefined) settings.record = request.record;
   return settings;
 }
 
@@ -142,6 +145,7 @@ export class RoomRegistry extends Disposable {
       timeouts: { clock: this.options.clock, idleMs: this.options.idleTimeoutMs, lifetimeMs: this.options.lifetimeMs },
       mirrors: this.options.mirrors,
       settings: roomSettingsOf(request),
+      recordable: this.options.recordable === true,
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);

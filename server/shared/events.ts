@@ -90,6 +90,8 @@ export interface RoomSettings {
   /** The side chat is open. */
   chat: boolean;
   resize: RoomResizePolicy;
+  /** The room is being recorded (every member shows a badge); the owner may turn it off, never on past the operator. */
+  record: boolean;
 }
 
 /** `room:settings` from the owner: only the fields to change. */

@@ -163,9 +163,9 @@ export function parseResizePolicy(value: unknown): RoomResizePolicy | undefined 
 
 /** `room:settings`: at least one known field, each of its type. */
 export function parseSettingsPatch(value: unknown): RoomSettingsPatch | undefined {
-  if (!isRecord(value) || !onlyKeys(value, ['locked', 'approval', 'floor', 'chat', 'resize'])) return undefined;
+  if (!isRecord(value) || !onlyKeys(value, ['locked', 'approval', 'floor', 'chat', 'resize', 'record'])) return undefined;
   const patch: RoomSettingsPatch = {};
-  for (const key of ['locked', 'approval', 'chat'] as const) {
+  for (const key of ['locked', 'approval', 'chat', 'record'] as const) {
     if (value[key] === undefined) continue;
     if (typeof value[key] !== 'boolean') return undefined;
     patch[key] = value[key];
@@ -244,6 +244,8 @@ export interface CreateRoomBody {
   approval?: boolean;
   chat?: boolean;
   resize?: RoomResizePolicy;
+  /** false: this room is not recorded (the operator's --no-record turns recording off for every room). */
+  record?: boolean;
 }
 
 export interface CreateRoomPolicy {
@@ -323,7 +325,7 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (resize === undefined) return 'resize must be "owner", "smallest" or "fixed"';
     body.resize = resize;
   }
-  for (const key of ['approval', 'chat'] as const) {
+  for (const key of ['approval', 'chat', 'record'] as const) {
     if (value[key] === undefined) continue;
     if (typeof value[key] !== 'boolean') return `${key} must be true or false`;
     body[key] = value[key];
@@ -334,7 +336,7 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (typeof args === 'string') return args;
     body.args = args;
   }
-  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize']);
+  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;

@@ -212,3 +212,52 @@ test('Coalescer: the first change runs at once, a burst within the window runs o
   coalescer.dispose();
   assert.equal(clock.pending, 0);
 });
+
+test('a local feed starts like a member, gets the live events the room hands it, and is never behind the curtain', async () => {
+  const clock = new ManualClock(undefined, true);
+  const stream = new Stream();
+  const fanOut = new FanOut(stream, clock, 1024);
+  stream.push(fanOut, 'before ');
+  const local = new RecordingPort();
+  const member = new RecordingPort();
+  fanOut.addLocal('local:rec', local, 0);
+  fanOut.add('m', member, false, 0);
+  while (clock.runTurn() > 0);
+  assert.ok(member.live);
+  assert.deepEqual(local.sent, [{ event: 'term:output', payload: { offset: 0, data: 'before ' } }], 'from the start of the stream, without a snapshot');
+  /** What the room does with a live event: the socket.io broadcast, then the local feeds. */
+  const live = (data: string): void => {
+    const payload = { offset: stream.end, data };
+    stream.push(fanOut, data, [member]);
+    fanOut.deliverLive('term:output', payload);
+  };
+  live('seen ');
+  fanOut.deliverLive('term:resize', { offset: stream.end, cols: 100, rows: 30 });
+  // Even with a huge queue on its port, a local feed has none as far as pacing goes: it is never cut off.
+  local.queued = MemberFlowControl.BudgetUnits * 10;
+  live('x');
+  assert.notEqual(local.events().at(-1), 'term:behind');
+
+  // Down: the member behind it is the only one; the local feed is held even though the audience says yes to every id.
+  fanOut.lowerCurtain(() => true);
+  assert.equal(fanOut.stateOf('local:rec'), 'curtained');
+  const heldAt = local.sent.length;
+  live('HIDDEN');
+  assert.equal(local.sent.length, heldAt, 'nothing behind the curtain');
+  assert.ok(member.sent.some(({ payload }) => (payload as { data?: string }).data === 'HIDDEN'));
+
+  fanOut.liftCurtain();
+  clock.runTurn();
+  assert.equal(stream.asked.length, 1, 'after the lift it starts again from a fresh snapshot');
+  stream.answer(stream.end);
+  await settle();
+  clock.runTurn();
+  live(' after');
+  assert.deepEqual(local.sent.slice(heldAt).map(({ event }) => event), ['term:snapshot', 'term:output']);
+  assert.deepEqual(local.sent.map(({ payload }) => (payload as { data?: unknown }).data).filter((data) => typeof data === 'string'), ['before ', 'seen ', 'x', ' after']);
+
+  fanOut.remove('local:rec');
+  live('gone');
+  assert.equal(local.sent.at(-1)!.payload && (local.sent.at(-1)!.payload as { data?: string }).data, ' after', 'removed: nothing more');
+  fanOut.dispose();
+});
