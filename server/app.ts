@@ -22,6 +22,8 @@ import type { RateLimits } from './realtime/eventRateLimiter.js';
 import { engineSessionId } from './net/engineSession.js';
 import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
+import { DEFAULT_RECORDING_SETTINGS, Recordings } from './recording/recordings.js';
+import { MemoryRecordingIndex, type RecordingIndex } from './recording/recordingIndex.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { MirrorHost } from './terminal/mirrorHost.js';
@@ -55,6 +57,8 @@ export interface AppOptions {
   webServerLimits?: WebServerSettings;
   /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
   tokenFailureLimits?: Partial<TokenFailureLimits>;
+  /** Where the recordings are kept track of (default: in memory; the store will take this over). */
+  recordingIndex?: RecordingIndex;
 }
 
 export interface App {
@@ -66,6 +70,8 @@ export interface App {
   origin(): string;
   io: SocketServer['io'];
   rooms: RoomRegistry;
+  /** Every room's recording (files under <dataDir>/recordings). */
+  recordings: Recordings;
   /** The worker threads that hold the rooms' mirrors. */
   mirrors: MirrorHost;
   /**
@@ -135,6 +141,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
 
   const mirrors = new MirrorHost(config.mirrorWorkers);
+  const recordingSettings = config.recording ?? DEFAULT_RECORDING_SETTINGS;
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
   const rooms = new RoomRegistry({
@@ -155,7 +162,10 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     idleTimeoutMs: config.idleTimeoutMs,
     lifetimeMs: config.lifetimeMs,
     mirrors,
+    recordable: recordingSettings.enabled,
   });
+  const recordings = new Recordings(config.dataDir, recordingSettings, clock, options.recordingIndex ?? new MemoryRecordingIndex());
+  rooms.onRoomCreated((room) => recordings.track(room));
   sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
@@ -180,7 +190,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true }));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, recordings }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);
@@ -207,6 +217,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       stopAccepting();
       await rooms.closeAll('server-shutdown', disposeOptions.graceMs);
       rooms.dispose();
+      // After the rooms: their exits are the recordings' last events.
+      recordings.dispose();
       // After the rooms: their mirrors live in these workers.
       mirrors.dispose();
       sockets.dispose();
@@ -222,5 +234,5 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   };
 
   const origin = (): string => publicOrigin(httpServer, config, scheme);
-  return { httpServer, scheme, origin, io: sockets.io, rooms, mirrors, stopAccepting, dispose };
+  return { httpServer, scheme, origin, io: sockets.io, rooms, recordings, mirrors, stopAccepting, dispose };
 }

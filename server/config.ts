@@ -10,6 +10,8 @@ import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
 import { parseOriginList } from './http/originPolicy.js';
 import type { TlsFiles } from './http/tls.js';
 import { ConfigError } from './util/configError.js';
+import { DEFAULT_RECORDING_SETTINGS, type RecordingSettings } from './recording/recordings.js';
+import { RecordingLimits } from './recording/recorder.js';
 
 export interface ServerConfig {
   host: string;
@@ -51,6 +53,8 @@ export interface ServerConfig {
   permitArguments?: boolean;
   /** Worker threads that parse the rooms' output (their mirrors); undefined = cores - 1, at least 1. */
   mirrorWorkers?: number;
+  /** Recording (--no-record, --record-input, --record-chat, --max-recording-mb, ...); undefined = DEFAULT_RECORDING_SETTINGS. */
+  recording?: RecordingSettings;
 }
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
@@ -98,6 +102,8 @@ export const ConfigDefaults = {
   ResumeBufferKiB: HistoryDefaults.CapacityUnits / 1024,
   /** 256 MiB per room would be a memory leak by configuration. */
   MaxResumeBufferKiB: 256 * 1024,
+  /** 1 TiB per recording: anything larger is a typo, not a cap. */
+  MaxRecordingMiB: 1024 * 1024,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -118,6 +124,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
+  { name: 'no-record', kind: 'flag', fallback: 'off', help: 'record no room (by default every room is recorded to <data-dir>/recordings/<room>.cast unless its owner turns it off)' },
+  { name: 'record-input', kind: 'flag', fallback: 'off', help: 'recordings also hold what members type, each input with who typed it (never while the curtain is down)' },
+  { name: 'record-chat', kind: 'flag', fallback: 'off', help: 'recordings also hold chat lines, as markers' },
+  { name: 'max-recording-mb', kind: 'count', max: ConfigDefaults.MaxRecordingMiB, fallback: String(RecordingLimits.DefaultMaxMiB), help: 'MiB per recording; past it a marker says so and nothing more is recorded; 0 = no cap' },
+  { name: 'recordings-open-to-members', kind: 'flag', fallback: 'off', help: 'any member (a viewer link or better) may download a room\'s recording, not only its owner' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
   { name: 'mirror-workers', kind: 'count', max: MirrorHostLimits.MaxWorkers, fallback: undefined, help: `worker threads that parse every room's output, 1 to ${MirrorHostLimits.MaxWorkers} (default: cores - 1, at least 1)` },
   { name: 'auth', kind: 'string', fallback: 'none', help: 'sign-in: none (loopback only), basic (--credential), local (users file), oidc (OpenID Connect)' },
@@ -330,6 +341,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
+    recording: {
+      enabled: get<number>('no-record', 0) !== 1,
+      input: get<number>('record-input', 0) === 1,
+      chat: get<number>('record-chat', 0) === 1,
+      maxBytes: get('max-recording-mb', DEFAULT_RECORDING_SETTINGS.maxBytes / 1024 / 1024) * 1024 * 1024,
+      openToMembers: get<number>('recordings-open-to-members', 0) === 1,
+    },
   };
   if (config.mirrorWorkers === 0) throw new ConfigError('--mirror-workers must be at least 1');
   const text = (name: string): string | undefined => values.get(name) as string | undefined;

@@ -11,6 +11,7 @@ import type { Admission } from '../rooms/access.js';
 import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import type { RecordingFiles } from '../recording/recordings.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { sendError } from '../net/errors.js';
 
@@ -22,6 +23,8 @@ export interface ApiAccess {
   permitArguments: boolean;
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
+  /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
+  recordings?: RecordingFiles;
 }
 
 export function baseUrl(req: Request): string {

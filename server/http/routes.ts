@@ -1,6 +1,9 @@
 // REST API (docs/protocol.md, HTTP routes): create, list, inspect, read the screen of, and close rooms; health check.
 
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ASCIICAST_MEDIA_TYPE } from '../recording/asciicast.js';
 import type { CreatedRoom } from '../shared/events.js';
 import { parseCreateRoom } from '../shared/validate.js';
 import { RoomError, type RoomRegistry } from '../rooms/roomRegistry.js';
@@ -65,6 +68,24 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
     await room.mirrorCaughtUp();
     const body = format === 'text' ? await room.screenText() : bytesOf((await room.snapshot()).data);
     res.type('text/plain; charset=utf-8').send(body);
+  });
+
+  // The owner's (bearer) unless the operator opened recordings to members; running rooms' too, up to the last flush.
+  router.get('/rooms/:id/recording', async (req, res) => {
+    const { recordings } = access;
+    const admitted = admitRequest(req, res, registry, access, recordings?.openToMembers ? 'viewer' : 'owner');
+    if (!admitted) return;
+    const file = recordings?.fileOf(admitted.room.id);
+    if (!file) return sendError(res, 'not-found', 'this room has no recording');
+    res.type(ASCIICAST_MEDIA_TYPE);
+    res.set('Content-Disposition', `attachment; filename="${admitted.room.id}.cast"`);
+    res.set('Cache-Control', 'no-store');
+    try {
+      await pipeline(createReadStream(file), res);
+    } catch {
+      // The client went away, or retention removed the file meanwhile: nothing left to answer.
+      if (!res.headersSent) sendError(res, 'not-found', 'this room has no recording');
+    }
   });
 
   router.delete('/rooms/:id', (req, res) => {

@@ -686,13 +686,13 @@ export class Room extends Disposable {
 
   /**
    * Attaches an in-process port (the recorder) to the stream as a member in front of the curtain would see it:
-   * from the start of the stream while the history holds it, else from a snapshot; a fresh snapshot after
-   * the curtain lifts; then the live events and the exit. It is no member (not listed, never behind the
+   * from `fromOffset` while the history holds it (0: the whole stream), else from a snapshot; a fresh snapshot
+   * after the curtain lifts; then the live events and the exit. It is no member (not listed, never behind the
    * curtain) and paces nothing. Disposing detaches it.
    */
-  attachRecorder(port: MemberPort): IDisposable {
+  attachRecorder(port: MemberPort, fromOffset?: number): IDisposable {
     const id = `local:recorder:${++this.localFeeds}`;
-    this.fanOut.addLocal(id, port, 0);
+    this.fanOut.addLocal(id, port, fromOffset);
     return toDisposable(() => this.fanOut.remove(id));
   }
 

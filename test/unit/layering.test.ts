@@ -29,11 +29,13 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   // Capability tokens, who is asking, the event → role table and sign-in: rooms admit members by them.
   { name: 'auth', mayImport: ['audit', 'net', 'util', 'shared'] },
   { name: 'rooms', mayImport: ['terminal', 'auth', 'audit', 'util', 'shared'] },
+  // A room's recording: a local feed of the room's stream, its markers and input, written to disk.
+  { name: 'recording', mayImport: ['rooms', 'util', 'shared'] },
   { name: 'realtime', mayImport: ['rooms', 'auth', 'audit', 'net', 'util', 'shared'] },
-  { name: 'http', mayImport: ['realtime', 'rooms', 'auth', 'audit', 'net', 'util', 'shared'] },
+  { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'audit', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
-  { name: 'app', mayImport: ['http', 'realtime', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
-  { name: 'cli', mayImport: ['app', 'http', 'realtime', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
+  { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
+  { name: 'cli', mayImport: ['app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
   { name: 'client', mayImport: ['shared'] },
 ];
 
