@@ -63,7 +63,8 @@ export function parseSettings(value: unknown): RoomSettings | undefined {
   const resize = RESIZE_POLICIES.find((policy) => policy === value.resize);
   const flags = [value.locked, value.approval, value.chat];
   if (floor === undefined || resize === undefined || !flags.every((flag) => typeof flag === 'boolean')) return undefined;
-  return { locked: value.locked === true, approval: value.approval === true, floor, chat: value.chat === true, resize };
+  // `record` is newer than the rest: a server that does not send it does not record.
+  return { locked: value.locked === true, approval: value.approval === true, floor, chat: value.chat === true, resize, record: value.record === true };
 }
 
 export function parseCurtain(value: unknown): CurtainPayload | undefined {

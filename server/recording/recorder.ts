@@ -1,5 +1,5 @@
 // Recorder: one room's recording on disk. It is the port the room's fan-out feeds (so it sees exactly what a
-// member in front of the curtain sees) and writes that, the markers and the typed input as asciicast v3,
+// member in front of the curtain sees) and writes that, the markers and the typed input as asciicast v2,
 // flushed on the injected clock, up to a size cap.
 
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
@@ -41,7 +41,7 @@ export interface RecordingOutcome {
   bytes: number;
   /** The size cap was reached: the recording stops at a marker saying so. */
   capped: boolean;
-  /** The program's exit was recorded (an `x` event); false when the server stopped first. */
+  /** The program's exit was recorded (its marker); false when the server stopped first. */
   exited: boolean;
 }
 
@@ -57,7 +57,10 @@ export class Recorder implements IDisposable {
   private pendingBytes = 0;
   private writtenBytes = 0;
   private flushTimer: IDisposable | undefined;
-  private lastEventAt: number;
+  /** Clock ms of the start: v2's event times count from here. */
+  private readonly startedAt: number;
+  /** Never earlier than the previous event's time, should the clock step back. */
+  private lastElapsed = 0;
   private cols: number;
   private rows: number;
   private capped = false;
@@ -68,14 +71,16 @@ export class Recorder implements IDisposable {
   constructor(private readonly options: RecorderOptions) {
     this.fd = openSync(options.path, 'w', RecordingLimits.FileMode);
     const now = options.clock.now();
-    this.lastEventAt = now;
+    this.startedAt = now;
     this.cols = options.cols;
     this.rows = options.rows;
     this.append(headerLine({
-      version: 3,
-      term: { cols: options.cols, rows: options.rows, type: RECORDED_TERM_TYPE },
+      version: 2,
+      width: options.cols,
+      height: options.rows,
       timestamp: Math.floor(now / 1000),
       title: options.title,
+      env: { TERM: RECORDED_TERM_TYPE },
     }));
     // The header is on disk at once: the file is a valid (empty) recording from the start.
     this.flush();
@@ -154,31 +159,29 @@ export class Recorder implements IDisposable {
   private exit(exit: ExitPayload): void {
     if (this.fd === undefined) return;
     this.exited = true;
-    // Past the cap too: a few bytes that say how the session ended.
-    this.append(eventLine(this.sinceLast(), 'x', String(exit.exitCode)));
+    // v2 has no exit event: a marker, past the cap too (a few bytes that say how the session ended).
+    this.append(eventLine(this.elapsed(), 'm', RecordingMarkers.exited(exit)));
     this.finish();
   }
 
   private event(code: AsciicastCode, data: string): void {
     if (this.fd === undefined || this.capped) return;
-    const interval = this.sinceLast();
-    const line = eventLine(interval, code, data);
+    const elapsed = this.elapsed();
+    const line = eventLine(elapsed, code, data);
     const { maxBytes } = this.options;
     if (maxBytes > 0 && this.writtenBytes + this.pendingBytes + Buffer.byteLength(line) > maxBytes) {
       this.capped = true;
-      this.append(eventLine(interval, 'm', RecordingMarkers.capped(maxBytes)));
+      this.append(eventLine(elapsed, 'm', RecordingMarkers.capped(maxBytes)));
       this.flush();
       return;
     }
     this.append(line);
   }
 
-  /** The interval since the previous event (v3), and now becomes the previous event's time. */
-  private sinceLast(): number {
-    const now = this.options.clock.now();
-    const interval = now - this.lastEventAt;
-    this.lastEventAt = Math.max(this.lastEventAt, now);
-    return interval;
+  /** Milliseconds since the start, never less than the previous event's (players expect times in order). */
+  private elapsed(): number {
+    this.lastElapsed = Math.max(this.lastElapsed, this.options.clock.now() - this.startedAt);
+    return this.lastElapsed;
   }
 
   private append(line: string): void {
@@ -215,5 +218,6 @@ export const RecordingMarkers = {
   typing: (name: string, id: string) => `typing: ${name} [${id}]`,
   paused: 'recording paused by the owner',
   resumed: 'recording resumed by the owner',
+  exited: (exit: ExitPayload) => `exited: ${exit.signal ?? exit.exitCode} (${exit.reason})`,
   capped: (maxBytes: number) => `recording size cap reached (${Math.round(maxBytes / 1024 / 1024 * 10) / 10} MiB): nothing more is recorded`,
 } as const;
