@@ -4,13 +4,15 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { idOf } from '../helpers/collab.js';
 import { joinMember, type Member } from '../helpers/member.js';
-import { diffTerminals } from '../helpers/screens.js';
+import { diffTerminals, makeTerminal, writeAsync } from '../helpers/screens.js';
+import pty from 'node-pty';
 import { ManualClock } from '../helpers/manualClock.js';
 import { waitFor } from '../helpers/wait.js';
 import { attributedInput, markers, parseCast, readCast, replayCast } from '../helpers/asciicast.js';
@@ -78,6 +80,40 @@ test('round trip: colours, CJK and emoji, resizes and the alternate screen repla
   assert.deepEqual(parseCast(await response.text()).events.length, recordingOf(server, room.id).events.length);
   assert.equal((await download()).status, 404, 'not for anyone with the room id');
   assert.equal((await download(room.writeToken)).status, 404, 'not for a writer link either');
+});
+
+/** Debian's asciinema (2.x) when installed; CI installs it (.ci/run), elsewhere the test below is skipped without it. */
+function asciinemaCli(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v asciinema'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+test('asciinema\'s own CLI plays the recording (asciinema cat) to the mirror\'s screen', { skip: !asciinemaCli() && !process.env.CI && 'asciinema is not installed (apt-get install asciinema)' }, async (t) => {
+  const cli = asciinemaCli();
+  assert.ok(cli, 'asciinema is installed');
+  const server = await startServer({ scrollback: SCROLLBACK });
+  t.after(() => server.close());
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  t.after(() => owner.close());
+  // asciinema cat writes the output events and nothing else, so no resizes here (the round trip above has them).
+  await run(owner, "printf '\\e[1;35mmagenta\\e[0m 漢字 😀 %s\\n' P-$((1+1)); seq 1 40", 'P-2');
+  await run(owner, "tput smcup; printf '\\e[4;4Halt screen'; echo Q-$((2+1))", 'Q-3');
+  const file = server.app.recordings.fileOf(room.id)!;
+  // It needs a terminal of its own (it opens /dev/tty): a pty of the recording's size, whose output is what it played.
+  const player = pty.spawn(cli, ['cat', file], { cols: 80, rows: 24, env: { ...process.env, TERM: 'xterm-256color' } as Record<string, string> });
+  let played = '';
+  player.onData((data) => {
+    played += data;
+  });
+  const code = await new Promise<number>((resolve) => player.onExit(({ exitCode }) => resolve(exitCode)));
+  assert.equal(code, 0, `asciinema cat failed: ${played.slice(0, 300)}`);
+  const terminal = makeTerminal(80, 24, SCROLLBACK);
+  await writeAsync(terminal, played);
+  assert.deepEqual(diffTerminals(await roomOf(server, room.id).mirrorScreen(), terminal), []);
 });
 
 test('the operator may open recordings to members; the owner may turn recording off, which pauses it until turned on again', async (t) => {
