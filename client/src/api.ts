@@ -79,6 +79,7 @@ export interface CreateRoomRequest {
   chat?: boolean;
   resize?: RoomResizePolicy;
   private?: boolean;
+  record?: boolean;
 }
 
 export async function createRoom(request: CreateRoomRequest): Promise<CreatedRoom> {

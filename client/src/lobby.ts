@@ -30,6 +30,7 @@ const ui = {
   profileInput: element('create-profile', HTMLInputElement),
   approval: element('create-approval', HTMLInputElement),
   chat: element('create-chat', HTMLInputElement),
+  record: element('create-record', HTMLInputElement),
   private: element('create-private', HTMLInputElement),
   submit: element('create-submit', HTMLButtonElement),
   createError: element('create-error', HTMLElement),
@@ -205,7 +206,8 @@ function radioValue(name: string): string | undefined {
 }
 
 function readForm(): CreateRoomRequest {
-  const request: CreateRoomRequest = { approval: ui.approval.checked, chat: ui.chat.checked };
+  // Ticked, the room is recorded unless the server records nothing (--no-record).
+  const request: CreateRoomRequest = { approval: ui.approval.checked, chat: ui.chat.checked, record: ui.record.checked };
   const name = ui.nameInput.value.trim();
   if (name.length > 0) request.name = name;
   const profile = ui.profileInput.value.trim();

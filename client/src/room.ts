@@ -200,6 +200,7 @@ const ui = {
   setLocked: element('set-locked', HTMLInputElement),
   setApproval: element('set-approval', HTMLInputElement),
   setChat: element('set-chat', HTMLInputElement),
+  setRecord: element('set-record', HTMLInputElement),
   viewDialog: element('view-dialog', HTMLDialogElement),
   fontSmaller: element('font-smaller', HTMLButtonElement),
   fontLarger: element('font-larger', HTMLButtonElement),
@@ -605,6 +606,7 @@ function main(): void {
       span.textContent = text;
       badges.push(span);
     };
+    if (settings?.record === true) badge('recording', 'recording');
     if (settings?.locked === true) badge('locked', 'locked');
     if (settings?.approval === true) badge('approval', 'approval');
     if (curtainDown) badge('curtain', 'curtain');
@@ -616,6 +618,7 @@ function main(): void {
     ui.setLocked.checked = next.locked;
     ui.setApproval.checked = next.approval;
     ui.setChat.checked = next.chat;
+    ui.setRecord.checked = next.record;
     for (const radio of ui.settingsForm.querySelectorAll<HTMLInputElement>('input[type="radio"]')) {
       radio.checked = radio.name === 'floor' ? radio.value === next.floor : radio.value === next.resize;
     }
@@ -845,6 +848,7 @@ function main(): void {
   listen(ui.setLocked, 'change', () => client.updateSettings({ locked: ui.setLocked.checked }));
   listen(ui.setApproval, 'change', () => client.updateSettings({ approval: ui.setApproval.checked }));
   listen(ui.setChat, 'change', () => client.updateSettings({ chat: ui.setChat.checked }));
+  listen(ui.setRecord, 'change', () => client.updateSettings({ record: ui.setRecord.checked }));
   for (const radio of ui.settingsForm.querySelectorAll<HTMLInputElement>('input[type="radio"]')) {
     listen(radio, 'change', () => {
       if (!radio.checked) return;

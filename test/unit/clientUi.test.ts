@@ -9,10 +9,12 @@ import { withAlt, withCtrl } from '../../client/src/keyBar.js';
 import { describeRemaining, handQueue } from '../../client/src/memberPanel.js';
 import { parseChat, parseCredential, parseCurtain, parsePass, parseRoleChange, parseSettings, parseTyping } from '../../client/src/serverPayloads.js';
 
-const SETTINGS = { locked: false, approval: true, floor: 'driver', chat: true, resize: 'smallest' } as const;
+const SETTINGS = { locked: false, approval: true, floor: 'driver', chat: true, resize: 'smallest', record: true } as const;
 
 test('room:settings: whole and well-typed, or dropped', () => {
   assert.deepEqual(parseSettings(SETTINGS), SETTINGS);
+  const { record: _record, ...older } = SETTINGS;
+  assert.deepEqual(parseSettings(older), { ...older, record: false }, 'a server that does not say it records does not');
   const bad: unknown[] = [
     undefined,
     null,
