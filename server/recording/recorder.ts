@@ -23,6 +23,8 @@ export const RecordingLimits = {
   FileMode: 0o600,
 } as const;
 
+const MIB = 1024 * 1024;
+
 /** Full reset (RIS): a snapshot is drawn on a clean terminal, as a joining member's is. */
 const RESET = '\x1bc';
 
@@ -219,5 +221,5 @@ export const RecordingMarkers = {
   paused: 'recording paused by the owner',
   resumed: 'recording resumed by the owner',
   exited: (exit: ExitPayload) => `exited: ${exit.signal ?? exit.exitCode} (${exit.reason})`,
-  capped: (maxBytes: number) => `recording size cap reached (${Math.round(maxBytes / 1024 / 1024 * 10) / 10} MiB): nothing more is recorded`,
+  capped: (maxBytes: number) => `recording size cap reached (${maxBytes % MIB === 0 ? `${maxBytes / MIB} MiB` : `${maxBytes} bytes`}): nothing more is recorded`,
 } as const;

@@ -86,6 +86,9 @@ describe('parseSettingsPatch (room:settings)', () => {
     [{ floor: 'driver' }, { floor: 'driver' }],
     [{ floor: 'many', resize: 'smallest' }, { floor: 'many', resize: 'smallest' }],
     [{ resize: 'fixed' }, { resize: 'fixed' }],
+    [{ record: false }, { record: false }],
+    [{ record: 'off' }, undefined],
+    [{ record: 0 }, undefined],
     [{}, undefined],
     [{ locked: 'yes' }, undefined],
     [{ floor: 'one' }, undefined],
@@ -138,6 +141,8 @@ describe('parseCreateRoom: room settings', () => {
     [{ resize: 'auto' }, 'resize must be "owner", "smallest" or "fixed"'],
     [{ approval: 'yes' }, 'approval must be true or false'],
     [{ chat: 1 }, 'chat must be true or false'],
+    [{ record: false }, { record: false }],
+    [{ record: 'no' }, 'record must be true or false'],
     [{ locked: true }, 'unknown field "locked"'],
   ]);
 });

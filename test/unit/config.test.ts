@@ -320,6 +320,27 @@ describe('parseConfig: resume buffer', () => {
   }
 });
 
+describe('parseConfig: recording', () => {
+  test('on by default, without input or chat, capped at 100 MiB, for owners only', () => {
+    assert.deepEqual(parseConfig([], ENV, CWD).config.recording, {
+      enabled: true, input: false, chat: false, maxBytes: 100 * 1024 * 1024, openToMembers: false,
+    });
+  });
+
+  test('--no-record, --record-input, --record-chat, --max-recording-mb, --recordings-open-to-members and their variables', () => {
+    const args = ['--no-record', '--record-input', '--record-chat', '--max-recording-mb', '5', '--recordings-open-to-members'];
+    assert.deepEqual(parseConfig(args, ENV, CWD).config.recording, { enabled: false, input: true, chat: true, maxBytes: 5 * 1024 * 1024, openToMembers: true });
+    const env = { ...ENV, TTYROOM_NO_RECORD: '1', TTYROOM_RECORD_INPUT: 'yes', TTYROOM_MAX_RECORDING_MB: '0' };
+    assert.deepEqual(parseConfig([], env, CWD).config.recording, { enabled: false, input: true, chat: false, maxBytes: 0, openToMembers: false });
+  });
+
+  for (const bad of ['-1', '1.5', '10MB', String(ConfigDefaults.MaxRecordingMiB + 1)]) {
+    test(`--max-recording-mb ${inspect(bad)} throws a ConfigError naming the option`, () => {
+      assert.match(configErrorFrom(() => parseConfig(['--max-recording-mb', bad], ENV, CWD)).message, /--max-recording-mb\b/);
+    });
+  }
+});
+
 describe('shutdown, --once and --timeout options', () => {
   test('defaults: a 10 s shutdown deadline, --once off, no join timeout', () => {
     const { config } = parseConfig([], ENV, CWD);
