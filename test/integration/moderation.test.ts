@@ -217,3 +217,36 @@ test('a member whose connection drops comes back with its rejoin pass past appro
   t.after(() => tooLate.close());
   assert.ok(tooLate.reply.ok && tooLate.reply.waiting === true);
 });
+
+test('with approval on or the room locked, the REST screen is the owner\'s alone: a joiner waiting in the lobby, or one kicked out of a locked room, cannot read it there', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom({ approval: true });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  owner.socket.emit('term:input', `echo ${HIDDEN}-$((3+3))\r`);
+  await waitFor(() => owner.outputText().includes(`${HIDDEN}-6`), 'output on the screen');
+  const screen = async (token?: string): Promise<{ status: number; body: string }> => {
+    const response = await fetch(`${server.url}/api/rooms/${room.id}/screen`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    return { status: response.status, body: await response.text() };
+  };
+
+  const waiting = await joinMember(server.url, room.id, { token: room.writeToken, name: 'stranger' });
+  t.after(() => waiting.close());
+  assert.ok(waiting.reply.ok && waiting.reply.waiting === true);
+  // The same credentials the waiting joiner holds: none (a public room's viewer) and the writer link.
+  for (const token of [undefined, room.writeToken]) {
+    const answer = await screen(token);
+    assert.equal(answer.body.includes(HIDDEN), false, 'nothing of the screen past the lobby');
+    assert.equal(answer.status, 409);
+  }
+  assert.ok((await screen(room.ownerToken)).body.includes(`${HIDDEN}-6`), 'the owner reads it');
+
+  // Without approval but locked: a kicked member's link reads nothing either.
+  owner.socket.emit('room:settings', { approval: false, locked: true });
+  await waitFor(() => owner.of('room:settings').some((s) => s.locked && !s.approval), 'locked, approval off');
+  assert.equal((await screen(room.writeToken)).status, 409);
+  owner.socket.emit('room:settings', { locked: false });
+  await waitFor(() => owner.of('room:settings').some((s) => !s.locked && !s.approval), 'open again');
+  assert.ok((await screen(room.writeToken)).body.includes(`${HIDDEN}-6`), 'an open room shows its screen to its links');
+});
