@@ -536,7 +536,8 @@ export class Room extends Disposable {
       this.fanOut.lowerCurtain((memberId) => this.behindCurtain(memberId));
     } else {
       if (!this.fanOut.curtainDown) return 'unchanged';
-      if (request.clear === true && !this.exitInfo) {
+      // Also after the program exited: the mirror still holds its last screen, which the lift would show.
+      if (request.clear === true) {
         this.batcher.flush();
         this.emitOutput(CLEAR_SCREEN_AND_SCROLLBACK);
       }

@@ -124,3 +124,34 @@ test('lifting without clearing shows the screen as it is then, but replays nothi
   await viewer.settled();
   assert.ok(viewer.terminal.buffer.active.getLine(0) !== undefined);
 });
+
+test('the program exits while the curtain is down: a joiner then is told it ended, and lifting with "clear" still shows nobody what was behind it', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const viewer = await joinMember(server.url, room.id);
+  const members = [owner, viewer];
+  t.after(() => members.forEach((m) => m.close()));
+
+  owner.socket.emit('room:curtain', { down: true });
+  await waitFor(() => viewer.of('room:curtain').length === 1, 'the curtain');
+  owner.socket.emit('term:input', `${PRINT_MARKER.slice(0, -1)}; exit\r`);
+  await waitFor(() => owner.exits.length === 1 && viewer.exits.length === 1, 'the program to end');
+  assert.ok(owner.outputText().includes(MARKER));
+
+  const lateDuring = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  members.push(lateDuring);
+  await waitFor(() => lateDuring.exits.length === 1, 'a joiner in front of the curtain is told the program ended');
+  assert.equal(lateDuring.snapshots, 0);
+
+  owner.socket.emit('room:curtain', { down: false, clear: true });
+  await waitFor(() => viewer.snapshots === 2 && lateDuring.snapshots === 1, 'fresh screens after the lift');
+  const after = await joinMember(server.url, room.id);
+  members.push(after);
+  for (const member of [viewer, lateDuring, after]) {
+    await member.barrier();
+    assert.equal(member.received().includes(MARKER), false, 'the cleared screen shows nothing of it');
+  }
+  assert.equal((await screen(server.url, room.id)).body.includes(MARKER), false, 'nor the REST screen');
+});
