@@ -385,6 +385,7 @@ export class Room extends Disposable {
     if (!target || !target.waiting) return 'no-member';
     if (allow) {
       target.waiting = false;
+      this.takeSeat(target);
       this.tellRole(target);
       this.enterRoom(target);
       this.broadcastMembers();
@@ -469,7 +470,8 @@ export class Room extends Disposable {
   }
 
   /**
-   * The owner makes another member the owner and becomes a writer. The owner links it came in with stop
+   * The owner makes another member the owner and becomes a writer (in driver mode, a viewer while someone else
+   * drives). The owner links it came in with stop
    * working, and the new owner is sent a fresh one of its own (`room:credential`).
    */
   handOver(actorId: string, targetId: string): ActionResult {
@@ -492,6 +494,7 @@ export class Room extends Disposable {
     target.port.send('room:credential', { token });
     actor.role = 'writer';
     actor.grantedAt = this.clock.now();
+    this.takeSeat(actor);
     this.tellRole(actor);
     this.rolesChanged();
     return 'ok';
@@ -509,6 +512,7 @@ export class Room extends Disposable {
       for (const member of this.members.values()) {
         if (!member.waiting) continue;
         member.waiting = false;
+        this.takeSeat(member);
         this.tellRole(member);
         this.enterRoom(member);
       }
@@ -766,6 +770,15 @@ export class Room extends Disposable {
 
   private isOwner(memberId: string): boolean {
     return this.present(memberId)?.role === 'owner';
+  }
+
+  /**
+   * A writer coming in (from the lobby, or an owner handing the room over) in driver mode drives only while
+   * nobody else does; otherwise it watches until given the keyboard, as a writer link does at the door.
+   */
+  private takeSeat(member: Member): void {
+    if (member.role !== 'writer' || this.settingsValue.floor !== 'driver') return;
+    if (this.drivers().some((other) => other !== member)) member.role = 'viewer';
   }
 
   /** Writers that are not owners: in driver mode, at most one of them. */

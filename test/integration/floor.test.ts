@@ -242,3 +242,29 @@ test('resize policies: "smallest" follows the smallest writer window, "fixed" ke
   await waitFor(() => ownerRoomWriter.errors.some((e) => e.code === 'forbidden'), 'a writer refused');
   assert.equal(size(ownerRoom.id), '80x24');
 });
+
+test('driver mode stays one driver when writers come in through the lobby and when the owner hands the room over', async (t) => {
+  const { server, clock } = await setup(t);
+  const room = await server.createRoom({ floor: 'driver', approval: true });
+  const lead = await joinMember(server.url, room.id, { token: room.ownerToken, name: 'lead' });
+  const a = await joinMember(server.url, room.id, { token: room.writeToken, name: 'a' });
+  const b = await joinMember(server.url, room.id, { token: room.writeToken, name: 'b' });
+  const c = await joinMember(server.url, room.id, { token: room.writeToken, name: 'c' });
+  t.after(() => [lead, a, b, c].forEach((m) => m.close()));
+  for (const joiner of [a, b, c]) assert.ok(joiner.reply.ok && joiner.reply.waiting === true);
+
+  lead.socket.emit('member:admit', { memberId: idOf(a), allow: true });
+  lead.socket.emit('member:admit', { memberId: idOf(b), allow: true });
+  await waitFor(() => a.snapshots === 1 && b.snapshots === 1, 'both admitted');
+  assert.deepEqual([a.roles, b.roles], [['writer'], ['viewer']], 'the second writer link comes in watching');
+  lead.socket.emit('room:settings', { approval: false });
+  await waitFor(() => c.snapshots === 1, 'let in when approval is turned off');
+  assert.deepEqual(c.roles, ['viewer']);
+  await listShows(clock, lead, (list) => list.length === 4 && list.filter((m) => m.role === 'writer').length === 1, 'one driver');
+
+  // The old owner becomes a writer only while nobody else drives.
+  lead.socket.emit('room:handover', { memberId: idOf(c) });
+  await waitFor(() => lead.roles.length === 1 && c.roles.length === 2, 'the hand-over');
+  assert.deepEqual(lead.roles, ['viewer']);
+  await listShows(clock, c, (list) => list.filter((m) => m.role === 'writer').length === 1 && list.filter((m) => m.role === 'owner').length === 1, 'still one driver');
+});
