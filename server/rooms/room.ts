@@ -522,6 +522,9 @@ export class Room extends Disposable {
       const drivers = this.drivers().sort((a, b) => b.grantedAt - a.grantedAt);
       for (const other of drivers.slice(1)) this.demote(other);
     }
+    if (changed.includes('resize') && this.settingsValue.resize === 'fixed') {
+      this.resize(this.createdSize.cols, this.createdSize.rows, { actor: actorId });
+    }
     this.transport.everyone.send('room:settings', { ...this.settingsValue });
     this.rolesChanged();
     return { result: 'ok', changed };
@@ -600,6 +603,8 @@ export class Room extends Disposable {
   requestResize(memberId: string, cols: number, rows: number, requester: ResizeRequester = {}): 'ok' | 'forbidden' {
     const member = this.present(memberId);
     if (!member || !roleAtLeast(member.role, 'writer')) return 'forbidden';
+    // Kept whatever the policy: a client reports its window once, and the owner may switch to 'smallest' later.
+    member.window = { cols, rows };
     switch (this.settingsValue.resize) {
       case 'fixed':
         return 'forbidden';
@@ -608,7 +613,6 @@ export class Room extends Disposable {
         this.resize(cols, rows, requester);
         return 'ok';
       case 'smallest':
-        member.window = { cols, rows };
         this.fitSmallest(requester);
         return 'ok';
     }

@@ -268,3 +268,27 @@ test('driver mode stays one driver when writers come in through the lobby and wh
   assert.deepEqual(lead.roles, ['viewer']);
   await listShows(clock, c, (list) => list.filter((m) => m.role === 'writer').length === 1 && list.filter((m) => m.role === 'owner').length === 1, 'still one driver');
 });
+
+test('resize policies changed at run time: "smallest" counts the window the owner reported before, "fixed" goes back to the created size', async (t) => {
+  const { server } = await setup(t);
+  const room = await server.createRoom({ cols: 80, rows: 24 });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const writer = await joinMember(server.url, room.id, { token: room.writeToken });
+  t.after(() => [owner, writer].forEach((m) => m.close()));
+  const size = () => {
+    const live = server.app.rooms.get(room.id)!;
+    return `${live.cols}x${live.rows}`;
+  };
+
+  owner.socket.emit('term:resize', { cols: 100, rows: 30 });
+  await waitFor(() => size() === '100x30', "the owner's window");
+  // The browser reports its window once; it has no reason to say it again when the policy changes.
+  owner.socket.emit('room:settings', { resize: 'smallest' });
+  await waitFor(() => writer.of('room:settings').some((s) => s.resize === 'smallest'), 'the new policy');
+  writer.socket.emit('term:resize', { cols: 120, rows: 40 });
+  await writer.barrier();
+  assert.equal(size(), '100x30', "the writer's bigger window does not cut the owner's");
+
+  owner.socket.emit('room:settings', { resize: 'fixed' });
+  await waitFor(() => size() === '80x24', 'the size the room was created with');
+});
