@@ -441,6 +441,8 @@ export class RoomClient extends Disposable {
         this.joined = true;
         this.everJoined = true;
         this.memberIdValue = parsed.memberId;
+        // A new connection is a new member: a timed grant ended with the old one.
+        this.grantUntilValue = undefined;
         this.setWaiting(parsed.waiting === true);
         this.setRole(parsed.role);
         this.setState('connected');

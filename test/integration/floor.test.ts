@@ -12,6 +12,10 @@ import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { assertNeverEchoed } from '../helpers/echo.js';
 import { waitFor } from '../helpers/wait.js';
+import { io } from 'socket.io-client';
+import type { ClientSocket } from '../helpers/member.js';
+import { HeadlessSink } from '../helpers/headlessSink.js';
+import { RoomClient } from '../../client/src/roomClient.js';
 
 interface Setup {
   server: TestServer;
@@ -291,4 +295,25 @@ test('resize policies changed at run time: "smallest" counts the window the owne
 
   owner.socket.emit('room:settings', { resize: 'fixed' });
   await waitFor(() => size() === '80x24', 'the size the room was created with');
+});
+
+test('a browser client back after a dropped connection shows no timed grant: the grant ended with the old connection', async (t) => {
+  const { server } = await setup(t);
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  t.after(() => owner.close());
+  const socket: ClientSocket = io(server.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  // A writer link: back in, it is a writer again, so a stale grant would go on counting down on its page.
+  const client = new RoomClient(socket, new HeadlessSink(), { roomId: room.id, token: room.writeToken });
+  t.after(() => client.dispose());
+  const joins: number[] = [];
+  client.onJoined(() => joins.push(joins.length));
+  await waitFor(() => joins.length === 1 && client.memberId !== undefined, 'the first join');
+  owner.socket.emit('member:role', { memberId: client.memberId!, role: 'writer', seconds: 60 });
+  await waitFor(() => client.grantUntil !== undefined, 'the timed grant');
+
+  socket.io.engine.close();
+  await waitFor(() => joins.length === 2 && client.state === 'connected', 'the rejoin');
+  assert.equal(client.role, 'writer');
+  assert.equal(client.grantUntil, undefined);
 });
