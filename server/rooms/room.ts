@@ -84,6 +84,8 @@ const CLEAR_SCREEN_AND_SCROLLBACK = '\x1b[H\x1b[2J\x1b[3J';
 
 interface Member {
   readonly id: string;
+  /** The credential it came in with (credentialKey): a rejoin pass works only with the same one. */
+  readonly credential: string;
   readonly name: string;
   readonly colour: string;
   readonly signedIn: boolean;
@@ -116,6 +118,11 @@ export interface JoinOptions extends Admission {
   resumeFrom?: number;
   /** A rejoin pass from an earlier connection (`room:pass`): back past approval and a lock. */
   pass?: string;
+}
+
+/** Which credential a member came in with, as a rejoin pass remembers it: the token's id and the signed-in user. */
+function credentialKey(admission: Admission): string {
+  return JSON.stringify([admission.tokenId ?? null, admission.user ?? null]);
 }
 
 export type JoinResult =
@@ -332,7 +339,16 @@ export class Room extends Disposable {
    * drives; otherwise it watches until given the keyboard.
    */
   join(identity: JoinOptions, port: MemberPort): JoinResult {
-    const returning = identity.pass !== undefined && this.passes.redeem(identity.pass);
+    const credential = credentialKey(identity);
+    const returningFrom = identity.pass === undefined ? undefined : this.passes.redeem(identity.pass, credential);
+    const returning = returningFrom !== undefined;
+    // Its old connection may linger until keepalive notices it dropped: the member coming back replaces it, so a
+    // pass handed to someone else costs its member its place.
+    const stale = returningFrom === undefined ? undefined : this.members.get(returningFrom);
+    if (stale) {
+      this.remove(stale);
+      stale.port.close();
+    }
     if (this.settingsValue.locked && identity.role !== 'owner' && !returning) {
       return { ok: false, code: 'locked', message: 'the room is locked: nobody new may join' };
     }
@@ -342,6 +358,7 @@ export class Room extends Disposable {
     const colour = pickColour([...this.members.values()].map((member) => member.colour));
     const member: Member = {
       id,
+      credential,
       name: identity.name ?? `guest-${id.slice(0, 4)}`,
       colour,
       signedIn: identity.signedIn === true,
@@ -794,7 +811,7 @@ export class Room extends Disposable {
   private enterRoom(member: Member): void {
     const { port } = member;
     port.setPresent(true);
-    port.send('room:pass', { pass: this.passes.issue(member.id) });
+    port.send('room:pass', { pass: this.passes.issue(member.id, member.credential) });
     port.send('room:settings', { ...this.settingsValue });
     if (this.fanOut.curtainDown) this.tellCurtain(member);
     if (this.settingsValue.chat) for (const message of this.chat.history()) port.send('chat:message', message);

@@ -250,3 +250,27 @@ test('with approval on or the room locked, the REST screen is the owner\'s alone
   await waitFor(() => owner.of('room:settings').some((s) => !s.locked && !s.approval), 'open again');
   assert.ok((await screen(room.writeToken)).body.includes(`${HIDDEN}-6`), 'an open room shows its screen to its links');
 });
+
+test('a rejoin pass works only with the credential it came with, and coming back with it replaces a lingering old connection', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom({ approval: true });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const viewer = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  const other = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  t.after(() => [owner, viewer, other].forEach((m) => m.close()));
+  for (const member of [viewer, other]) owner.socket.emit('member:admit', { memberId: idOf(member), allow: true });
+  await waitFor(() => viewer.snapshots === 1 && other.snapshots === 1, 'both admitted');
+
+  // Let in as a viewer, it cannot come back past approval on the writer link.
+  const upgraded = await joinMember(server.url, room.id, { token: room.writeToken, extra: { pass: viewer.of('room:pass')[0]!.pass }, awaitSnapshot: false });
+  t.after(() => upgraded.close());
+  assert.ok(upgraded.reply.ok && upgraded.reply.waiting === true, 'another credential: it waits like anyone');
+
+  // The same credential while the old connection is still there (a drop keepalive has not noticed yet).
+  const back = await joinMember(server.url, room.id, { extra: { pass: other.of('room:pass')[0]!.pass } });
+  t.after(() => back.close());
+  assert.ok(back.reply.ok && back.reply.waiting === undefined);
+  await waitFor(() => !other.socket.connected, 'the old connection closed');
+  assert.equal(server.app.rooms.get(room.id)!.roleOf(idOf(other)), undefined);
+});
