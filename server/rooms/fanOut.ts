@@ -124,8 +124,13 @@ export class FanOut extends Disposable {
     };
     entry = { memberId, feed: new MemberFeed(connection, acks), starting: true, held: false, local, localLive: false };
     this.feeds.set(memberId, entry);
-    if (this.curtainAudience && !this.sees(entry, this.curtainAudience)) entry.held = true;
-    else this.queueStart(entry, resumeFrom);
+    if (this.curtainAudience && !this.sees(entry, this.curtainAudience)) {
+      entry.held = true;
+      // As exited() tells those held already: that the program ended, and no final screen.
+      if (this.source.exit) port.send('term:exit', this.source.exit);
+    } else {
+      this.queueStart(entry, resumeFrom);
+    }
   }
 
   /** Whether a feed sees the stream while the curtain is down: never a local one (a recording holds nothing of it). */
