@@ -137,7 +137,7 @@ test('J1: a viewer\'s and a writer\'s owner-only events are refused with forbidd
 
   await owner.barrier();
   const room$ = server.app.rooms.get(room.id)!;
-  assert.deepEqual(room$.settings, { locked: false, approval: true, floor: 'many', chat: true, resize: 'owner' });
+  assert.deepEqual(room$.settings, { locked: false, approval: true, floor: 'many', chat: true, resize: 'owner', record: true });
   assert.equal(room$.curtainDown, false);
   assert.equal(room$.roleOf(idOf(writer)), 'writer');
   assert.equal(room$.roleOf(idOf(owner)), 'owner');
