@@ -170,14 +170,15 @@ export class Recorder implements IDisposable {
     if (this.fd === undefined || this.capped) return;
     const elapsed = this.elapsed();
     const line = eventLine(elapsed, code, data);
+    const bytes = Buffer.byteLength(line);
     const { maxBytes } = this.options;
-    if (maxBytes > 0 && this.writtenBytes + this.pendingBytes + Buffer.byteLength(line) > maxBytes) {
+    if (maxBytes > 0 && this.writtenBytes + this.pendingBytes + bytes > maxBytes) {
       this.capped = true;
       this.append(eventLine(elapsed, 'm', RecordingMarkers.capped(maxBytes)));
       this.flush();
       return;
     }
-    this.append(line);
+    this.append(line, bytes);
   }
 
   /** Milliseconds since the start, never less than the previous event's (players expect times in order). */
@@ -186,9 +187,9 @@ export class Recorder implements IDisposable {
     return this.lastElapsed;
   }
 
-  private append(line: string): void {
+  private append(line: string, bytes: number = Buffer.byteLength(line)): void {
     this.pending.push(line);
-    this.pendingBytes += Buffer.byteLength(line);
+    this.pendingBytes += bytes;
     if (this.pendingBytes >= RecordingLimits.FlushAtBytes) this.flush();
     else this.flushTimer ??= this.options.clock.setTimer(RecordingLimits.FlushIntervalMs, () => this.flush());
   }
