@@ -51,6 +51,8 @@ export interface ServerConfig {
   permitArguments?: boolean;
   /** Worker threads that parse the rooms' output (their mirrors); undefined = cores - 1, at least 1. */
   mirrorWorkers?: number;
+  /** Days the record keeps finished rooms and audit events (server/store/retention.ts); 0 keeps them; undefined = the default. */
+  retentionDays?: number;
 }
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
@@ -98,6 +100,10 @@ export const ConfigDefaults = {
   ResumeBufferKiB: HistoryDefaults.CapacityUnits / 1024,
   /** 256 MiB per room would be a memory leak by configuration. */
   MaxResumeBufferKiB: 256 * 1024,
+  /** A month of finished rooms and audit events: time for an incident review, not a growing archive. */
+  RetentionDays: 30,
+  /** A hundred years: past this it is a typo, and 0 already keeps everything. */
+  MaxRetentionDays: 36_500,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -116,6 +122,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
+  { name: 'retention-days', kind: 'count', max: ConfigDefaults.MaxRetentionDays, fallback: String(ConfigDefaults.RetentionDays), help: 'days the record (<data-dir>/ttyroom.db) keeps finished rooms, their sessions and recordings, and audit events; 0 = keep everything' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
@@ -330,6 +337,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
+    retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
   };
   if (config.mirrorWorkers === 0) throw new ConfigError('--mirror-workers must be at least 1');
   const text = (name: string): string | undefined => values.get(name) as string | undefined;

@@ -119,7 +119,7 @@ export interface JoinOptions extends Admission {
 }
 
 export type JoinResult =
-  | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean }
+  | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean; name: string }
   | { ok: false; code: 'locked'; message: string };
 
 /**
@@ -194,6 +194,9 @@ export class Room extends Disposable {
   private readonly grantEndedEmitter = this.register(new Emitter<GrantEnded>());
   /** A timed grant ended by itself on the room's clock: the member is a viewer again. */
   readonly onGrantEnded = this.grantEndedEmitter.event;
+  private readonly inputEmitter = this.register(new Emitter<{ memberId: string; data: string }>());
+  /** Input the program accepted, with the member who typed it; never fires while the curtain is down. */
+  readonly onInput = this.inputEmitter.event;
   private readonly settingsValue: RoomSettings;
   private readonly chat: RoomChat;
   private readonly passes: RejoinPasses;
@@ -357,7 +360,7 @@ export class Room extends Disposable {
       window: undefined,
     };
     this.members.set(id, member);
-    return { ok: true, memberId: id, role, colour, waiting: member.waiting };
+    return { ok: true, memberId: id, role, colour, waiting: member.waiting, name: member.name };
   }
 
   /**
@@ -580,6 +583,7 @@ export class Room extends Disposable {
     this.timeouts.noteWriterInput();
     const result = this.pty.write(data);
     if (result !== 'ok') return result;
+    if (!this.fanOut.curtainDown) this.inputEmitter.fire({ memberId, data });
     const now = this.clock.now();
     if (now - member.typingToldAt >= TypingPacing.MinIntervalMs) {
       member.typingToldAt = now;
