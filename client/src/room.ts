@@ -715,9 +715,19 @@ function main(): void {
     rememberOwnedRoom({ id: roomId, name: ui.roomName.textContent ?? roomId, ownerUrl });
     showNotice('You are now the owner of this room. Your owner link is saved in this browser.');
   });
+  let wasOwner = false;
   client.onRole((role) => {
     // A hand-over away from us ends our owner link; the lobby should not offer it any more.
     if (role !== 'owner' && token !== undefined && findOwnedRoom(roomId)?.ownerUrl.includes(token) === true) forgetOwnedRoom(roomId);
+    // Only a hand-over takes the owner role away, and it revokes the owner link we came with: later joins (a
+    // reconnect) use the writer link that came with it, so we come back as the writer we now are.
+    if (wasOwner && role !== 'owner' && writeToken !== undefined) {
+      token = writeToken;
+      client.useToken(writeToken);
+      socket.auth = { token: writeToken };
+      history.replaceState(null, '', `${location.origin}/r/${encodeURIComponent(roomId)}#token=${encodeURIComponent(writeToken)}`);
+    }
+    wasOwner = role === 'owner';
   });
   client.onExit((exit) => {
     showBanner(describeExit(exit), 'info');

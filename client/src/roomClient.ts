@@ -182,6 +182,8 @@ export class RoomClient extends Disposable {
   private reportedSize: ResizePayload | undefined;
   private grantUntilValue: string | undefined;
   private settingsValue: RoomSettings | undefined;
+  /** The curtain as the server last told this page (a new connection is told only of one that is down). */
+  private curtainDown = false;
   /** Chat message ids already shown: a rejoin sends the recent history again. */
   private lastChatId = -1;
 
@@ -439,9 +441,17 @@ export class RoomClient extends Disposable {
         this.joined = true;
         this.everJoined = true;
         this.memberIdValue = parsed.memberId;
+        // A new connection is a new member: a timed grant ended with the old one.
+        this.grantUntilValue = undefined;
         this.setWaiting(parsed.waiting === true);
         this.setRole(parsed.role);
         this.setState('connected');
+        // The server tells a joiner of the curtain only while it is down, right after this reply: one lifted
+        // while we were away would otherwise go on covering the terminal.
+        if (this.curtainDown) {
+          this.curtainDown = false;
+          this.curtainEmitter.fire({ down: false });
+        }
         this.joinedEmitter.fire();
       }
     });
@@ -570,7 +580,9 @@ export class RoomClient extends Disposable {
 
   private readonly handleCurtain = (payload: unknown): void => {
     const curtain = parseCurtain(payload);
-    if (curtain !== undefined) this.curtainEmitter.fire(curtain);
+    if (curtain === undefined) return;
+    this.curtainDown = curtain.down;
+    this.curtainEmitter.fire(curtain);
   };
 
   private readonly handleTyping = (payload: unknown): void => {

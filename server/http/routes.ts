@@ -62,6 +62,11 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
     if (room.curtainDown && admitted.admission.role !== 'owner') {
       return sendError(res, 'conflict', 'the curtain is down: the screen is hidden until the owner lifts it');
     }
+    // A REST caller is no member the owner admitted: with approval on it would read past the lobby, and in a
+    // locked room a kicked member would keep reading through its link.
+    if ((room.settings.approval || room.settings.locked) && admitted.admission.role !== 'owner') {
+      return sendError(res, 'conflict', 'this room admits members one by one: its screen is shown only inside the room');
+    }
     // The screen as of this request: the mirror (in a worker) first parses what was broadcast before it.
     await room.mirrorCaughtUp();
     const body = format === 'text' ? await room.screenText() : bytesOf((await room.snapshot()).data);

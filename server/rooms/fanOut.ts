@@ -84,8 +84,13 @@ export class FanOut extends Disposable {
   add(memberId: string, port: MemberPort, acks: boolean, resumeFrom: number | undefined): void {
     const entry: Feed = { memberId, feed: new MemberFeed(port, acks), starting: true, held: false };
     this.feeds.set(memberId, entry);
-    if (this.curtainAudience && !this.curtainAudience(memberId)) entry.held = true;
-    else this.queueStart(entry, resumeFrom);
+    if (this.curtainAudience && !this.curtainAudience(memberId)) {
+      entry.held = true;
+      // As exited() tells those held already: that the program ended, and no final screen.
+      if (this.source.exit) port.send('term:exit', this.source.exit);
+    } else {
+      this.queueStart(entry, resumeFrom);
+    }
   }
 
   /** How a member's stream is doing, for the member list; undefined for one not in the fan-out. */

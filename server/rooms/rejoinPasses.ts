@@ -16,15 +16,18 @@ export const RejoinPassLimits = {
 
 interface Pass {
   readonly memberId: string;
+  /** The credential its member came in with (token id and user): the pass works only with the same one. */
+  readonly credential: string;
   /** Clock ms after which it no longer works; undefined while its member is still inside. */
   expiresAt: number | undefined;
 }
 
 /**
  * One pass per admitted member, a 256-bit secret sent only to it (`room:pass`). It says "the owner let me in
- * before", never what role: the role still comes from the credential presented with it. Only a hash is kept,
- * so a lookup cannot leak the secret by its timing. A pass works once (coming back issues a new one); kicking
- * the member, or its access being revoked, voids it.
+ * before with this credential", never what role: the role still comes from the credential, which must be the
+ * one the member came in with (a viewer let in cannot come back past approval on a writer link). Only a hash is
+ * kept, so a lookup cannot leak the secret by its timing. A pass works once (coming back issues a new one);
+ * kicking the member, or its access being revoked, voids it.
  */
 export class RejoinPasses {
   private readonly byHash = new Map<string, Pass>();
@@ -32,11 +35,11 @@ export class RejoinPasses {
 
   constructor(private readonly clock: Clock) {}
 
-  issue(memberId: string): string {
+  issue(memberId: string, credential: string): string {
     this.void(memberId);
     const pass = mintToken();
     const hash = digest(pass);
-    this.byHash.set(hash, { memberId, expiresAt: undefined });
+    this.byHash.set(hash, { memberId, credential, expiresAt: undefined });
     this.hashOf.set(memberId, hash);
     this.prune();
     return pass;
@@ -61,14 +64,18 @@ export class RejoinPasses {
     this.byHash.delete(hash);
   }
 
-  /** Whether `pass` is a live one; it is used up either way. */
-  redeem(pass: string): boolean {
+  /**
+   * The member a live `pass` was issued to, when presented with the same credential; undefined otherwise. A pass
+   * that exists is used up either way, so one that leaked cannot be tried twice.
+   */
+  redeem(pass: string, credential: string): string | undefined {
     const hash = digest(pass);
     const entry = this.byHash.get(hash);
-    if (!entry) return false;
+    if (!entry) return undefined;
     this.byHash.delete(hash);
     this.hashOf.delete(entry.memberId);
-    return entry.expiresAt === undefined || entry.expiresAt > this.clock.now();
+    const live = entry.expiresAt === undefined || entry.expiresAt > this.clock.now();
+    return live && entry.credential === credential ? entry.memberId : undefined;
   }
 
   get size(): number {

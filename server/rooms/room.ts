@@ -84,6 +84,8 @@ const CLEAR_SCREEN_AND_SCROLLBACK = '\x1b[H\x1b[2J\x1b[3J';
 
 interface Member {
   readonly id: string;
+  /** The credential it came in with (credentialKey): a rejoin pass works only with the same one. */
+  readonly credential: string;
   readonly name: string;
   readonly colour: string;
   readonly signedIn: boolean;
@@ -116,6 +118,11 @@ export interface JoinOptions extends Admission {
   resumeFrom?: number;
   /** A rejoin pass from an earlier connection (`room:pass`): back past approval and a lock. */
   pass?: string;
+}
+
+/** Which credential a member came in with, as a rejoin pass remembers it: the token's id and the signed-in user. */
+function credentialKey(admission: Admission): string {
+  return JSON.stringify([admission.tokenId ?? null, admission.user ?? null]);
 }
 
 export type JoinResult =
@@ -335,7 +342,16 @@ export class Room extends Disposable {
    * drives; otherwise it watches until given the keyboard.
    */
   join(identity: JoinOptions, port: MemberPort): JoinResult {
-    const returning = identity.pass !== undefined && this.passes.redeem(identity.pass);
+    const credential = credentialKey(identity);
+    const returningFrom = identity.pass === undefined ? undefined : this.passes.redeem(identity.pass, credential);
+    const returning = returningFrom !== undefined;
+    // Its old connection may linger until keepalive notices it dropped: the member coming back replaces it, so a
+    // pass handed to someone else costs its member its place.
+    const stale = returningFrom === undefined ? undefined : this.members.get(returningFrom);
+    if (stale) {
+      this.remove(stale);
+      stale.port.close();
+    }
     if (this.settingsValue.locked && identity.role !== 'owner' && !returning) {
       return { ok: false, code: 'locked', message: 'the room is locked: nobody new may join' };
     }
@@ -345,6 +361,7 @@ export class Room extends Disposable {
     const colour = pickColour([...this.members.values()].map((member) => member.colour));
     const member: Member = {
       id,
+      credential,
       name: identity.name ?? `guest-${id.slice(0, 4)}`,
       colour,
       signedIn: identity.signedIn === true,
@@ -388,6 +405,7 @@ export class Room extends Disposable {
     if (!target || !target.waiting) return 'no-member';
     if (allow) {
       target.waiting = false;
+      this.takeSeat(target);
       this.tellRole(target);
       this.enterRoom(target);
       this.broadcastMembers();
@@ -472,7 +490,8 @@ export class Room extends Disposable {
   }
 
   /**
-   * The owner makes another member the owner and becomes a writer. The owner links it came in with stop
+   * The owner makes another member the owner and becomes a writer (in driver mode, a viewer while someone else
+   * drives). The owner links it came in with stop
    * working, and the new owner is sent a fresh one of its own (`room:credential`).
    */
   handOver(actorId: string, targetId: string): ActionResult {
@@ -495,6 +514,7 @@ export class Room extends Disposable {
     target.port.send('room:credential', { token });
     actor.role = 'writer';
     actor.grantedAt = this.clock.now();
+    this.takeSeat(actor);
     this.tellRole(actor);
     this.rolesChanged();
     return 'ok';
@@ -512,6 +532,7 @@ export class Room extends Disposable {
       for (const member of this.members.values()) {
         if (!member.waiting) continue;
         member.waiting = false;
+        this.takeSeat(member);
         this.tellRole(member);
         this.enterRoom(member);
       }
@@ -520,6 +541,9 @@ export class Room extends Disposable {
       // One driver: the one given the keyboard last keeps it.
       const drivers = this.drivers().sort((a, b) => b.grantedAt - a.grantedAt);
       for (const other of drivers.slice(1)) this.demote(other);
+    }
+    if (changed.includes('resize') && this.settingsValue.resize === 'fixed') {
+      this.resize(this.createdSize.cols, this.createdSize.rows, { actor: actorId });
     }
     this.transport.everyone.send('room:settings', { ...this.settingsValue });
     this.rolesChanged();
@@ -539,7 +563,8 @@ export class Room extends Disposable {
       this.fanOut.lowerCurtain((memberId) => this.behindCurtain(memberId));
     } else {
       if (!this.fanOut.curtainDown) return 'unchanged';
-      if (request.clear === true && !this.exitInfo) {
+      // Also after the program exited: the mirror still holds its last screen, which the lift would show.
+      if (request.clear === true) {
         this.batcher.flush();
         this.emitOutput(CLEAR_SCREEN_AND_SCROLLBACK);
       }
@@ -599,6 +624,8 @@ export class Room extends Disposable {
   requestResize(memberId: string, cols: number, rows: number, requester: ResizeRequester = {}): 'ok' | 'forbidden' {
     const member = this.present(memberId);
     if (!member || !roleAtLeast(member.role, 'writer')) return 'forbidden';
+    // Kept whatever the policy: a client reports its window once, and the owner may switch to 'smallest' later.
+    member.window = { cols, rows };
     switch (this.settingsValue.resize) {
       case 'fixed':
         return 'forbidden';
@@ -607,7 +634,6 @@ export class Room extends Disposable {
         this.resize(cols, rows, requester);
         return 'ok';
       case 'smallest':
-        member.window = { cols, rows };
         this.fitSmallest(requester);
         return 'ok';
     }
@@ -771,6 +797,15 @@ export class Room extends Disposable {
     return this.present(memberId)?.role === 'owner';
   }
 
+  /**
+   * A writer coming in (from the lobby, or an owner handing the room over) in driver mode drives only while
+   * nobody else does; otherwise it watches until given the keyboard, as a writer link does at the door.
+   */
+  private takeSeat(member: Member): void {
+    if (member.role !== 'writer' || this.settingsValue.floor !== 'driver') return;
+    if (this.drivers().some((other) => other !== member)) member.role = 'viewer';
+  }
+
   /** Writers that are not owners: in driver mode, at most one of them. */
   private drivers(): Member[] {
     return [...this.members.values()].filter((member) => member.role === 'writer' && !member.waiting);
@@ -780,7 +815,7 @@ export class Room extends Disposable {
   private enterRoom(member: Member): void {
     const { port } = member;
     port.setPresent(true);
-    port.send('room:pass', { pass: this.passes.issue(member.id) });
+    port.send('room:pass', { pass: this.passes.issue(member.id, member.credential) });
     port.send('room:settings', { ...this.settingsValue });
     if (this.fanOut.curtainDown) this.tellCurtain(member);
     if (this.settingsValue.chat) for (const message of this.chat.history()) port.send('chat:message', message);

@@ -8,6 +8,10 @@ import { startServer } from '../helpers/server.js';
 import { idOf } from '../helpers/collab.js';
 import { joinMember } from '../helpers/member.js';
 import { waitFor } from '../helpers/wait.js';
+import { io } from 'socket.io-client';
+import type { ClientSocket } from '../helpers/member.js';
+import { HeadlessSink } from '../helpers/headlessSink.js';
+import { RoomClient } from '../../client/src/roomClient.js';
 
 /** What the shell prints behind the curtain; the command typed is `printf 'CUR%sTAIN'`, so only its output holds this. */
 const MARKER = 'CURXTAIN';
@@ -123,4 +127,64 @@ test('lifting without clearing shows the screen as it is then, but replays nothi
   assert.ok(viewer.of('term:output').every((chunk) => !chunk.data.includes(MARKER)), 'no output chunk from behind the curtain');
   await viewer.settled();
   assert.ok(viewer.terminal.buffer.active.getLine(0) !== undefined);
+});
+
+test('the program exits while the curtain is down: a joiner then is told it ended, and lifting with "clear" still shows nobody what was behind it', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const viewer = await joinMember(server.url, room.id);
+  const members = [owner, viewer];
+  t.after(() => members.forEach((m) => m.close()));
+
+  owner.socket.emit('room:curtain', { down: true });
+  await waitFor(() => viewer.of('room:curtain').length === 1, 'the curtain');
+  owner.socket.emit('term:input', `${PRINT_MARKER.slice(0, -1)}; exit\r`);
+  await waitFor(() => owner.exits.length === 1 && viewer.exits.length === 1, 'the program to end');
+  assert.ok(owner.outputText().includes(MARKER));
+
+  const lateDuring = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  members.push(lateDuring);
+  await waitFor(() => lateDuring.exits.length === 1, 'a joiner in front of the curtain is told the program ended');
+  assert.equal(lateDuring.snapshots, 0);
+
+  owner.socket.emit('room:curtain', { down: false, clear: true });
+  await waitFor(() => viewer.snapshots === 2 && lateDuring.snapshots === 1, 'fresh screens after the lift');
+  const after = await joinMember(server.url, room.id);
+  members.push(after);
+  for (const member of [viewer, lateDuring, after]) {
+    await member.barrier();
+    assert.equal(member.received().includes(MARKER), false, 'the cleared screen shows nothing of it');
+  }
+  assert.equal((await screen(server.url, room.id)).body.includes(MARKER), false, 'nor the REST screen');
+});
+
+test('a browser client whose connection drops while the curtain is down learns that it lifted meanwhile when it comes back', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  t.after(() => owner.close());
+  const socket: ClientSocket = io(server.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  const client = new RoomClient(socket, new HeadlessSink(), { roomId: room.id });
+  t.after(() => client.dispose());
+  const curtain: boolean[] = [];
+  client.onCurtain(({ down }) => curtain.push(down));
+  const joins: number[] = [];
+  client.onJoined(() => joins.push(joins.length));
+  await waitFor(() => joins.length === 1 && client.parsedOffset > 0, 'the first join');
+
+  owner.socket.emit('room:curtain', { down: true });
+  await waitFor(() => curtain.at(-1) === true, 'the curtain down');
+  // The network goes away for a while; the owner lifts the curtain before it comes back.
+  socket.io.reconnection(false);
+  socket.io.engine.close();
+  await waitFor(() => client.state === 'reconnecting', 'the drop');
+  owner.socket.emit('room:curtain', { down: false });
+  await waitFor(() => owner.of('room:curtain').some((c) => !c.down), 'the lift');
+  socket.io.reconnection(true);
+  socket.connect();
+  await waitFor(() => joins.length === 2 && client.state === 'connected', 'the rejoin');
+  await waitFor(() => curtain.at(-1) === false, 'the page to hear the curtain is up, not keep covering the terminal');
 });

@@ -12,6 +12,10 @@ import { ManualClock } from '../helpers/manualClock.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { assertNeverEchoed } from '../helpers/echo.js';
 import { waitFor } from '../helpers/wait.js';
+import { io } from 'socket.io-client';
+import type { ClientSocket } from '../helpers/member.js';
+import { HeadlessSink } from '../helpers/headlessSink.js';
+import { RoomClient } from '../../client/src/roomClient.js';
 
 interface Setup {
   server: TestServer;
@@ -241,4 +245,75 @@ test('resize policies: "smallest" follows the smallest writer window, "fixed" ke
   ownerRoomWriter.socket.emit('term:resize', { cols: 60, rows: 20 });
   await waitFor(() => ownerRoomWriter.errors.some((e) => e.code === 'forbidden'), 'a writer refused');
   assert.equal(size(ownerRoom.id), '80x24');
+});
+
+test('driver mode stays one driver when writers come in through the lobby and when the owner hands the room over', async (t) => {
+  const { server, clock } = await setup(t);
+  const room = await server.createRoom({ floor: 'driver', approval: true });
+  const lead = await joinMember(server.url, room.id, { token: room.ownerToken, name: 'lead' });
+  const a = await joinMember(server.url, room.id, { token: room.writeToken, name: 'a' });
+  const b = await joinMember(server.url, room.id, { token: room.writeToken, name: 'b' });
+  const c = await joinMember(server.url, room.id, { token: room.writeToken, name: 'c' });
+  t.after(() => [lead, a, b, c].forEach((m) => m.close()));
+  for (const joiner of [a, b, c]) assert.ok(joiner.reply.ok && joiner.reply.waiting === true);
+
+  lead.socket.emit('member:admit', { memberId: idOf(a), allow: true });
+  lead.socket.emit('member:admit', { memberId: idOf(b), allow: true });
+  await waitFor(() => a.snapshots === 1 && b.snapshots === 1, 'both admitted');
+  assert.deepEqual([a.roles, b.roles], [['writer'], ['viewer']], 'the second writer link comes in watching');
+  lead.socket.emit('room:settings', { approval: false });
+  await waitFor(() => c.snapshots === 1, 'let in when approval is turned off');
+  assert.deepEqual(c.roles, ['viewer']);
+  await listShows(clock, lead, (list) => list.length === 4 && list.filter((m) => m.role === 'writer').length === 1, 'one driver');
+
+  // The old owner becomes a writer only while nobody else drives.
+  lead.socket.emit('room:handover', { memberId: idOf(c) });
+  await waitFor(() => lead.roles.length === 1 && c.roles.length === 2, 'the hand-over');
+  assert.deepEqual(lead.roles, ['viewer']);
+  await listShows(clock, c, (list) => list.filter((m) => m.role === 'writer').length === 1 && list.filter((m) => m.role === 'owner').length === 1, 'still one driver');
+});
+
+test('resize policies changed at run time: "smallest" counts the window the owner reported before, "fixed" goes back to the created size', async (t) => {
+  const { server } = await setup(t);
+  const room = await server.createRoom({ cols: 80, rows: 24 });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const writer = await joinMember(server.url, room.id, { token: room.writeToken });
+  t.after(() => [owner, writer].forEach((m) => m.close()));
+  const size = () => {
+    const live = server.app.rooms.get(room.id)!;
+    return `${live.cols}x${live.rows}`;
+  };
+
+  owner.socket.emit('term:resize', { cols: 100, rows: 30 });
+  await waitFor(() => size() === '100x30', "the owner's window");
+  // The browser reports its window once; it has no reason to say it again when the policy changes.
+  owner.socket.emit('room:settings', { resize: 'smallest' });
+  await waitFor(() => writer.of('room:settings').some((s) => s.resize === 'smallest'), 'the new policy');
+  writer.socket.emit('term:resize', { cols: 120, rows: 40 });
+  await writer.barrier();
+  assert.equal(size(), '100x30', "the writer's bigger window does not cut the owner's");
+
+  owner.socket.emit('room:settings', { resize: 'fixed' });
+  await waitFor(() => size() === '80x24', 'the size the room was created with');
+});
+
+test('a browser client back after a dropped connection shows no timed grant: the grant ended with the old connection', async (t) => {
+  const { server } = await setup(t);
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  t.after(() => owner.close());
+  const socket: ClientSocket = io(server.url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  // A writer link: back in, it is a writer again, so a stale grant would go on counting down on its page.
+  const client = new RoomClient(socket, new HeadlessSink(), { roomId: room.id, token: room.writeToken });
+  t.after(() => client.dispose());
+  const joins: number[] = [];
+  client.onJoined(() => joins.push(joins.length));
+  await waitFor(() => joins.length === 1 && client.memberId !== undefined, 'the first join');
+  owner.socket.emit('member:role', { memberId: client.memberId!, role: 'writer', seconds: 60 });
+  await waitFor(() => client.grantUntil !== undefined, 'the timed grant');
+
+  socket.io.engine.close();
+  await waitFor(() => joins.length === 2 && client.state === 'connected', 'the rejoin');
+  assert.equal(client.role, 'writer');
+  assert.equal(client.grantUntil, undefined);
 });

@@ -217,3 +217,60 @@ test('a member whose connection drops comes back with its rejoin pass past appro
   t.after(() => tooLate.close());
   assert.ok(tooLate.reply.ok && tooLate.reply.waiting === true);
 });
+
+test('with approval on or the room locked, the REST screen is the owner\'s alone: a joiner waiting in the lobby, or one kicked out of a locked room, cannot read it there', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom({ approval: true });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  owner.socket.emit('term:input', `echo ${HIDDEN}-$((3+3))\r`);
+  await waitFor(() => owner.outputText().includes(`${HIDDEN}-6`), 'output on the screen');
+  const screen = async (token?: string): Promise<{ status: number; body: string }> => {
+    const response = await fetch(`${server.url}/api/rooms/${room.id}/screen`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    return { status: response.status, body: await response.text() };
+  };
+
+  const waiting = await joinMember(server.url, room.id, { token: room.writeToken, name: 'stranger' });
+  t.after(() => waiting.close());
+  assert.ok(waiting.reply.ok && waiting.reply.waiting === true);
+  // The same credentials the waiting joiner holds: none (a public room's viewer) and the writer link.
+  for (const token of [undefined, room.writeToken]) {
+    const answer = await screen(token);
+    assert.equal(answer.body.includes(HIDDEN), false, 'nothing of the screen past the lobby');
+    assert.equal(answer.status, 409);
+  }
+  assert.ok((await screen(room.ownerToken)).body.includes(`${HIDDEN}-6`), 'the owner reads it');
+
+  // Without approval but locked: a kicked member's link reads nothing either.
+  owner.socket.emit('room:settings', { approval: false, locked: true });
+  await waitFor(() => owner.of('room:settings').some((s) => s.locked && !s.approval), 'locked, approval off');
+  assert.equal((await screen(room.writeToken)).status, 409);
+  owner.socket.emit('room:settings', { locked: false });
+  await waitFor(() => owner.of('room:settings').some((s) => !s.locked && !s.approval), 'open again');
+  assert.ok((await screen(room.writeToken)).body.includes(`${HIDDEN}-6`), 'an open room shows its screen to its links');
+});
+
+test('a rejoin pass works only with the credential it came with, and coming back with it replaces a lingering old connection', async (t) => {
+  const server = await startServer();
+  t.after(() => server.close());
+  const room = await server.createRoom({ approval: true });
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  const viewer = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  const other = await joinMember(server.url, room.id, { awaitSnapshot: false });
+  t.after(() => [owner, viewer, other].forEach((m) => m.close()));
+  for (const member of [viewer, other]) owner.socket.emit('member:admit', { memberId: idOf(member), allow: true });
+  await waitFor(() => viewer.snapshots === 1 && other.snapshots === 1, 'both admitted');
+
+  // Let in as a viewer, it cannot come back past approval on the writer link.
+  const upgraded = await joinMember(server.url, room.id, { token: room.writeToken, extra: { pass: viewer.of('room:pass')[0]!.pass }, awaitSnapshot: false });
+  t.after(() => upgraded.close());
+  assert.ok(upgraded.reply.ok && upgraded.reply.waiting === true, 'another credential: it waits like anyone');
+
+  // The same credential while the old connection is still there (a drop keepalive has not noticed yet).
+  const back = await joinMember(server.url, room.id, { extra: { pass: other.of('room:pass')[0]!.pass } });
+  t.after(() => back.close());
+  assert.ok(back.reply.ok && back.reply.waiting === undefined);
+  await waitFor(() => !other.socket.connected, 'the old connection closed');
+  assert.equal(server.app.rooms.get(room.id)!.roleOf(idOf(other)), undefined);
+});
