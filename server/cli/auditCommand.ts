@@ -108,6 +108,11 @@ export function auditCommand(argv: readonly string[]): void {
     process.stdout.write(`${AUDIT_USAGE}\n`);
     return;
   }
+  // `ttyroom audit | head` closes the pipe early: that is the reader being done, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitStatus.Ok);
+    throw error;
+  });
   const file = join(args.dataDir, STORE_FILE);
   // Opening would create an empty record; a wrong --data-dir deserves to be told instead.
   if (!existsSync(file)) fail(ExitStatus.Failure, `no record at ${file} (is --data-dir the server's?)`);
