@@ -3,11 +3,13 @@
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import express from 'express';
-import { Auditor, type AuditLog } from './audit/auditLog.js';
-import { FileAuditLog } from './audit/fileAuditLog.js';
-import type { ServerConfig } from './config.js';
+import { Auditor, bothLogs, type AuditLog } from './audit/auditLog.js';
+import { ConfigDefaults, type ServerConfig } from './config.js';
+import { SqliteStore } from './store/sqliteStore.js';
+import type { Store } from './store/store.js';
+import { Retention } from './store/retention.js';
+import { RoomLedger } from './rooms/roomLedger.js';
 import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
 import { errorHandler, notFoundHandler, sendError } from './net/errors.js';
@@ -23,7 +25,7 @@ import { engineSessionId } from './net/engineSession.js';
 import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { DEFAULT_RECORDING_SETTINGS, Recordings } from './recording/recordings.js';
-import { MemoryRecordingIndex, type RecordingIndex } from './recording/recordingIndex.js';
+import { StoreRecordingIndex } from './recording/recordingIndex.js';
 import type { Profile } from './rooms/room.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { MirrorHost } from './terminal/mirrorHost.js';
@@ -36,16 +38,13 @@ import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/t
 
 export const DEFAULT_PROFILE = 'default';
 
-/** The audit log's file name inside the data folder. */
-export const AUDIT_FILE = 'audit.log';
-
 /** What tests (and embedders) can swap in; every field has the production default. */
 export interface AppOptions {
   clientDir?: string;
   env?: NodeJS.ProcessEnv;
   /** Time for timeouts, rate limits and audit records (default: the system clock). */
   clock?: Clock;
-  /** Where audit events go (default: JSON lines in <dataDir>/audit.log). */
+  /** Also receives every audit event, besides the store (tests read what was audited). */
   audit?: AuditLog;
   /** Ping timing (default: Keepalive in realtime/socketServer.ts). */
   keepalive?: KeepaliveTiming;
@@ -57,8 +56,6 @@ export interface AppOptions {
   webServerLimits?: WebServerSettings;
   /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
   tokenFailureLimits?: Partial<TokenFailureLimits>;
-  /** Where the recordings are kept track of (default: in memory; the store will take this over). */
-  recordingIndex?: RecordingIndex;
 }
 
 export interface App {
@@ -74,6 +71,8 @@ export interface App {
   recordings: Recordings;
   /** The worker threads that hold the rooms' mirrors. */
   mirrors: MirrorHost;
+  /** The record in <dataDir>/ttyroom.db: rooms, member sessions, audit events, recordings' index. */
+  store: Store;
   /**
    * Stops taking newcomers at once: the listener is closed, idle keep-alive connections are dropped,
    * new socket.io handshakes and new rooms are refused. Rooms and their members carry on.
@@ -101,8 +100,16 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const scheme = tls ? 'https' : 'http';
   mkdirSync(config.dataDir, { recursive: true });
   const clock = options.clock ?? systemClock;
-  const ownAuditLog = options.audit ? undefined : new FileAuditLog(join(config.dataDir, AUDIT_FILE));
-  const auditor = new Auditor(options.audit ?? ownAuditLog!, clock);
+  // First, so a database this version cannot use stops the server before anything started (StoreSchemaError).
+  const store = SqliteStore.open(config.dataDir);
+  // Rooms the record still holds as open were left by a server that died: none of them runs now.
+  store.closeLeftoverRooms(clock.now());
+  const recordingSettings = config.recording ?? DEFAULT_RECORDING_SETTINGS;
+  const recordings = new Recordings(config.dataDir, recordingSettings, clock, new StoreRecordingIndex(store, clock));
+  // Before the first sweep (at Retention's start): the files of the recordings it removes go with them.
+  store.onRecordingsPruned((pruned) => recordings.deleteFiles(pruned.map((recording) => recording.path)));
+  const retention = new Retention(store, clock, config.retentionDays ?? ConfigDefaults.RetentionDays);
+  const auditor = new Auditor(options.audit ? bothLogs(store.audit, options.audit) : store.audit, clock);
   const clientAddress = new ClientAddress(config.trustProxy);
   const web = express();
   web.disable('x-powered-by');
@@ -141,7 +148,6 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
 
   const mirrors = new MirrorHost(config.mirrorWorkers);
-  const recordingSettings = config.recording ?? DEFAULT_RECORDING_SETTINGS;
   const [file, ...args] = config.command;
   const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
   const rooms = new RoomRegistry({
@@ -164,9 +170,9 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     mirrors,
     recordable: recordingSettings.enabled,
   });
-  const recordings = new Recordings(config.dataDir, recordingSettings, clock, options.recordingIndex ?? new MemoryRecordingIndex());
+  const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -190,7 +196,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, recordings }));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);
@@ -227,12 +233,14 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       signIn.dispose();
       guard.dispose();
       tokenFailures.dispose();
+      ledger.dispose();
+      retention.dispose();
       // Last: closing rooms and connections above still writes audit records.
-      ownAuditLog?.dispose();
+      store.dispose();
     })();
     return disposing;
   };
 
   const origin = (): string => publicOrigin(httpServer, config, scheme);
-  return { httpServer, scheme, origin, io: sockets.io, rooms, recordings, mirrors, stopAccepting, dispose };
+  return { httpServer, scheme, origin, io: sockets.io, rooms, recordings, mirrors, store, stopAccepting, dispose };
 }

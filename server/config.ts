@@ -53,6 +53,8 @@ export interface ServerConfig {
   permitArguments?: boolean;
   /** Worker threads that parse the rooms' output (their mirrors); undefined = cores - 1, at least 1. */
   mirrorWorkers?: number;
+  /** Days the record keeps finished rooms and audit events (server/store/retention.ts); 0 keeps them; undefined = the default. */
+  retentionDays?: number;
   /** Recording (--no-record, --record-input, --record-chat, --max-recording-mb, ...); undefined = DEFAULT_RECORDING_SETTINGS. */
   recording?: RecordingSettings;
 }
@@ -102,6 +104,10 @@ export const ConfigDefaults = {
   ResumeBufferKiB: HistoryDefaults.CapacityUnits / 1024,
   /** 256 MiB per room would be a memory leak by configuration. */
   MaxResumeBufferKiB: 256 * 1024,
+  /** A month of finished rooms and audit events: time for an incident review, not a growing archive. */
+  RetentionDays: 30,
+  /** A hundred years: past this it is a typo, and 0 already keeps everything. */
+  MaxRetentionDays: 36_500,
   /** 1 TiB per recording: anything larger is a typo, not a cap. */
   MaxRecordingMiB: 1024 * 1024,
 } as const;
@@ -122,6 +128,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'idle-timeout', kind: 'seconds', fallback: String(ConfigDefaults.IdleTimeoutSeconds), help: 'seconds without writer input before a room closes (members are warned first); 0 = never' },
   { name: 'lifetime', kind: 'seconds', fallback: String(ConfigDefaults.LifetimeSeconds), help: 'seconds after creation when a room closes, whatever happens in it; 0 = never' },
   { name: 'shutdown-deadline', kind: 'positive-seconds', fallback: String(ConfigDefaults.ShutdownDeadlineSeconds), help: 'on SIGTERM/SIGINT, seconds until the server exits whatever is left (the kill grace is shortened to fit)' },
+  { name: 'retention-days', kind: 'count', max: ConfigDefaults.MaxRetentionDays, fallback: String(ConfigDefaults.RetentionDays), help: 'days the record (<data-dir>/ttyroom.db) keeps finished rooms, their sessions and recordings, and audit events; 0 = keep everything' },
   { name: 'once', kind: 'flag', fallback: 'off', help: 'accept one room only; exit when its process ends (TTYROOM_ONCE=1 turns it on)' },
   { name: 'permit-arguments', kind: 'flag', fallback: 'off', help: 'let POST /api/rooms add "args" to the profile\'s command (GoTTY\'s name); the command itself is never a client\'s to choose' },
   { name: 'no-record', kind: 'flag', fallback: 'off', help: 'record no room (by default every room is recorded to <data-dir>/recordings/<room>.cast unless its owner turns it off)' },
@@ -341,6 +348,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
+    retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
     recording: {
       enabled: get<number>('no-record', 0) !== 1,
       input: get<number>('record-input', 0) === 1,

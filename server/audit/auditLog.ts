@@ -69,9 +69,11 @@ export interface AuditEvent {
   detail?: AuditDetail;
 }
 
-/** Where audit events go. The app writes to a file; tests pass a collector. */
+/** Where audit events go. The app writes to its store (server/store/); tests may add a collector. */
 export interface AuditLog {
   record(event: AuditEvent): void;
+  /** Runs `work`, whose records arrive together (a burst), as one write where the log can; optional. */
+  batch?(work: () => void): void;
 }
 
 export type AuditEntry = Omit<AuditEvent, 'time'>;
@@ -86,4 +88,24 @@ export class Auditor {
   record(entry: AuditEntry): void {
     this.log.record({ time: new Date(this.clock.now()).toISOString(), ...entry });
   }
+
+  /** Records made inside `work` are written as one batch (one transaction in the store): for bursts. */
+  batch(work: () => void): void {
+    if (this.log.batch) this.log.batch(work);
+    else work();
+  }
+}
+
+/** One log that writes to both: the store, and a collector a test reads. Bursts are batched in the first. */
+export function bothLogs(first: AuditLog, second: AuditLog): AuditLog {
+  return {
+    record(event) {
+      first.record(event);
+      second.record(event);
+    },
+    batch(work) {
+      if (first.batch) first.batch(work);
+      else work();
+    },
+  };
 }

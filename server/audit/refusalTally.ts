@@ -60,6 +60,12 @@ export class RefusalTally extends Disposable {
   private flush(): void {
     this.timer?.dispose();
     this.timer = undefined;
+    // Up to MaxAddresses records at once: one write for all of them.
+    this.auditor.batch(() => this.writeTallies());
+    this.tallies.clear();
+  }
+
+  private writeTallies(): void {
     for (const [address, tally] of this.tallies) {
       this.auditor.record({
         ...this.entry,
@@ -73,6 +79,5 @@ export class RefusalTally extends Disposable {
         },
       });
     }
-    this.tallies.clear();
   }
 }

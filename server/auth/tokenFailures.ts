@@ -130,17 +130,20 @@ export class TokenFailureLimiter extends Disposable {
   private flush(): void {
     this.flushTimer?.dispose();
     this.flushTimer = undefined;
-    for (const [address, { count, since, room }] of this.refusals) {
-      this.auditor.record({
-        event: 'limit.refused',
-        ...(room !== null ? { room } : {}),
-        address,
-        detail: { limit: 'token-failures', count, since: new Date(since).toISOString() },
-      });
-    }
-    if (this.otherRefusals > 0) {
-      this.auditor.record({ event: 'limit.refused', detail: { limit: 'token-failures', count: this.otherRefusals, addresses: 'others' } });
-    }
+    // Up to MaxAuditAddresses records at once: one write for all of them.
+    this.auditor.batch(() => {
+      for (const [address, { count, since, room }] of this.refusals) {
+        this.auditor.record({
+          event: 'limit.refused',
+          ...(room !== null ? { room } : {}),
+          address,
+          detail: { limit: 'token-failures', count, since: new Date(since).toISOString() },
+        });
+      }
+      if (this.otherRefusals > 0) {
+        this.auditor.record({ event: 'limit.refused', detail: { limit: 'token-failures', count: this.otherRefusals, addresses: 'others' } });
+      }
+    });
     this.refusals.clear();
     this.otherRefusals = 0;
   }

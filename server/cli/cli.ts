@@ -3,6 +3,7 @@
 import { serve, share } from './main.js';
 import { ExitStatus } from './shutdown.js';
 import { userCommand } from './userCommand.js';
+import { auditCommand } from './auditCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
@@ -11,6 +12,8 @@ commands:
   share     run a server with one room running a command, print its links, exit when it ends
             (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
+  audit     print the audit events or member sessions the server recorded
+            (ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]; see: ttyroom audit --help)
 
 With no command, ttyroom serves.`;
 
@@ -30,6 +33,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return share(rest);
     case 'user':
       return userCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;

@@ -3,6 +3,7 @@
 
 import type { Request, Response } from 'express';
 import type { Auditor } from '../audit/auditLog.js';
+import type { Store } from '../store/store.js';
 import { bearerToken } from '../auth/capabilities.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
@@ -23,6 +24,8 @@ export interface ApiAccess {
   permitArguments: boolean;
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
+  /** Where the audit API reads a room's events. */
+  store: Pick<Store, 'auditEvents'>;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
 }

@@ -27,6 +27,7 @@ import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
+import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
@@ -87,7 +88,11 @@ export interface ConnectionPolicy {
   clientAddress: ClientAddress;
   /** Backs off addresses that keep presenting bad credentials (shared with the REST routes). */
   tokenFailures: TokenFailureLimiter;
+  /** Where members' sessions are recorded: join, leave, and how many chat messages (never their text). */
+  sessions: MemberSessions;
 }
+
+export type MemberSessions = Pick<Store, 'memberJoined' | 'memberLeft' | 'chatSent'>;
 
 /** The capability token a client gave in the socket.io handshake (`auth: { token }`), if it is a string. */
 function handshakeToken(socket: TypedSocket): string | undefined {
@@ -230,7 +235,17 @@ export class RoomConnection extends Disposable {
     this.room = room;
     this.memberId = joined.memberId;
     const { role, colour, waiting } = joined;
-    this.policy.auditor.record({ event: 'member.joined', ...this.who(), detail: waiting ? { role, waiting } : { role } });
+    const who = this.who();
+    this.policy.auditor.record({ event: 'member.joined', ...who, detail: waiting ? { role, waiting } : { role } });
+    this.policy.sessions.memberJoined({
+      room: room.id,
+      memberId: joined.memberId,
+      name: joined.name,
+      role,
+      user: user?.id,
+      address: who.address,
+      joinedAt: this.policy.clock.now(),
+    });
     reply(waiting ? { ok: true, role, memberId: joined.memberId, colour, waiting: true } : { ok: true, role, memberId: joined.memberId, colour });
     // After the reply, so a client knows its member id before the room's first messages to it.
     room.welcome(joined.memberId);
@@ -356,7 +371,8 @@ export class RoomConnection extends Disposable {
       return this.refuse('bad-request', `chat:send wants a non-empty string of at most ${PayloadLimits.MaxChatLength} characters`);
     }
     const result = this.room!.postChat(this.memberId!, text);
-    if (result === 'no-member' || result.ok) return;
+    if (result === 'no-member') return;
+    if (result.ok) return this.policy.sessions.chatSent(this.room!.id, this.memberId!);
     if (result.reason === 'off') this.refuse('forbidden', 'the owner turned the chat off');
     else this.refuse('rate-limited', 'you are sending chat messages too fast; wait a moment');
   }
@@ -405,6 +421,7 @@ export class RoomConnection extends Disposable {
     if (this.room && this.memberId) {
       this.room.leave(this.memberId);
       this.policy.auditor.record({ event: 'member.left', ...this.who() });
+      this.policy.sessions.memberLeft(this.room.id, this.memberId, this.policy.clock.now());
     }
     this.room = undefined;
     this.memberId = undefined;

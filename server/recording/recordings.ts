@@ -2,7 +2,7 @@
 // (activity, input, the record setting) to its Recorder, and finds a room's file for the download route.
 
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import type { Room, RoomActivity } from '../rooms/room.js';
 import type { Clock } from '../util/clock.js';
@@ -72,16 +72,20 @@ export class Recordings extends Disposable implements RecordingFiles {
   /** The room's recording file with everything so far written, or undefined when it has none. */
   fileOf(roomId: string): string | undefined {
     this.active.get(roomId)?.flush();
-    return this.index.find(roomId)?.path;
+    return this.index.pathOf(roomId);
   }
 
-  /** Deletes a finished recording (retention's hook); a running one is left alone. */
-  remove(roomId: string): boolean {
-    const entry = this.index.find(roomId);
-    if (!entry || this.active.has(roomId)) return false;
-    rmSync(entry.path, { force: true });
-    this.index.removed(roomId);
-    return true;
+  /**
+   * Retention removed these recordings from the index: their files go too. Only files in the recordings
+   * folder, and never one still being written.
+   */
+  deleteFiles(paths: readonly string[]): void {
+    const writing = new Set([...this.active.values()].map((recording) => recording.path));
+    for (const path of paths) {
+      const file = resolve(path);
+      if (!file.startsWith(resolve(this.folder) + sep) || writing.has(file)) continue;
+      rmSync(file, { force: true });
+    }
   }
 
   private open(room: Room): Recorder {
@@ -95,13 +99,7 @@ export class Recordings extends Disposable implements RecordingFiles {
       rows: room.rows,
       maxBytes: this.settings.maxBytes,
     });
-    this.index.started(room.id, path, {
-      title: room.name,
-      startedAt: this.clock.now(),
-      cols: room.cols,
-      rows: room.rows,
-      input: this.settings.input,
-    });
+    this.index.started(room.id, path, { startedAt: this.clock.now(), input: this.settings.input });
     recorder.whenEnded((outcome) => this.index.ended(room.id, outcome));
     return recorder;
   }
@@ -142,6 +140,11 @@ class RoomRecording extends Disposable {
 
   flush(): void {
     this.recorder?.flush();
+  }
+
+  /** The file being written, if any. */
+  get path(): string | undefined {
+    return this.recorder ? resolve(this.recorder.path) : undefined;
   }
 
   private start(): void {

@@ -129,7 +129,7 @@ function credentialKey(admission: Admission): string {
 }
 
 export type JoinResult =
-  | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean }
+  | { ok: true; memberId: string; role: Role; colour: string; waiting: boolean; name: string }
   | { ok: false; code: 'locked'; message: string };
 
 /**
@@ -140,12 +140,6 @@ export type JoinResult =
 export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner' | 'full';
 
 export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
-
-/** Accepted input and the member who typed it; never fired while the curtain is down (it may be a password). */
-export interface RoomInput {
-  memberId: string;
-  data: string;
-}
 
 /**
  * What happened in the room besides its stream, for the recording's markers: members coming and going, the
@@ -222,15 +216,15 @@ export class Room extends Disposable {
   private readonly activityEmitter = this.register(new Emitter<RoomActivity>());
   /** Joins, leaves, role changes, the curtain, chat lines and the recording switch (see RoomActivity). */
   readonly onActivity = this.activityEmitter.event;
-  private readonly inputEmitter = this.register(new Emitter<RoomInput>());
-  /** Input that reached the program, with who typed it; never while the curtain is down. */
-  readonly onInput = this.inputEmitter.event;
   private readonly recordable: boolean;
   /** Local feeds (recorders) attached so far, for their fan-out ids. */
   private localFeeds = 0;
   private readonly grantEndedEmitter = this.register(new Emitter<GrantEnded>());
   /** A timed grant ended by itself on the room's clock: the member is a viewer again. */
   readonly onGrantEnded = this.grantEndedEmitter.event;
+  private readonly inputEmitter = this.register(new Emitter<{ memberId: string; data: string }>());
+  /** Input the program accepted, with the member who typed it; never fires while the curtain is down. */
+  readonly onInput = this.inputEmitter.event;
   private readonly settingsValue: RoomSettings;
   private readonly chat: RoomChat;
   private readonly passes: RejoinPasses;
@@ -407,7 +401,7 @@ export class Room extends Disposable {
       window: undefined,
     };
     this.members.set(id, member);
-    return { ok: true, memberId: id, role, colour, waiting: member.waiting };
+    return { ok: true, memberId: id, role, colour, waiting: member.waiting, name: member.name };
   }
 
   /**

@@ -1,13 +1,11 @@
-// The audit file: <dataDir>/audit.log holds created, joined (with role), denied writes (one counted line),
+// The audit in the store (<dataDir>/ttyroom.db) holds created, joined (with role), denied writes (one counted line),
 // resizes (one counted line), left and closed (with reason, exit code or signal, and address), and never a
 // token, a cookie or a keystroke.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AuditEvent } from '../../server/audit/auditLog.js';
-import { AUDIT_FILE } from '../../server/app.js';
+import { storeBytes, storedAuditEvents } from '../helpers/audit.js';
 import { startServer } from '../helpers/server.js';
 import { joinMember } from '../helpers/member.js';
 import { io } from 'socket.io-client';
@@ -22,8 +20,7 @@ const COOKIE_VALUE = 'COOKIE-SECRET-7f3a9c';
 
 test('the audit log records a room\'s life with addresses and roles, counts denied writes, and holds no secrets', async () => {
   const server = await startServer();
-  const path = join(server.dataDir, AUDIT_FILE);
-  const read = (): AuditEvent[] => readFileSync(path, 'utf8').trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
+  const read = (): AuditEvent[] => storedAuditEvents(server.dataDir);
   const created = await server.createRoom();
   const room = server.app.rooms.get(created.id)!;
   const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'teacher' });
@@ -32,6 +29,7 @@ test('the audit log records a room\'s life with addresses and roles, counts deni
   // A client that sends cookies on its handshake (as a browser would), joining with the write token.
   const cookieClient = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { cookie: `session=${COOKIE_VALUE}` } });
   let text: string;
+  let records: AuditEvent[];
   try {
     const cookieJoin = await cookieClient.emitWithAck('room:join', { roomId: created.id, token: created.writeToken, name: 'cookie' });
     assert.equal(cookieJoin.ok, true);
@@ -61,8 +59,9 @@ test('the audit log records a room\'s life with addresses and roles, counts deni
       await waitFor(() => read().some((record) => record.event === 'room.closed' && record.room === ended.id), `${expected} to be audited`);
       member.close();
     }
-    // Read before the server's teardown removes its data folder.
-    text = readFileSync(path, 'utf8');
+    // Read before the server's teardown removes its data folder: the rows, and every byte of the files.
+    records = read();
+    text = storeBytes(server.dataDir) + JSON.stringify(records);
   } finally {
     cookieClient.close();
     owner.close();
@@ -70,9 +69,8 @@ test('the audit log records a room\'s life with addresses and roles, counts deni
     viewer.close();
     await server.close();
   }
-  const records = text.trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEvent);
   for (const secret of [created.ownerToken, created.writeToken, 'SECRET-KEYSTROKES', 'COOKIE-KEYS', 'VIEWER-KEY', COOKIE_VALUE, 'echo', 'kill -9']) {
-    assert.ok(!text.includes(secret), `the audit log holds ${secret.slice(0, 12)}…`);
+    assert.ok(!text.includes(secret), `the store holds ${secret.slice(0, 12)}…`);
   }
   for (const record of records) assert.ok(!Number.isNaN(Date.parse(record.time)), `a time on ${JSON.stringify(record)}`);
   // Everything a member did names the room, the member and the address it came from.

@@ -20,6 +20,7 @@ import { createRoomAt, startServerProcess, TEST_SHELL_LINE, type ServerProcess }
 import { killIfRunning, pidsRunningAs } from '../helpers/processes.js';
 import { DEFAULT_RECORDING_SETTINGS } from '../../server/recording/recordings.js';
 import { RecordingLimits } from '../../server/recording/recorder.js';
+import { RetentionTiming } from '../../server/store/retention.js';
 import type { Room } from '../../server/rooms/room.js';
 
 /** startServer's scrollback: the replay terminal keeps as many lines, so whole buffers compare. */
@@ -275,4 +276,26 @@ test('kill -9 of the server mid-session: the recording parses up to its last flu
     killIfRunning(pidsRunningAs(['sleep', '0.01']).map((pid) => ({ pid, argv: ['sleep', '0.01'] })));
     rmSync(dataDir, { recursive: true, force: true });
   }
+});
+
+test('the store indexes each recording (size, flags when it ends), and retention deletes the file with its room\'s record', async (t) => {
+  const clock = new ManualClock();
+  const server = await startServer({ retentionDays: 1, recording: { ...DEFAULT_RECORDING_SETTINGS, input: true } }, process.env, { clock });
+  t.after(() => server.close());
+  const room = await server.createRoom();
+  const owner = await joinMember(server.url, room.id, { token: room.ownerToken });
+  t.after(() => owner.close());
+  await run(owner, 'echo KEEP-$((1+1))', 'KEEP-2');
+  const path = server.app.recordings.fileOf(room.id)!;
+  assert.deepEqual(server.app.store.recordings(room.id).map((r) => [r.path, r.endedAt, r.flags]), [[path, undefined, 'input']], 'indexed while it is written');
+  owner.socket.emit('term:input', 'exit 4\r');
+  await waitFor(() => owner.exits.length === 1, 'the exit');
+  await waitFor(() => server.app.store.room(room.id)?.closedAt !== undefined, 'the room closed in the record');
+  const [row] = server.app.store.recordings(room.id);
+  assert.deepEqual([row!.flags, row!.size, row!.endedAt !== undefined], ['input,exited', statSync(path).size, true]);
+  assert.ok(markers(readCast(path)).includes('exited: 4 (exited)'));
+
+  clock.advance(RetentionTiming.DayMs + RetentionTiming.SweepIntervalMs);
+  assert.deepEqual(server.app.store.recordings(room.id), [], 'the index row went');
+  assert.equal(existsSync(path), false, 'and the file with it');
 });

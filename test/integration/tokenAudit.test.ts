@@ -1,13 +1,10 @@
 // I1 for tokens: after a full scenario (private room, mint, join, hand out the keyboard, revoke live, expire, guess)
-// the audit file holds token.minted / token.revoked / role.changed / limit.refused records with room, address, token id
+// the audit in the store holds token.minted / token.revoked / role.changed / limit.refused records with room, address, token id
 // and role, and not one token string anywhere.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { AuditEvent } from '../../server/audit/auditLog.js';
-import { AUDIT_FILE } from '../../server/app.js';
+import { storeBytes, storedAuditEvents } from '../helpers/audit.js';
 import { TokenFailureLimits } from '../../server/auth/tokenFailures.js';
 import type { MintedToken } from '../../server/shared/events.js';
 import { startServer } from '../helpers/server.js';
@@ -17,8 +14,6 @@ import { waitFor } from '../helpers/wait.js';
 
 test('the audit log of a full token scenario names token ids and roles, and holds no token', async () => {
   const server = await startServer();
-  const path = join(server.dataDir, AUDIT_FILE);
-  const read = (): AuditEvent[] => readFileSync(path, 'utf8').trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent);
   const secrets: string[] = [];
   let text = '';
   try {
@@ -55,8 +50,8 @@ test('the audit log of a full token scenario names token ids and roles, and hold
     }
     // Dispose first (idempotent) so the aggregated counts are flushed, and read before close() removes the folder.
     await server.app.dispose();
-    text = readFileSync(path, 'utf8');
-    const records = read();
+    const records = storedAuditEvents(server.dataDir);
+    text = storeBytes(server.dataDir) + JSON.stringify(records);
     const minted = records.filter((r) => r.event === 'token.minted');
     assert.deepEqual(minted.map((r) => [r.detail!.tokenId, r.detail!.role]), [[viewerToken.id, 'viewer'], [writerToken.id, 'writer'], [shortToken.id, 'viewer']]);
     assert.ok(minted.every((r) => r.room === created.id && r.address === '127.0.0.1' && !Number.isNaN(Date.parse(r.time))));
@@ -70,5 +65,5 @@ test('the audit log of a full token scenario names token ids and roles, and hold
     await server.close();
   }
   assert.ok(secrets.length >= 15);
-  for (const secret of secrets) assert.equal(text.includes(secret), false, `the audit log holds the token ${secret.slice(0, 6)}…`);
+  for (const secret of secrets) assert.equal(text.includes(secret), false, `the store holds the token ${secret.slice(0, 6)}…`);
 });

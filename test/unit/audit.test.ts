@@ -1,40 +1,11 @@
-// The audit log: JSON lines appended to a private file; repeated refusals become one counted record per interval.
+// The audit's stamping and aggregation: repeated refusals become one counted record per interval (the store is tested in store.test.ts).
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { AuditCounter } from '../../server/audit/auditCounter.js';
-import { Auditor, type AuditEvent } from '../../server/audit/auditLog.js';
-import { FileAuditLog } from '../../server/audit/fileAuditLog.js';
+import { Auditor } from '../../server/audit/auditLog.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { ManualClock, MANUAL_CLOCK_START } from '../helpers/manualClock.js';
-
-function readLines(path: string): AuditEvent[] {
-  return readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as AuditEvent);
-}
-
-test('FileAuditLog appends one JSON object per line, across restarts, to a file only its owner reads', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ttyroom-audit-'));
-  const path = join(dir, 'audit.log');
-  try {
-    const first = new FileAuditLog(path);
-    first.record({ time: '2024-01-01T00:00:00.000Z', event: 'room.created', room: 'r1', address: '127.0.0.1', detail: { pid: 42 } });
-    first.dispose();
-    const second = new FileAuditLog(path);
-    second.record({ time: '2024-01-01T00:00:01.000Z', event: 'room.closed', room: 'r1', detail: { reason: 'idle-timeout' } });
-    second.dispose();
-    second.record({ time: '2024-01-01T00:00:02.000Z', event: 'member.left' });
-    assert.deepEqual(readLines(path), [
-      { time: '2024-01-01T00:00:00.000Z', event: 'room.created', room: 'r1', address: '127.0.0.1', detail: { pid: 42 } },
-      { time: '2024-01-01T00:00:01.000Z', event: 'room.closed', room: 'r1', detail: { reason: 'idle-timeout' } },
-    ]);
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
 
 test('Auditor stamps records with the clock time', () => {
   const log = new MemoryAuditLog();

@@ -24,18 +24,20 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   { name: 'net', mayImport: ['util', 'shared'] },
   // Every layer above records events; the audit knows nothing of rooms or the web.
   { name: 'audit', mayImport: ['util', 'shared'] },
+  // The record (SQLite): holds audit events, so above audit; rooms and the web write and read it, so below them.
+  { name: 'store', mayImport: ['audit', 'util', 'shared'] },
   // The pty and the mirror: nothing about rooms, members, sign-in or the network.
   { name: 'terminal', mayImport: ['util', 'shared'] },
   // Capability tokens, who is asking, the event → role table and sign-in: rooms admit members by them.
   { name: 'auth', mayImport: ['audit', 'net', 'util', 'shared'] },
-  { name: 'rooms', mayImport: ['terminal', 'auth', 'audit', 'util', 'shared'] },
-  // A room's recording: a local feed of the room's stream, its markers and input, written to disk.
-  { name: 'recording', mayImport: ['rooms', 'util', 'shared'] },
-  { name: 'realtime', mayImport: ['rooms', 'auth', 'audit', 'net', 'util', 'shared'] },
-  { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'audit', 'net', 'util', 'shared'] },
+  { name: 'rooms', mayImport: ['terminal', 'auth', 'store', 'audit', 'util', 'shared'] },
+  // A room's recording: a local feed of the room's stream, its markers and input, written to disk and indexed in the store.
+  { name: 'recording', mayImport: ['rooms', 'store', 'util', 'shared'] },
+  { name: 'realtime', mayImport: ['rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
-  { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
-  { name: 'cli', mayImport: ['app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'audit', 'net', 'util', 'shared'] },
+  { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'cli', mayImport: ['app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
   { name: 'client', mayImport: ['shared'] },
 ];
 
@@ -190,7 +192,7 @@ describe('layering', () => {
       ['server/realtime/socketServer.ts', "export { z } from '../rooms/ports.js';"],
     ]);
     assert.deepEqual(violations(files), [
-      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, terminal, auth, audit, util, shared)",
+      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, terminal, auth, store, audit, util, shared)",
     ]);
   });
 
