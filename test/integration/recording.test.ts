@@ -73,6 +73,8 @@ test('round trip: colours, CJK and emoji, resizes and the alternate screen repla
   assert.ok(markers(cast).some((label) => label === `joined: lead (owner) [${idOf(owner)}]`), 'the join is a marker');
   assert.equal(cast.events.filter((e) => e.code === 'i').length, 0, 'no input without --record-input');
   assert.equal(statSync(server.app.recordings.fileOf(room.id)!).mode & 0o777, 0o600, 'the file is the server user\'s alone');
+  const bytes = readFileSync(server.app.recordings.fileOf(room.id)!, 'utf8');
+  for (const secret of [room.ownerToken, room.writeToken]) assert.equal(bytes.includes(secret), false, 'J6: no token in the recording');
 
   const download = (token?: string) => fetch(`${server.url}/api/rooms/${room.id}/recording`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   const response = await download(room.ownerToken);
