@@ -105,7 +105,11 @@ describe('real sessions', () => {
     // Kills until nothing is left, so a sleep forked while we clean up is caught too.
     const cleanup = async (): Promise<void> => void await killSession(leader);
     try {
-      await waitFor(() => (sessionMembers(leader)?.length ?? 0) === 3, 'the shell and its two sleeps');
+      // By name too: a forked child is listed before it has exec'd sleep (under load, for a while).
+      await waitFor(() => {
+        const members = sessionMembers(leader) ?? [];
+        return members.length === 3 && members.filter((m) => m.comm === 'sleep').length === 2;
+      }, 'the shell and its two sleeps');
     } catch (error) {
       await cleanup();
       throw error;
