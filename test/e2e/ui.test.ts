@@ -230,6 +230,15 @@ describe('approval and curtain', () => {
     await shoot(t, owner.page, 'curtain-lift-dialog-desktop');
     await owner.page.getByRole('dialog').getByRole('button', { name: 'Lift curtain' }).click();
     await joiner.page.getByText('The owner lowered the curtain').waitFor({ state: 'hidden' });
+
+    // Every member sees that the room is recorded, and sees it stop when the owner turns recording off.
+    const recordingBadge = joiner.page.locator('.room-badge[data-kind="recording"]');
+    await recordingBadge.waitFor();
+    await owner.page.bringToFront();
+    await owner.page.locator('#settings-button').click();
+    await owner.page.getByRole('checkbox', { name: /Record/ }).uncheck();
+    await recordingBadge.waitFor({ state: 'hidden' });
+    assert.equal(room.settings.record, false);
     assert.deepEqual(owner.errors, []);
     assert.deepEqual(joiner.errors, []);
   });
