@@ -48,6 +48,8 @@ interface QueuedStart {
 
 export class FanOut extends Disposable {
   private readonly feeds = new Map<string, Feed>();
+  /** The local feeds among them: deliverLive runs for every chunk, and need not walk the members. */
+  private readonly locals = new Set<Feed>();
   private readonly startQueue: QueuedStart[] = [];
   private startTurn: IDisposable | undefined;
   /** Members whose start waits for the snapshot being taken (one request serves them all). */
@@ -103,8 +105,8 @@ export class FanOut extends Disposable {
 
   /** A live event the room broadcast to its sockets: local feeds in the live stream get it too, in the same order. */
   deliverLive<E extends ServerEventName>(event: E, ...args: ServerEventArgs<E>): void {
-    for (const entry of this.feeds.values()) {
-      if (entry.local && entry.localLive && !entry.held) entry.feed.port.send(event, ...args);
+    for (const entry of this.locals) {
+      if (entry.localLive && !entry.held) entry.feed.port.send(event, ...args);
     }
   }
 
@@ -124,6 +126,7 @@ export class FanOut extends Disposable {
     };
     entry = { memberId, feed: new MemberFeed(connection, acks), starting: true, held: false, local, localLive: false };
     this.feeds.set(memberId, entry);
+    if (local) this.locals.add(entry);
     if (this.curtainAudience && !this.sees(entry, this.curtainAudience)) {
       entry.held = true;
       // As exited() tells those held already: that the program ended, and no final screen.
@@ -204,6 +207,7 @@ export class FanOut extends Disposable {
     const entry = this.feeds.get(memberId);
     if (!entry) return;
     this.feeds.delete(memberId);
+    this.locals.delete(entry);
     entry.feed.port.setLive(false);
   }
 
