@@ -62,6 +62,13 @@ export class ManualClock implements Clock {
     return this.timers.size;
   }
 
+  /** Timers set to run at exactly `time` (ms since the epoch): proves one particular timer was, or was not, left behind. */
+  timersDueAt(time: number): number {
+    let count = 0;
+    for (const timer of this.timers) if (timer.due === time) count++;
+    return count;
+  }
+
   /**
    * Moves time forward by `ms`, running every timer due by then in due order; the clock reads each
    * timer's due time while it runs. Timers set by a callback run too if they fall due within the step.

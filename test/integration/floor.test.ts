@@ -86,8 +86,11 @@ test('a member who disconnects during a timed grant does not keep it: back in, i
   const student = await joinMember(server.url, room.id);
   teacher.socket.emit('member:role', { memberId: idOf(student), role: 'writer', seconds: 60 });
   await waitFor(() => student.roles.length === 1, 'the grant');
+  const grantEnd = Date.parse(student.of('room:role')[0]!.until!);
+  assert.equal(clock.timersDueAt(grantEnd), 1, 'the grant\'s timer');
   student.close();
   await listShows(clock, teacher, (list) => list.length === 1, 'the student to leave');
+  assert.equal(clock.timersDueAt(grantEnd), 0, 'the grant\'s timer went with the member, not left to fire');
 
   const again = await joinMember(server.url, room.id);
   t.after(() => [teacher, again].forEach((m) => m.close()));
