@@ -193,43 +193,39 @@ export function handQueue(members: readonly MemberInfo[]): MemberInfo[] {
     .sort((a, b) => Date.parse(a.handSince ?? '') - Date.parse(b.handSince ?? '') || a.id.localeCompare(b.id));
 }
 
-function handItem(member: MemberInfo, state: PanelState, actions: MemberActions): HTMLLIElement {
+/** One entry of a queue the owner answers (raised hands, joiners waiting): who, since when, and its buttons. */
+function queueItem(member: MemberInfo, state: PanelState, meta: HTMLElement[], groupLabel: string, buttons: HTMLButtonElement[]): HTMLLIElement {
   const item = document.createElement('li');
   item.className = 'queue-item';
   item.dataset.memberId = member.id;
   const main = document.createElement('div');
   main.className = 'member-main';
-  const when = document.createElement('span');
-  when.className = 'member-meta';
-  when.textContent = `raised ${waitedFor(member.handSince, Date.now())}`;
-  main.append(nameLine(member, state.selfId), when);
+  main.append(nameLine(member, state.selfId), ...meta);
   const row = document.createElement('div');
   row.className = 'member-actions';
   row.setAttribute('role', 'group');
-  row.setAttribute('aria-label', `Hand of ${displayName(member)}`);
-  row.append(
-    button(grantForLabel(state.grantMinutes), () => actions.grant(member.id, state.grantMinutes * 60), 'primary'),
-    button('Grant keyboard', () => actions.grant(member.id)),
-    button('Deny', () => actions.deny(member.id)),
-  );
+  row.setAttribute('aria-label', groupLabel);
+  row.append(...buttons);
   item.append(dot(member.colour), main, row);
   return item;
 }
 
+function handItem(member: MemberInfo, state: PanelState, actions: MemberActions): HTMLLIElement {
+  const when = document.createElement('span');
+  when.className = 'member-meta';
+  when.textContent = `raised ${waitedFor(member.handSince, Date.now())}`;
+  return queueItem(member, state, [when], `Hand of ${displayName(member)}`, [
+    button(grantForLabel(state.grantMinutes), () => actions.grant(member.id, state.grantMinutes * 60), 'primary'),
+    button('Grant keyboard', () => actions.grant(member.id)),
+    button('Deny', () => actions.deny(member.id)),
+  ]);
+}
+
 function waitingItem(member: MemberInfo, state: PanelState, actions: MemberActions): HTMLLIElement {
-  const item = document.createElement('li');
-  item.className = 'queue-item';
-  item.dataset.memberId = member.id;
-  const main = document.createElement('div');
-  main.className = 'member-main';
-  main.append(nameLine(member, state.selfId));
-  const row = document.createElement('div');
-  row.className = 'member-actions';
-  row.setAttribute('role', 'group');
-  row.setAttribute('aria-label', `Entry of ${displayName(member)}`);
-  row.append(button('Admit', () => actions.admit(member.id, true), 'primary'), button('Deny entry', () => actions.admit(member.id, false), 'danger'));
-  item.append(dot(member.colour), main, row);
-  return item;
+  return queueItem(member, state, [], `Entry of ${displayName(member)}`, [
+    button('Admit', () => actions.admit(member.id, true), 'primary'),
+    button('Deny entry', () => actions.admit(member.id, false), 'danger'),
+  ]);
 }
 
 export interface PanelElements {
