@@ -79,6 +79,31 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'bookmarks, and who owns a room after it is gone',
+    up(db) {
+      db.exec(`
+        CREATE TABLE bookmarks (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          room TEXT NOT NULL,
+          time INTEGER NOT NULL,
+          member_id TEXT NOT NULL,
+          name TEXT NOT NULL,
+          label TEXT NOT NULL
+        );
+        CREATE INDEX bookmarks_room ON bookmarks (room, id);
+        -- SHA-256 hashes of the room's owner tokens (never the tokens): they keep opening its record after it ends.
+        CREATE TABLE owner_tokens (
+          room TEXT NOT NULL,
+          token_hash BLOB NOT NULL,
+          PRIMARY KEY (room, token_hash)
+        );
+        -- The signed-in user who owns the room, if any: its record stays theirs after it ends.
+        ALTER TABLE rooms ADD COLUMN owner_user TEXT;
+      `);
+    },
+  },
 ];
 
 /** The version a database has after every step. */

@@ -7,7 +7,7 @@ import type { AuditDetail, AuditEvent, AuditEventName, AuditLog } from '../audit
 import { Emitter } from '../shared/emitter.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { migrate } from './migrations.js';
-import type { AuditQuery, MemberSessionRecord, PruneResult, RecordingRecord, RoomRecord, Store, StoredAuditEvent } from './store.js';
+import type { AuditQuery, BookmarkRecord, MemberSessionRecord, PruneResult, RecordingRecord, RoomRecord, Store, StoredAuditEvent } from './store.js';
 
 /** The database's file name inside the data folder. */
 export const STORE_FILE = 'ttyroom.db';
@@ -120,6 +120,19 @@ function recordingOf(row: RecordingRow): RecordingRecord {
   });
 }
 
+interface BookmarkRow {
+  id: number;
+  room: string;
+  time: number;
+  member_id: string;
+  name: string;
+  label: string;
+}
+
+function bookmarkOf(row: BookmarkRow): BookmarkRecord {
+  return { id: row.id, room: row.room, time: row.time, memberId: row.member_id, name: row.name, label: row.label };
+}
+
 function prepare(db: Database.Database) {
   return {
     insertAudit: db.prepare<[number, string, string | null, string | null, string | null, string | null]>(
@@ -148,6 +161,10 @@ function prepare(db: Database.Database) {
     roomRecordings: db.prepare<[string], RecordingRow>('SELECT * FROM recordings WHERE room = ? ORDER BY id'),
     expiredRecordings: db.prepare<[number, number], RecordingRow>(
       'SELECT * FROM recordings WHERE ended_at < ? OR room IN (SELECT id FROM rooms WHERE closed_at < ?) ORDER BY id'),
+    insertBookmark: db.prepare<[string, number, string, string, string]>('INSERT INTO bookmarks (room, time, member_id, name, label) VALUES (?, ?, ?, ?, ?)'),
+    roomBookmarks: db.prepare<[string], BookmarkRow>('SELECT * FROM bookmarks WHERE room = ? ORDER BY id'),
+    deleteBookmarks: db.prepare<[number]>('DELETE FROM bookmarks WHERE room IN (SELECT id FROM rooms WHERE closed_at < ?)'),
+    deleteOwnerTokens: db.prepare<[number]>('DELETE FROM owner_tokens WHERE room IN (SELECT id FROM rooms WHERE closed_at < ?)'),
     deleteRecording: db.prepare<[number]>('DELETE FROM recordings WHERE id = ?'),
     deleteSessions: db.prepare<[number]>('DELETE FROM member_sessions WHERE room IN (SELECT id FROM rooms WHERE closed_at < ?)'),
     deleteRooms: db.prepare<[number]>('DELETE FROM rooms WHERE closed_at < ?'),
@@ -283,6 +300,18 @@ export class SqliteStore extends Disposable implements Store {
     return (room === undefined ? this.statements.sessions.all() : this.statements.roomSessions.all(room)).map(sessionOf);
   }
 
+  bookmarkAdded(bookmark: Omit<BookmarkRecord, 'id'>): number {
+    let id = -1;
+    this.write(() => {
+      id = Number(this.statements.insertBookmark.run(bookmark.room, bookmark.time, bookmark.memberId, bookmark.name, bookmark.label).lastInsertRowid);
+    });
+    return id;
+  }
+
+  bookmarks(room: string): BookmarkRecord[] {
+    return this.statements.roomBookmarks.all(room).map(bookmarkOf);
+  }
+
   /** Returns the new row's id; -1 when it could not be written (the recorder goes on without an index row). */
   recordingStarted(recording: Pick<RecordingRecord, 'room' | 'path' | 'startedAt' | 'flags'>): number {
     let id = -1;
@@ -306,6 +335,8 @@ export class SqliteStore extends Disposable implements Store {
       result.recordings = this.statements.expiredRecordings.all(cutoff, cutoff).map(recordingOf);
       for (const recording of result.recordings) this.statements.deleteRecording.run(recording.id);
       this.statements.deleteSessions.run(cutoff);
+      this.statements.deleteBookmarks.run(cutoff);
+      this.statements.deleteOwnerTokens.run(cutoff);
       result.rooms = this.statements.deleteRooms.run(cutoff).changes;
       result.auditEvents = this.statements.deleteAudit.run(cutoff).changes;
     });

@@ -51,6 +51,18 @@ export interface RecordingRecord {
   flags: string;
 }
 
+/** A moment a member marked on the room's timeline ("deploy started"), for everyone and the record. */
+export interface BookmarkRecord {
+  id: number;
+  room: string;
+  /** Ms since the epoch. */
+  time: number;
+  memberId: string;
+  /** The member's display name when it dropped the bookmark. */
+  name: string;
+  label: string;
+}
+
 /** An audit event as stored: its id orders events and pages through them. */
 export interface StoredAuditEvent extends AuditEvent {
   id: number;
@@ -94,12 +106,17 @@ export interface Store extends IDisposable {
   /** Sessions in the order they began: one room's, or every room's. */
   memberSessions(room?: string): MemberSessionRecord[];
 
+  /** Returns the new bookmark's id (-1 when it could not be written). */
+  bookmarkAdded(bookmark: Omit<BookmarkRecord, 'id'>): number;
+  /** The room's bookmarks, oldest first. */
+  bookmarks(room: string): BookmarkRecord[];
+
   recordingStarted(recording: Pick<RecordingRecord, 'room' | 'path' | 'startedAt' | 'flags'>): number;
   recordingUpdated(id: number, change: { size?: number; endedAt?: number; flags?: string }): void;
   recordings(room?: string): RecordingRecord[];
 
   /**
-   * Deletes rooms closed before `cutoff` (with their sessions and recordings' index rows) and audit events
+   * Deletes rooms closed before `cutoff` (with their sessions, bookmarks, owner hashes and recordings' index rows) and audit events
    * older than it; fires onRecordingsPruned with the recordings removed.
    */
   prune(cutoff: number): PruneResult;

@@ -88,6 +88,31 @@ test('a database at schema version 1 opens, upgrades to the latest, and keeps it
   db.close();
 });
 
+test('a database at schema version 2 upgrades: bookmarks can be added and read back, a room at a time', () => {
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  MIGRATIONS[0]!.up(old);
+  MIGRATIONS[1]!.up(old);
+  old.pragma('user_version = 2');
+  old.prepare('INSERT INTO rooms (id, name, profile, created_at) VALUES (?, ?, ?, ?)').run('r2', 'v2 room', 'default', MANUAL_CLOCK_START);
+  old.close();
+
+  const store = SqliteStore.open(dir);
+  try {
+    assert.equal(store.room('r2')?.name, 'v2 room');
+    const first = store.bookmarkAdded({ room: 'r2', time: MANUAL_CLOCK_START + 10, memberId: 'm1', name: 'ada', label: 'deploy started' });
+    const second = store.bookmarkAdded({ room: 'r2', time: MANUAL_CLOCK_START + 20, memberId: 'm2', name: 'bob', label: 'rollback' });
+    store.bookmarkAdded({ room: 'other', time: MANUAL_CLOCK_START + 30, memberId: 'm1', name: 'ada', label: 'elsewhere' });
+    assert.ok(second > first);
+    assert.deepEqual(store.bookmarks('r2'), [
+      { id: first, room: 'r2', time: MANUAL_CLOCK_START + 10, memberId: 'm1', name: 'ada', label: 'deploy started' },
+      { id: second, room: 'r2', time: MANUAL_CLOCK_START + 20, memberId: 'm2', name: 'bob', label: 'rollback' },
+    ]);
+  } finally {
+    store.dispose();
+  }
+});
+
 test('a database from a newer ttyroom is refused with one clear line, and left as it was', () => {
   const newer = new Database(file);
   newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
@@ -197,6 +222,7 @@ test('retention removes rooms closed and audit events recorded before the cutoff
       if (closedDaysAgo !== undefined) store.roomClosed(id, { closedAt: now - closedDaysAgo * DAY, exitReason: 'closed', exitCode: 0 });
       store.memberJoined({ room: id, memberId: 'm', name: 'n', role: 'owner', joinedAt: now - 40 * DAY });
       store.recordingStarted({ room: id, path: `/rec/${id}.cast`, startedAt: now - 40 * DAY, flags: '' });
+      store.bookmarkAdded({ room: id, time: now - 40 * DAY, memberId: 'm', name: 'n', label: `${id} mark` });
     };
     room('old', 31);
     room('recent', 29);
@@ -212,6 +238,8 @@ test('retention removes rooms closed and audit events recorded before the cutoff
       assert.deepEqual(store.memberSessions().map((s) => s.room).sort(), ['edge', 'open', 'recent']);
       assert.deepEqual(store.recordings().map((r) => r.room).sort(), ['edge', 'open', 'recent']);
       assert.deepEqual(pruned.map((r) => r.path), ['/rec/old.cast']);
+      assert.deepEqual(store.bookmarks('old'), [], 'a pruned room\'s bookmarks go with it');
+      assert.equal(store.bookmarks('recent').length, 1);
       assert.deepEqual(store.auditEvents({ limit: 10 }).map((e) => e.event), ['signin.succeeded']);
 
       clock.advance(RetentionTiming.SweepIntervalMs);
