@@ -37,6 +37,8 @@ export const CastPlayerLook = {
    * colours, so a replay looks like the room it came from, in the dark and the light theme.
    */
   Theme: 'ttyroom',
+  /** The player's stylesheet, copied there by scripts/build-client.mjs; added to the page with the player. */
+  StylesheetHref: '/assets/asciinema-player.css',
   /** The room terminal's font stack (terminalView.ts), so a replay reads like the room did. */
   FontFamily: 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace',
 } as const;
@@ -69,7 +71,7 @@ export function castMarkers(cast: string): CastMarker[] {
 /** Mounts a player for asciicast v2 text `cast` into `element`; resolves once the recording is loaded. */
 export async function createCastPlayer(element: HTMLElement, cast: string, options: CastPlayerOptions = {}): Promise<CastPlayer> {
   // A separate chunk (esbuild splitting): pages that never replay do not download the player or its terminal emulator.
-  const { create } = await import('asciinema-player');
+  const [{ create }] = await Promise.all([import('asciinema-player'), loadStylesheet(CastPlayerLook.StylesheetHref)]);
   const markers = options.markers ?? castMarkers(cast);
   const player = create({ data: cast }, element, {
     autoPlay: options.autoPlay ?? false,
@@ -89,6 +91,21 @@ export async function createCastPlayer(element: HTMLElement, cast: string, optio
     throw error;
   }
   return new AsciinemaCastPlayer(player);
+}
+
+/**
+ * Adds the player's stylesheet to the page once, so a page needs no <link> of its own and pays for it only
+ * when it replays; resolves when it applies (the player measures its cells on mount).
+ */
+function loadStylesheet(href: string): Promise<void> {
+  const existing = document.querySelector<HTMLLinkElement>(`link[rel="stylesheet"][href="${href}"]`);
+  if (existing?.sheet) return Promise.resolve();
+  const link = existing ?? document.head.appendChild(Object.assign(document.createElement('link'), { rel: 'stylesheet', href }));
+  return new Promise((resolve) => {
+    // A stylesheet that fails to load leaves the player unstyled but working; not a reason to refuse to play.
+    link.addEventListener('load', () => resolve(), { once: true });
+    link.addEventListener('error', () => resolve(), { once: true });
+  });
 }
 
 /** Resolves when the player has loaded the recording, rejects when it could not (a cast it cannot parse). */
