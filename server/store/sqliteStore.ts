@@ -1,5 +1,6 @@
 // SqliteStore: the Store in one SQLite file of the data folder (<dataDir>/ttyroom.db), written synchronously through prepared statements.
 
+import { timingSafeEqual } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,6 +29,7 @@ interface RoomRow {
   exit_reason: string | null;
   exit_code: number | null;
   exit_signal: string | null;
+  owner_user: string | null;
 }
 
 interface SessionRow {
@@ -78,6 +80,7 @@ function roomOf(row: RoomRow): RoomRecord {
     exitReason: row.exit_reason ?? undefined,
     exitCode: row.exit_code ?? undefined,
     exitSignal: row.exit_signal ?? undefined,
+    ownerUser: row.owner_user ?? undefined,
   });
 }
 
@@ -139,8 +142,12 @@ function prepare(db: Database.Database) {
       'INSERT INTO audit_events (time, event, room, actor, address, detail) VALUES (?, ?, ?, ?, ?, ?)'),
     auditAfter: db.prepare<[number, number], AuditRow>('SELECT * FROM audit_events WHERE id > ? ORDER BY id LIMIT ?'),
     roomAuditAfter: db.prepare<[string, number, number], AuditRow>('SELECT * FROM audit_events WHERE room = ? AND id > ? ORDER BY id LIMIT ?'),
-    insertRoom: db.prepare<[string, string, string, number]>(
-      'INSERT INTO rooms (id, name, profile, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, profile = excluded.profile, created_at = excluded.created_at, closed_at = NULL'),
+    insertRoom: db.prepare<[string, string, string, number, string | null]>(
+      'INSERT INTO rooms (id, name, profile, created_at, owner_user) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, profile = excluded.profile, created_at = excluded.created_at, owner_user = excluded.owner_user, closed_at = NULL'),
+    setOwnerUser: db.prepare<[string | null, string]>('UPDATE rooms SET owner_user = ? WHERE id = ?'),
+    insertOwnerToken: db.prepare<[string, Buffer]>('INSERT OR IGNORE INTO owner_tokens (room, token_hash) VALUES (?, ?)'),
+    deleteOwnerToken: db.prepare<[string, Buffer]>('DELETE FROM owner_tokens WHERE room = ? AND token_hash = ?'),
+    ownerTokenHashes: db.prepare<[string], { token_hash: Buffer }>('SELECT token_hash FROM owner_tokens WHERE room = ?'),
     closeRoom: db.prepare<[number, string, number | null, string | null, string]>(
       'UPDATE rooms SET closed_at = ?, exit_reason = ?, exit_code = ?, exit_signal = ? WHERE id = ? AND closed_at IS NULL'),
     room: db.prepare<[string], RoomRow>('SELECT * FROM rooms WHERE id = ?'),
@@ -253,8 +260,34 @@ export class SqliteStore extends Disposable implements Store {
     return rows.map(auditOf);
   }
 
-  roomOpened(room: Pick<RoomRecord, 'id' | 'name' | 'profile' | 'createdAt'>): void {
-    this.write(() => this.statements.insertRoom.run(room.id, room.name, room.profile, room.createdAt));
+  roomOpened(room: Pick<RoomRecord, 'id' | 'name' | 'profile' | 'createdAt' | 'ownerUser'>): void {
+    this.write(() => this.statements.insertRoom.run(room.id, room.name, room.profile, room.createdAt, room.ownerUser ?? null));
+  }
+
+  ownerUserChanged(id: string, user: string | undefined): void {
+    this.write(() => this.statements.setOwnerUser.run(user ?? null, id));
+  }
+
+  ownerTokenAdded(room: string, tokenHash: Buffer): void {
+    this.write(() => this.statements.insertOwnerToken.run(room, tokenHash));
+  }
+
+  ownerTokenRemoved(room: string, tokenHash: Buffer): void {
+    this.write(() => this.statements.deleteOwnerToken.run(room, tokenHash));
+  }
+
+  /**
+   * The candidate is compared with every hash the room holds by timingSafeEqual, and the loop never stops
+   * early: the time depends on how many owner links the room had, not on which (if any) came close. The
+   * SQL looks rows up by room only, never by hash, for the same reason.
+   */
+  ownerTokenMatches(room: string, tokenHash: Buffer): boolean {
+    let found = false;
+    for (const { token_hash: stored } of this.statements.ownerTokenHashes.all(room)) {
+      const equal = stored.length === tokenHash.length && timingSafeEqual(stored, tokenHash);
+      found = found || equal;
+    }
+    return found;
   }
 
   roomClosed(id: string, end: { closedAt: number; exitReason: string; exitCode?: number; exitSignal?: string }): void {

@@ -16,6 +16,8 @@ export interface RoomRecord {
   exitReason?: string;
   exitCode?: number;
   exitSignal?: string;
+  /** The signed-in user who owns it (the creator, or whom it was handed over to): its record stays theirs. */
+  ownerUser?: string;
 }
 
 /** One stay of one member in one room: from its join to its leave. A member that rejoins starts a new one. */
@@ -89,7 +91,9 @@ export interface Store extends IDisposable {
   readonly audit: AuditLog;
   auditEvents(query: AuditQuery): StoredAuditEvent[];
 
-  roomOpened(room: Pick<RoomRecord, 'id' | 'name' | 'profile' | 'createdAt'>): void;
+  roomOpened(room: Pick<RoomRecord, 'id' | 'name' | 'profile' | 'createdAt' | 'ownerUser'>): void;
+  /** The room was handed over: `user` (undefined: nobody signed in) owns it now. */
+  ownerUserChanged(id: string, user: string | undefined): void;
   roomClosed(id: string, end: { closedAt: number; exitReason: string; exitCode?: number; exitSignal?: string }): void;
   room(id: string): RoomRecord | undefined;
   /** Every room kept, newest first (finished ones stay until retention removes them). */
@@ -105,6 +109,15 @@ export interface Store extends IDisposable {
   chatSent(room: string, memberId: string): void;
   /** Sessions in the order they began: one room's, or every room's. */
   memberSessions(room?: string): MemberSessionRecord[];
+
+  /**
+   * Owner tokens of a room, kept as their SHA-256 hashes (capabilities.ts hashToken, never a token): they open
+   * the room's record after it ends. Added when minted, removed when revoked or expired.
+   */
+  ownerTokenAdded(room: string, tokenHash: Buffer): void;
+  ownerTokenRemoved(room: string, tokenHash: Buffer): void;
+  /** Whether `tokenHash` is one of the room's owner token hashes; compared in constant time with each. */
+  ownerTokenMatches(room: string, tokenHash: Buffer): boolean;
 
   /** Returns the new bookmark's id (-1 when it could not be written). */
   bookmarkAdded(bookmark: Omit<BookmarkRecord, 'id'>): number;

@@ -2,12 +2,13 @@
 // paging, batches in one transaction, member sessions with counts, leftovers of a dead server, and retention on a manual clock.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Auditor } from '../../server/audit/auditLog.js';
+import { hashToken } from '../../server/auth/capabilities.js';
 import { MIGRATIONS, SCHEMA_VERSION, StoreSchemaError } from '../../server/store/migrations.js';
 import { Retention, RetentionTiming } from '../../server/store/retention.js';
 import { SqliteStore, STORE_FILE } from '../../server/store/sqliteStore.js';
@@ -208,6 +209,47 @@ test('rooms and sessions a dead server left open are closed at the next start', 
   } finally {
     second.dispose();
   }
+});
+
+test('owner token hashes: added, matched per room, removed; the owner user is kept and follows a hand-over; both outlive a restart and go with the room', () => {
+  const hash = (token: string): Buffer => hashToken(token);
+  const first = SqliteStore.open(dir);
+  try {
+    first.roomOpened({ id: 'r1', name: 'one', profile: 'default', createdAt: 1000, ownerUser: 'local:alice' });
+    first.roomOpened({ id: 'r2', name: 'two', profile: 'default', createdAt: 1000 });
+    first.ownerTokenAdded('r1', hash('first-owner-link'));
+    first.ownerTokenAdded('r1', hash('handed-over-link'));
+    first.ownerTokenAdded('r1', hash('handed-over-link'));
+    first.ownerTokenAdded('r2', hash('other-room-link'));
+    assert.equal(first.ownerTokenMatches('r1', hash('first-owner-link')), true);
+    assert.equal(first.ownerTokenMatches('r1', hash('handed-over-link')), true);
+    assert.equal(first.ownerTokenMatches('r1', hash('other-room-link')), false, 'another room\'s owner link opens only that room');
+    assert.equal(first.ownerTokenMatches('r1', hash('never-minted')), false);
+    assert.equal(first.ownerTokenMatches('r1', Buffer.alloc(0)), false, 'a hash of another length is no match (and no throw)');
+    assert.equal(first.ownerTokenMatches('nowhere', hash('first-owner-link')), false);
+    first.ownerTokenRemoved('r1', hash('first-owner-link'));
+    assert.equal(first.ownerTokenMatches('r1', hash('first-owner-link')), false, 'a revoked link no longer matches');
+    assert.equal(first.room('r1')?.ownerUser, 'local:alice');
+    assert.equal(first.room('r2')?.ownerUser, undefined);
+    first.ownerUserChanged('r1', 'local:bob');
+    first.ownerUserChanged('r2', 'local:carol');
+    first.ownerUserChanged('r2', undefined);
+    first.roomClosed('r1', { closedAt: 5000, exitReason: 'closed' });
+  } finally {
+    first.dispose();
+  }
+  const second = SqliteStore.open(dir);
+  try {
+    assert.equal(second.ownerTokenMatches('r1', hash('handed-over-link')), true, 'kept across a restart');
+    assert.equal(second.room('r1')?.ownerUser, 'local:bob', 'the hand-over\'s new owner');
+    assert.equal(second.room('r2')?.ownerUser, undefined, 'handed over to someone not signed in: nobody');
+    second.prune(6000);
+    assert.equal(second.ownerTokenMatches('r1', hash('handed-over-link')), false, 'pruned with its room');
+    assert.equal(second.ownerTokenMatches('r2', hash('other-room-link')), true, 'an open room keeps its hashes');
+  } finally {
+    second.dispose();
+  }
+  assert.equal(readFileSync(file).includes('handed-over-link'), false, 'hashes only, never a token');
 });
 
 test('retention removes rooms closed and audit events recorded before the cutoff, and tells who owns the recordings', () => {
