@@ -43,13 +43,22 @@ interface Entry {
   expiry: IDisposable | undefined;
 }
 
+/** A token with its SHA-256 hash: what a record of the room's owners keeps (never the token). */
+export interface HashedCapability {
+  info: CapabilityInfo;
+  hash: Buffer;
+}
+
 export class CapabilityStoreFullError extends Error {}
 
 export class CapabilityStore extends Disposable {
   private readonly entries = new Map<string, Entry>();
-  private readonly removedEmitter = this.register(new Emitter<{ info: CapabilityInfo; reason: RemovalReason }>());
+  private readonly removedEmitter = this.register(new Emitter<HashedCapability & { reason: RemovalReason }>());
   /** A token was revoked or expired: members that joined with it must have their role re-derived. */
   readonly onRemoved = this.removedEmitter.event;
+  private readonly addedEmitter = this.register(new Emitter<HashedCapability>());
+  /** A token was minted or stored (tokens() has those added before a listener came). */
+  readonly onAdded = this.addedEmitter.event;
 
   constructor(private readonly clock: Clock) {
     super();
@@ -89,7 +98,9 @@ export class CapabilityStore extends Disposable {
     if (options.expiresInMs !== undefined) {
       entry.expiry = this.clock.setTimer(options.expiresInMs, () => this.remove(entry.id, 'expired'));
     }
-    return infoOf(entry);
+    const info = infoOf(entry);
+    this.addedEmitter.fire({ info, hash: entry.hash });
+    return info;
   }
 
   /**
@@ -119,6 +130,11 @@ export class CapabilityStore extends Disposable {
     return [...this.entries.values()].map(infoOf);
   }
 
+  /** Every token held, with its hash, in the order added. */
+  tokens(): HashedCapability[] {
+    return [...this.entries.values()].map((entry) => ({ info: infoOf(entry), hash: entry.hash }));
+  }
+
   get(id: string): CapabilityInfo | undefined {
     const entry = this.entries.get(id);
     return entry ? infoOf(entry) : undefined;
@@ -135,7 +151,7 @@ export class CapabilityStore extends Disposable {
     entry.expiry?.dispose();
     this.entries.delete(id);
     const info = infoOf(entry);
-    this.removedEmitter.fire({ info, reason });
+    this.removedEmitter.fire({ info, hash: entry.hash, reason });
     return info;
   }
 

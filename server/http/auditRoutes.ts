@@ -1,10 +1,12 @@
-// Audit API (owner only, bearer owner token): a room's audit events from the store, oldest first, a page at a time.
+// Audit API (the owner's: bearer owner token or signed-in owner user; also after the room is gone, recordAccess.ts):
+// a room's audit events from the store, oldest first, a page at a time.
 
 import express, { type Router } from 'express';
 import type { StoredAuditEvent } from '../store/store.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { sendError } from '../net/errors.js';
-import { admitRequest, type ApiAccess } from './roomAccess.js';
+import type { ApiAccess } from './roomAccess.js';
+import { admitRecordRequest } from './recordAccess.js';
 
 export const AuditPaging = {
   /** Events per page when the request names no limit: a busy room's first hour fits in a few pages. */
@@ -30,7 +32,7 @@ export function auditRouter(registry: RoomRegistry, access: ApiAccess): Router {
   const router = express.Router();
 
   router.get('/rooms/:id/audit', (req, res) => {
-    const admitted = admitRequest(req, res, registry, access, 'owner');
+    const admitted = admitRecordRequest(req, res, registry, access, 'owner');
     if (!admitted) return;
     const after = wholeNumber(req.query.after);
     const limit = wholeNumber(req.query.limit);
@@ -39,7 +41,7 @@ export function auditRouter(registry: RoomRegistry, access: ApiAccess): Router {
     }
     const pageSize = Math.min(limit ?? AuditPaging.DefaultLimit, AuditPaging.MaxLimit);
     // One more than the page, to know whether another page follows.
-    const found = access.store.auditEvents({ room: admitted.room.id, after: after ?? 0, limit: pageSize + 1 });
+    const found = access.store.auditEvents({ room: admitted.roomId, after: after ?? 0, limit: pageSize + 1 });
     const events = found.slice(0, pageSize);
     const page: AuditPage = { events, next: found.length > pageSize ? events[events.length - 1]!.id : null };
     res.json(page);

@@ -24,8 +24,8 @@ export interface ApiAccess {
   permitArguments: boolean;
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
-  /** Where the audit API reads a room's events. */
-  store: Pick<Store, 'auditEvents'>;
+  /** Where the audit API reads a room's events, and the record routes a finished room's owners (recordAccess.ts). */
+  store: Pick<Store, 'auditEvents' | 'room' | 'ownerTokenMatches'>;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
 }

@@ -13,6 +13,13 @@ import { roomLinks } from './links.js';
 import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 import { tokenRouter } from './tokenRoutes.js';
 import { auditRouter } from './auditRoutes.js';
+import { admitRecordRequest } from './recordAccess.js';
+
+/**
+ * Says whether a recording was still being written when fetched ('live': the room runs, the file ends at its
+ * last flush) or is whole ('finished'): the replay page tells its viewer.
+ */
+export const RECORDING_STATE_HEADER = 'X-Recording-State';
 
 export const HttpLimits = {
   /** A create-room body is a handful of short fields; anything bigger is not one. */
@@ -76,18 +83,26 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
     res.type('text/plain; charset=utf-8').send(body);
   });
 
-  // The owner's (bearer) unless the operator opened recordings to members; running rooms' too, up to the last flush.
+  // The owner's (bearer owner link or signed-in owner) unless the operator opened recordings to members; a running
+  // room's too, up to the last flush; a finished room's until retention removes it (recordAccess.ts).
   router.get('/rooms/:id/recording', async (req, res) => {
     const { recordings } = access;
-    const admitted = admitRequest(req, res, registry, access, recordings?.openToMembers ? 'viewer' : 'owner');
+    const admitted = admitRecordRequest(req, res, registry, access, recordings?.openToMembers ? 'viewer' : 'owner');
     if (!admitted) return;
-    const file = recordings?.fileOf(admitted.room.id);
+    const { roomId, room } = admitted;
+    const file = recordings?.fileOf(roomId);
     if (!file) return sendError(res, 'not-found', 'this room has no recording');
     res.type(ASCIICAST_MEDIA_TYPE);
-    res.set('Content-Disposition', `attachment; filename="${admitted.room.id}.cast"`);
+    res.set('Content-Disposition', `attachment; filename="${roomId}.cast"`);
     res.set('Cache-Control', 'no-store');
+    res.set(RECORDING_STATE_HEADER, room && !room.exited ? 'live' : 'finished');
+    const stream = createReadStream(file);
+    stream.once('open', () => {
+      const requester = requesterOf(req, access.clientAddress);
+      access.auditor.record({ event: 'recording.downloaded', room: roomId, actor: requester.user, address: requester.address, detail: { role: admitted.role } });
+    });
     try {
-      await pipeline(createReadStream(file), res);
+      await pipeline(stream, res);
     } catch {
       // The client went away, or retention removed the file meanwhile: nothing left to answer.
       if (!res.headersSent) sendError(res, 'not-found', 'this room has no recording');

@@ -1,5 +1,7 @@
-// RoomLedger: writes each room's life (opened, closed and why) and its writers' command counts to the store.
+// RoomLedger: writes each room's life (opened, closed and why), its owners (owner user, lasting owner links'
+// hashes, so its record stays theirs after it ends) and its writers' command counts to the store.
 
+import type { HashedCapability } from '../auth/capabilityStore.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable } from '../shared/disposable.js';
@@ -16,7 +18,16 @@ export function countEnters(data: string): number {
   return count;
 }
 
-export type RoomLedgerStore = Pick<Store, 'roomOpened' | 'roomClosed' | 'commandsEntered'>;
+export type RoomLedgerStore = Pick<Store, 'roomOpened' | 'roomClosed' | 'commandsEntered' | 'ownerUserChanged' | 'ownerTokenAdded' | 'ownerTokenRemoved'>;
+
+/**
+ * Whether a token opens the room's record after the room ends: owner links without an expiry. A timed owner
+ * link is for the live room only; kept, its hash would outlive its expiry whenever the room (and its timer)
+ * ends first, or the server is killed.
+ */
+export function opensRecord({ info }: HashedCapability): boolean {
+  return info.role === 'owner' && info.expiresAt === undefined;
+}
 
 export class RoomLedger extends Disposable {
   constructor(
@@ -28,9 +39,22 @@ export class RoomLedger extends Disposable {
     this.register(registry.onRoomCreated((room) => this.follow(room)));
   }
 
-  /** The room's listeners go with the room (its emitters are disposed with it). */
+  /** The room's listeners go with the room (its emitters, and its capabilities', are disposed with it). */
   private follow(room: Room): void {
-    this.store.roomOpened({ id: room.id, name: room.name, profile: room.profile.name, createdAt: room.createdAt.getTime() });
+    this.store.roomOpened({ id: room.id, name: room.name, profile: room.profile.name, createdAt: room.createdAt.getTime(), ownerUser: room.access.ownerUser });
+    // Written as they are minted and revoked, not at the end, so a killed server leaves the record right.
+    const capabilities = room.access.capabilities;
+    for (const token of capabilities.tokens()) if (opensRecord(token)) this.store.ownerTokenAdded(room.id, token.hash);
+    capabilities.onAdded((token) => {
+      if (opensRecord(token)) this.store.ownerTokenAdded(room.id, token.hash);
+    });
+    capabilities.onRemoved((token) => {
+      if (opensRecord(token)) this.store.ownerTokenRemoved(room.id, token.hash);
+    });
+    room.onActivity((activity) => {
+      // A hand-over makes someone else the owner, and the owner user moves with it (RoomAccess.handOver).
+      if (activity.kind === 'role' && activity.role === 'owner') this.store.ownerUserChanged(room.id, room.access.ownerUser);
+    });
     room.onInput(({ memberId, data }) => {
       // Only counted, never kept: the record holds no keystroke.
       const commands = countEnters(data);
