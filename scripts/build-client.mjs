@@ -14,6 +14,7 @@ const staticFiles = [
   ['client/lobby.html', 'lobby.html'],
   ['client/room.html', 'room.html'],
   ['client/login.html', 'login.html'],
+  ['client/replay.html', 'replay.html'],
   ['client/app.css', 'app.css'],
   ['node_modules/@xterm/xterm/css/xterm.css', 'xterm.css'],
   ['node_modules/asciinema-player/dist/bundle/asciinema-player.css', 'asciinema-player.css'],
@@ -26,7 +27,7 @@ async function main() {
 
   await build({
     absWorkingDir: root,
-    entryPoints: { lobby: 'client/src/lobby.ts', room: 'client/src/room.ts', login: 'client/src/login.ts' },
+    entryPoints: { lobby: 'client/src/lobby.ts', room: 'client/src/room.ts', login: 'client/src/login.ts', replay: 'client/src/replay.ts' },
     outdir,
     bundle: true,
     format: 'esm',

@@ -3,6 +3,7 @@
 
 import type { Player } from 'asciinema-player';
 import { Emitter, type IDisposable } from './disposable.js';
+import { Readability } from './readability.js';
 
 export interface CastMarker {
   /** Seconds from the start of the recording. */
@@ -39,6 +40,10 @@ export const CastPlayerLook = {
   Theme: 'ttyroom',
   /** The player's stylesheet, copied there by scripts/build-client.mjs; added to the page with the player. */
   StylesheetHref: '/assets/asciinema-player.css',
+  /** A monospace cell's width per pixel of font size (about 0.6 for the usual stacks): to predict the fitted font. */
+  CellWidthPerFontPx: 0.6,
+  /** asciinema-player frames the grid with a border this many font sizes wide on each side (its CSS: 0.75em). */
+  BorderPerSideEm: 0.75,
   /** The room terminal's font stack (terminalView.ts), so a replay reads like the room did. */
   FontFamily: 'ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace',
 } as const;
@@ -80,7 +85,9 @@ export async function createCastPlayer(element: HTMLElement, cast: string, optio
     markers: markers.map(({ time, label }) => [time, label] as [number, string]),
     // Loads the recording now, so duration() and seek() answer as soon as this resolves.
     preload: true,
-    fit: 'width',
+    // Always shown: the timeline with its markers is half of what a replay is for.
+    controls: true,
+    ...sizing(element, cast),
     theme: CastPlayerLook.Theme,
     terminalFontFamily: CastPlayerLook.FontFamily,
   });
@@ -91,6 +98,29 @@ export async function createCastPlayer(element: HTMLElement, cast: string, optio
     throw error;
   }
   return new AsciinemaCastPlayer(player);
+}
+
+/**
+ * Fits the grid to the element's width, unless that would take the text below the readable minimum (a phone,
+ * a wide grid): then the text keeps that size and the element is expected to scroll (overflow: auto), as the
+ * room page pans instead of shrinking past it.
+ */
+function sizing(element: HTMLElement, cast: string): { fit: 'width' } | { fit: false; terminalFontSize: string } {
+  const cols = castWidth(cast);
+  const width = element.clientWidth;
+  if (cols === undefined || width === 0) return { fit: 'width' };
+  const fittedFontPx = width / (cols * CastPlayerLook.CellWidthPerFontPx + 2 * CastPlayerLook.BorderPerSideEm);
+  return fittedFontPx >= Readability.MinFontPx ? { fit: 'width' } : { fit: false, terminalFontSize: `${Readability.MinFontPx}px` };
+}
+
+/** The header's `width` (columns), if the first line is a readable header. */
+function castWidth(cast: string): number | undefined {
+  try {
+    const header = JSON.parse(cast.slice(0, cast.indexOf('\n'))) as { width?: unknown };
+    return typeof header.width === 'number' && header.width > 0 ? header.width : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

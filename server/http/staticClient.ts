@@ -1,4 +1,5 @@
-// Serves the built browser client (dist/client): lobby at /, room page at /r/:id, sign-in page at /login, assets under /assets.
+// Serves the built browser client (dist/client): lobby at /, room page at /r/:id, replay page at /replay/:id, sign-in
+// page at /login, assets under /assets.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,8 @@ export function clientRouter(clientDir: string = join(packageRoot(), 'dist', 'cl
   };
   router.get('/', page('lobby.html'));
   router.get('/r/:id', page('room.html'));
+  // The page only: the recording it plays comes from the API, which decides who may have it.
+  router.get('/replay/:id', page('replay.html'));
   // Reached only under --auth local; loginRoutes.ts answers /login in the other modes.
   router.get('/login', page('login.html'));
   // No icon yet; answering keeps browsers from logging a 404 on every page load.

@@ -1,0 +1,42 @@
+// The replay page's words for a recording's markers (server/recording/recorder.ts RecordingMarkers, and
+// bookmarks): what kind each is, the text to list without the member ids, and times as m:ss.
+
+import type { CastMarker } from './castPlayer.js';
+
+/** The kinds the marker list styles apart; anything else is 'other'. */
+export type MarkerKind = 'joined' | 'left' | 'role' | 'typing' | 'curtain' | 'bookmark' | 'chat' | 'exited' | 'recording' | 'other';
+
+export interface ListedMarker extends CastMarker {
+  kind: MarkerKind;
+  /** The label without the member ids the recorder adds in brackets (they stay in the file). */
+  text: string;
+}
+
+const PREFIX_KINDS: ReadonlyArray<[string, MarkerKind]> = [
+  ['joined:', 'joined'],
+  ['left:', 'left'],
+  ['role:', 'role'],
+  ['typing:', 'typing'],
+  ['curtain ', 'curtain'],
+  ['bookmark:', 'bookmark'],
+  ['chat:', 'chat'],
+  ['exited:', 'exited'],
+  ['recording ', 'recording'],
+];
+
+/** ` [memberId]` as the recorder writes it: a member id is base64url. */
+const MEMBER_ID = /\s\[[A-Za-z0-9_-]+\]/g;
+
+export function listedMarker(marker: CastMarker): ListedMarker {
+  const kind = PREFIX_KINDS.find(([prefix]) => marker.label.startsWith(prefix))?.[1] ?? 'other';
+  return { ...marker, kind, text: marker.label.replace(MEMBER_ID, '') };
+}
+
+/** "0:07", "12:30", "1:02:03": a time in the recording, seconds rounded down. */
+export function formatTime(seconds: number): string {
+  const whole = Math.max(0, Math.floor(Number.isFinite(seconds) ? seconds : 0));
+  const s = String(whole % 60).padStart(2, '0');
+  const m = Math.floor(whole / 60) % 60;
+  const h = Math.floor(whole / 3600);
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
