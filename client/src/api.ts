@@ -70,6 +70,21 @@ export async function getRoom(id: string, token?: string): Promise<RoomSummary> 
   return body;
 }
 
+/**
+ * Whether the server still keeps a room's record (it ended, and retention has not removed it yet) and the
+ * owner `token` (or the signed-in owner) opens it: asks for one audit event, the lightest record route.
+ */
+export async function roomRecordKept(id: string, token?: string): Promise<boolean> {
+  const init = token === undefined ? undefined : { headers: { Authorization: `Bearer ${token}` } };
+  try {
+    await requestJson(`/api/rooms/${encodeURIComponent(id)}/audit?limit=1`, init);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiRequestError && error.status === 404) return false;
+    throw error;
+  }
+}
+
 /** What the lobby's create form sends; every field is optional and the server has a default for each. */
 export interface CreateRoomRequest {
   name?: string;

@@ -1,10 +1,12 @@
 // Lobby page entry: the rooms table (refreshed every few seconds), the create form with the room settings,
-// "Your rooms" (owner links this browser remembers), and the name this browser joins with.
+// "Your rooms" (owner links this browser remembers; ended ones link to their replay while the server keeps
+// their record), and the name this browser joins with.
 
 import type { RoomSummary } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
 import { sanitizeName } from '../../server/shared/validate.js';
-import { ApiRequestError, createRoom, getRoom, listRooms, type CreateRoomRequest } from './api.js';
+import { ApiRequestError, createRoom, getRoom, listRooms, roomRecordKept, type CreateRoomRequest } from './api.js';
+import { replayUrl } from './replayMarkers.js';
 import { Debouncer, listen } from './disposable.js';
 import { applyPageTheme, preferredTheme } from './theme.js';
 import { forgetOwnedRoom, loadName, loadOwnedRooms, rememberOwnedRoom, saveName, type OwnedRoom } from './storage.js';
@@ -118,17 +120,29 @@ function renderRooms(rooms: RoomSummary[]): void {
   ui.table.hidden = rooms.length === 0;
 }
 
+/** Remembered rooms the server no longer runs but whose record it keeps: they are listed for replay. */
+const endedRooms = new Set<string>();
+
 function yourItem(room: OwnedRoom): HTMLLIElement {
   const item = document.createElement('li');
   item.className = 'your-room';
+  const ended = endedRooms.has(room.id);
+  item.dataset.ended = String(ended);
+  const title = room.name.length > 0 ? room.name : room.id;
   const link = document.createElement('a');
-  link.href = room.ownerUrl;
-  link.textContent = room.name.length > 0 ? room.name : room.id;
-  link.setAttribute('aria-label', `Open ${link.textContent} as owner`);
+  link.href = ended ? replayUrl(room.id, ownerTokenOf(room.ownerUrl)) : room.ownerUrl;
+  link.textContent = title;
+  link.setAttribute('aria-label', ended ? `Replay ${title}` : `Open ${title} as owner`);
   const meta = document.createElement('span');
   meta.className = 'muted';
   const age = describeAge(room.savedAt);
-  meta.textContent = `created ${age === 'just now' ? age : `${age} ago`}${room.private === true ? ' · private' : ''}`;
+  meta.textContent = `created ${age === 'just now' ? age : `${age} ago`}${room.private === true ? ' · private' : ''}${ended ? ' · ended' : ''}`;
+  const replay = document.createElement('a');
+  replay.className = 'button-link small';
+  replay.href = replayUrl(room.id, ownerTokenOf(room.ownerUrl));
+  replay.textContent = 'Replay';
+  replay.setAttribute('aria-label', `Replay or download the recording of ${title}`);
+  replay.hidden = !ended;
   const forget = document.createElement('button');
   forget.type = 'button';
   forget.className = 'small';
@@ -139,7 +153,7 @@ function yourItem(room: OwnedRoom): HTMLLIElement {
     renderYourRooms();
     renderedJson = undefined;
   });
-  item.append(link, meta, forget);
+  item.append(link, meta, replay, forget);
   return item;
 }
 
@@ -158,14 +172,26 @@ function ownerTokenOf(url: string): string | undefined {
   }
 }
 
-/** Drops remembered rooms the server no longer has (closed, expired, server restarted): asked once per visit. */
+/**
+ * Sorts remembered rooms, once per visit: running ones stay as they are; ended ones whose record the server
+ * keeps are listed for replay; ones it no longer knows at all (retention removed them) are dropped.
+ */
 async function pruneYourRooms(): Promise<void> {
   for (const room of loadOwnedRooms()) {
+    const token = ownerTokenOf(room.ownerUrl);
     try {
-      await getRoom(room.id, ownerTokenOf(room.ownerUrl));
+      // An exited room the server still holds (a short while) is replayable already.
+      if ((await getRoom(room.id, token)).exited) endedRooms.add(room.id);
+      else endedRooms.delete(room.id);
     } catch (error) {
-      // Only "not found" means gone; a network error says nothing about the room.
-      if (error instanceof ApiRequestError && error.status === 404) forgetOwnedRoom(room.id);
+      // Only "not found" means the room is gone; a network error says nothing about it.
+      if (!(error instanceof ApiRequestError && error.status === 404)) continue;
+      try {
+        if (await roomRecordKept(room.id, token)) endedRooms.add(room.id);
+        else forgetOwnedRoom(room.id);
+      } catch {
+        // The server could not be asked: the room stays listed as it was.
+      }
     }
   }
   renderYourRooms();

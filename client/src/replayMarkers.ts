@@ -1,5 +1,5 @@
-// The replay page's words for a recording's markers (server/recording/recorder.ts RecordingMarkers, and
-// bookmarks): what kind each is, the text to list without the member ids, and times as m:ss.
+// The replay page's address (for the pages that link to it) and its words for a recording's markers
+// (server/recording/recorder.ts RecordingMarkers, and bookmarks): their kind, their text without member ids, m:ss times.
 
 import type { CastMarker } from './castPlayer.js';
 
@@ -39,4 +39,10 @@ export function formatTime(seconds: number): string {
   const m = Math.floor(whole / 60) % 60;
   const h = Math.floor(whole / 3600);
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** The replay page of a room, with the owner token in its fragment (never a query string). */
+export function replayUrl(roomId: string, ownerToken: string | undefined): string {
+  const page = `/replay/${encodeURIComponent(roomId)}`;
+  return ownerToken === undefined ? page : `${page}#token=${encodeURIComponent(ownerToken)}`;
 }

@@ -15,6 +15,7 @@ import { describeRemaining, displayName, handQueue, renderPanel, tickCountdowns,
 import { qrSvg } from './qr.js';
 import { canWrite, type ConnectionState, type JoinFailure, RoomClient, type RoomSocket } from './roomClient.js';
 import { findOwnedRoom, forgetOwnedRoom, loadName, loadPrefs, rememberOwnedRoom, saveName, savePrefs } from './storage.js';
+import { replayUrl } from './replayMarkers.js';
 import { TerminalLook, TerminalView } from './terminalView.js';
 import { applyPageTheme, preferredTheme, type ThemeName } from './theme.js';
 
@@ -201,6 +202,7 @@ const ui = {
   setApproval: element('set-approval', HTMLInputElement),
   setChat: element('set-chat', HTMLInputElement),
   setRecord: element('set-record', HTMLInputElement),
+  replayLink: element('replay-link', HTMLAnchorElement),
   viewDialog: element('view-dialog', HTMLDialogElement),
   fontSmaller: element('font-smaller', HTMLButtonElement),
   fontLarger: element('font-larger', HTMLButtonElement),
@@ -854,7 +856,11 @@ function main(): void {
   });
 
   // ---- owner: settings and curtain ----
-  listen(ui.settingsButton, 'click', () => ui.settingsDialog.showModal());
+  listen(ui.settingsButton, 'click', () => {
+    // The owner link of now (a hand-over may have given us a new one), in the fragment as always.
+    ui.replayLink.href = replayUrl(roomId, token);
+    ui.settingsDialog.showModal();
+  });
   listen(ui.setLocked, 'change', () => client.updateSettings({ locked: ui.setLocked.checked }));
   listen(ui.setApproval, 'change', () => client.updateSettings({ approval: ui.setApproval.checked }));
   listen(ui.setChat, 'change', () => client.updateSettings({ chat: ui.setChat.checked }));

@@ -1,8 +1,9 @@
-// The replay player's pure part: reading a cast's markers for the list beside the player.
+// The replay pages' pure parts: reading a cast's markers, naming them for the list, times, and the page's address.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { castMarkers } from '../../client/src/castPlayer.js';
+import { formatTime, listedMarker, replayUrl } from '../../client/src/replayMarkers.js';
 
 test('castMarkers: the m events in order, with their times; output, torn and malformed lines are skipped', () => {
   const cast = [
@@ -21,4 +22,16 @@ test('castMarkers: the m events in order, with their times; output, torn and mal
     { time: 3.5, label: 'typing: bob' },
   ]);
   assert.deepEqual(castMarkers(`${JSON.stringify({ version: 2, width: 80, height: 24 })}\n`), [], 'no markers in a cast without any');
+});
+
+test('replay markers: kind and text without member ids; times as m:ss or h:mm:ss; the page address keeps the token in the fragment', () => {
+  assert.deepEqual(listedMarker({ time: 1, label: 'joined: alice (owner) [AbC-12_x]' }), { time: 1, label: 'joined: alice (owner) [AbC-12_x]', kind: 'joined', text: 'joined: alice (owner)' });
+  assert.equal(listedMarker({ time: 2, label: 'role: bob is now writer [id1]' }).kind, 'role');
+  assert.equal(listedMarker({ time: 3, label: 'typing: bob [id1]' }).text, 'typing: bob');
+  assert.equal(listedMarker({ time: 4, label: 'curtain lowered' }).kind, 'curtain');
+  assert.equal(listedMarker({ time: 5, label: 'bookmark: deploy started' }).kind, 'bookmark');
+  assert.equal(listedMarker({ time: 6, label: 'something new' }).kind, 'other');
+  assert.deepEqual([0, 7.9, 61, 3599, 3661, -1, Number.NaN].map(formatTime), ['0:00', '0:07', '1:01', '59:59', '1:01:01', '0:00', '0:00']);
+  assert.equal(replayUrl('r 1', 'tok/en'), '/replay/r%201#token=tok%2Fen');
+  assert.equal(replayUrl('r1', undefined), '/replay/r1');
 });
