@@ -197,13 +197,23 @@ async function main(): Promise<void> {
   }
   showMessage(undefined);
   document.body.dataset.ready = 'true';
+  // Says on the page when playback reached the end (for tests, and styles if ever wanted).
+  const watchEnd = (mounted: CastPlayer): void => {
+    mounted.onEnded(() => {
+      document.body.dataset.ended = 'true';
+    });
+  };
+  watchEnd(player);
 
   const seek = (seconds: number): void => {
     void player.seek(seconds);
   };
   ui.markerList.replaceChildren(...markers.map((marker) => markerItem(listedMarker(marker), seek)));
   ui.markerEmpty.hidden = markers.length > 0;
-  listen(ui.play, 'click', () => player.play());
+  listen(ui.play, 'click', () => {
+    delete document.body.dataset.ended;
+    player.play();
+  });
   listen(ui.pause, 'click', () => player.pause());
   // The player takes its speed when made: a new one, at the same moment, in the same state.
   let changing = Promise.resolve();
@@ -216,6 +226,7 @@ async function main(): Promise<void> {
       player.dispose();
       ui.player.replaceChildren();
       player = await createCastPlayer(ui.player, cast, { markers, speed, startAt, autoPlay: playing });
+      watchEnd(player);
     });
   });
 }
