@@ -46,7 +46,9 @@ export type AuditEventName =
   | 'curtain.lowered'
   | 'curtain.lifted'
   /** The owner handed the room's ownership to detail.target. */
-  | 'room.handover';
+  | 'room.handover'
+  /** The room's incident bundle was downloaded (detail.by: the token id it was asked with). */
+  | 'bundle.downloaded';
 
 /**
  * Which limit refused: a locked room (a joiner turned away), the server's room cap, a creator's room cap, a room's member cap, the event rate, the

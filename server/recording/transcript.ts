@@ -203,7 +203,7 @@ export async function readTranscript(path: string, length?: number): Promise<Tra
 }
 
 /** `HH:MM:SS` of an ISO time, in UTC (the bundle's README says so). */
-function clockTime(iso: string): string {
+export function clockTime(iso: string): string {
   return iso.slice(11, 19);
 }
 
@@ -214,11 +214,11 @@ const UNREAD: Record<Exclude<TranscriptSource, 'screen'>, string> = {
 
 /** The transcript as plain text: one line per command, `HH:MM:SS  NAME  command` (UTC). */
 export function renderTranscript(entries: readonly TranscriptEntry[]): string {
-  return entries.map((entry) => `${clockTime(entry.time)}  ${oneLine(entry.name)}  ${entry.source === 'screen' ? oneLine(entry.command ?? '') : UNREAD[entry.source]}\n`).join('');
+  return entries.map((entry) => `${clockTime(entry.time)}  ${printable(entry.name)}  ${entry.source === 'screen' ? printable(entry.command ?? '') : UNREAD[entry.source]}\n`).join('');
 }
 
 /** Control characters shown as U+FFFD, so a name or a screen line cannot break the text file's lines. */
-function oneLine(text: string): string {
+export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\ufffd');
 }
