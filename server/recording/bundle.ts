@@ -88,11 +88,11 @@ function bookmarkJson(bookmark: BookmarkRecord): unknown {
   return { ...bookmark, time: iso(bookmark.time) };
 }
 
-/** The room's audit rows as JSON lines, read a page at a time as the zip asks for more. */
-async function* auditLines(store: BundleStore, roomId: string): AsyncGenerator<string> {
+/** The room's audit rows as JSON lines (UTF-8), read a page at a time as the zip asks for more. */
+async function* auditLines(store: BundleStore, roomId: string): AsyncGenerator<Buffer> {
   for (let after = 0; ;) {
     const page = store.auditEvents({ room: roomId, after, limit: BundleLimits.AuditPageSize });
-    if (page.length > 0) yield `${page.map((event) => JSON.stringify(event)).join('\n')}\n`;
+    if (page.length > 0) yield Buffer.from(`${page.map((event) => JSON.stringify(event)).join('\n')}\n`, 'utf8');
     if (page.length < BundleLimits.AuditPageSize) return;
     after = page[page.length - 1]!.id;
   }
@@ -163,7 +163,7 @@ export async function createBundle(sources: BundleSources): Promise<Readable> {
   }
   zip.addBuffer(text(renderTranscript(transcript)), BundleFiles.Transcript, { mtime });
   zip.addBuffer(text(`${JSON.stringify(transcript, null, 2)}\n`), BundleFiles.TranscriptJson, { mtime });
-  zip.addReadStreamLazy(BundleFiles.Audit, { mtime }, (done) => done(null, Readable.from(auditLines(store, roomId))));
+  zip.addReadStreamLazy(BundleFiles.Audit, { mtime }, (done) => done(null, Readable.from(auditLines(store, roomId), { objectMode: false })));
   zip.addBuffer(text(`${JSON.stringify(store.memberSessions(roomId).map(sessionJson), null, 2)}\n`), BundleFiles.Sessions, { mtime });
   zip.addBuffer(text(`${JSON.stringify(store.bookmarks(roomId).map(bookmarkJson), null, 2)}\n`), BundleFiles.Bookmarks, { mtime });
   if (chat.length > 0) {

@@ -57,7 +57,9 @@ test('the bundle: the owner downloads one zip with the recording, audit rows, se
   await type(owner, 'SECRET-pw-77\r', 'length 12');
   bob.socket.emit('chat:send', 'CHAT-line hello');
   await waitFor(() => owner.of('chat:message').length === 1, 'the chat line');
-  server.app.store.bookmarkAdded({ room: room.id, time: Date.now(), memberId: idOf(owner), name: 'lead', label: 'deploy started' });
+  server.app.store.bookmarkAdded({ room: room.id, time: Date.now(), memberId: idOf(owner), name: 'lead', label: 'deploy started ✓' });
+  // Text beyond ASCII in the audit rows too (an entry's size and checksum are of its UTF-8 bytes).
+  server.app.store.audit.record({ time: new Date().toISOString(), event: 'room.settings', room: room.id, actor: idOf(owner), detail: { note: 'café ✓ 字' } });
 
   const url = `${server.url}/api/rooms/${room.id}/bundle`;
   for (const token of [room.writeToken, undefined]) {
@@ -104,7 +106,7 @@ test('the bundle: the owner downloads one zip with the recording, audit rows, se
     ['lead', 'owner', '127.0.0.1', 2, 0], ['ada', 'writer', '127.0.0.1', 1, 0], ['bob', 'viewer', '127.0.0.1', 0, 1],
   ]);
   assert.ok(sessions.every((s) => !Number.isNaN(Date.parse(s.joinedAt))), 'times as ISO 8601');
-  assert.deepEqual(JSON.parse(text(entries, BundleFiles.Bookmarks)).map((b: { label: string; name: string }) => [b.name, b.label]), [['lead', 'deploy started']]);
+  assert.deepEqual(JSON.parse(text(entries, BundleFiles.Bookmarks)).map((b: { label: string; name: string }) => [b.name, b.label]), [['lead', 'deploy started ✓']]);
   assert.match(text(entries, BundleFiles.Chat), /^\d\d:\d\d:\d\d {2}bob {2}CHAT-line hello\n$/);
   assertNothingOf(entries, [room.ownerToken, room.writeToken, 'SECRET-pw']);
 
