@@ -61,7 +61,8 @@ export async function* readAsciicast(path: string, length: number): AsyncGenerat
     const value = parseLine(line);
     if (!header) {
       if (!isHeader(value)) return;
-      header = value;
+      // v2 makes the start time optional: without it, times count from the epoch rather than failing.
+      header = { ...value, timestamp: Number.isInteger(value.timestamp) ? value.timestamp : 0 };
       yield header;
       continue;
     }
