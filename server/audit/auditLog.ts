@@ -47,6 +47,8 @@ export type AuditEventName =
   | 'curtain.lifted'
   /** The owner handed the room's ownership to detail.target. */
   | 'room.handover'
+  /** The room's incident bundle was downloaded (detail.by: the token id it was asked with). */
+  | 'bundle.downloaded'
   /** A room's recording was fetched (downloaded or replayed; detail.role: owner, or viewer where members may). */
   | 'recording.downloaded';
 

@@ -13,6 +13,8 @@ import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RecordingFiles } from '../recording/recordings.js';
+import type { BundleStore } from '../recording/bundle.js';
+import type { Clock } from '../util/clock.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { sendError } from '../net/errors.js';
 
@@ -24,10 +26,12 @@ export interface ApiAccess {
   permitArguments: boolean;
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
-  /** Where the audit API reads a room's events, and the record routes a finished room's owners (recordAccess.ts). */
-  store: Pick<Store, 'auditEvents' | 'room' | 'ownerTokenMatches'>;
+  /** Where the audit API reads a room's events, the bundle its record, and the record routes a finished room's owners (recordAccess.ts). */
+  store: Pick<Store, 'auditEvents' | 'room' | 'ownerTokenMatches'> & BundleStore;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
+  /** Time for what the routes stamp (the bundle's README); default: the system clock. */
+  clock?: Clock;
 }
 
 export function baseUrl(req: Request): string {

@@ -46,6 +46,7 @@ const EVERY_KIND: Record<AuditEventName, string> = {
   'curtain.lowered': 'room:curtain down',
   'curtain.lifted': 'room:curtain up',
   'room.handover': 'room:handover',
+  'bundle.downloaded': 'GET /api/rooms/:id/bundle',
   'recording.downloaded': 'GET /api/rooms/:id/recording',
 };
 
@@ -175,6 +176,10 @@ test('every audit event kind reaches the store via real sockets; sessions count 
   const recording = await api(server, 'GET', `/api/rooms/${created.id}/recording`, { token: created.ownerToken });
   assert.equal(recording.status, 200, recording.text);
   await until(server, 'recording.downloaded');
+  const bundle = await fetch(`${server.url}/api/rooms/${created.id}/bundle`, { headers: { authorization: `Bearer ${created.ownerToken}` } });
+  assert.equal(bundle.status, 200);
+  await bundle.arrayBuffer();
+  await until(server, 'bundle.downloaded');
 
   owner.socket.emit('room:handover', { memberId: idOf(writer) });
   await until(server, 'room.handover');
