@@ -26,6 +26,8 @@ export interface RecordAdmission {
   room: Room | undefined;
   /** What the credential earned: 'owner', or 'viewer' where members may read (a running room only). */
   role: Role;
+  /** The id of the token it came with, in a room the registry holds (the audit's `by`); undefined otherwise. */
+  tokenId?: string;
 }
 
 /**
@@ -60,7 +62,9 @@ export function admitRecordRequest(
   });
   if (answer.kind === 'admitted') {
     const { room, admission } = answer;
-    return { roomId: room.id, room: room instanceof FinishedRoom ? undefined : room, role: admission.role };
+    const admitted: RecordAdmission = { roomId: room.id, room: room instanceof FinishedRoom ? undefined : room, role: admission.role };
+    if (admission.tokenId !== undefined) admitted.tokenId = admission.tokenId;
+    return admitted;
   }
   if (answer.kind === 'throttled') {
     res.set('Retry-After', String(answer.retryAfterSeconds));
