@@ -46,7 +46,11 @@ export type AuditEventName =
   | 'curtain.lowered'
   | 'curtain.lifted'
   /** The owner handed the room's ownership to detail.target. */
-  | 'room.handover';
+  | 'room.handover'
+  /** A member dropped a bookmark (never its label: the store's bookmarks table holds that). */
+  | 'bookmark.added'
+  /** A member fetched the room's history to rewind (detail.bytes sent). */
+  | 'history.read';
 
 /**
  * Which limit refused: a locked room (a joiner turned away), the server's room cap, a creator's room cap, a room's member cap, the event rate, the

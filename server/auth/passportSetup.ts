@@ -254,8 +254,9 @@ export class SignIn extends Disposable {
       }
       return next();
     }
-    // Room-scoped routes take a capability token instead (the route checks it): reading a room, its screen, its tokens.
-    if (/^\/rooms\/[^/]+(\/screen|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
+    // Room-scoped routes take a capability token instead (the route checks it): reading a room, its screen, its tokens;
+    // the history takes a member's one-time ticket.
+    if (/^\/rooms\/[^/]+(\/screen|\/history|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
     this.refuse(res);
   };
 

@@ -13,6 +13,7 @@ import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RecordingFiles } from '../recording/recordings.js';
+import type { HistoryTickets } from '../auth/historyTickets.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { sendError } from '../net/errors.js';
 
@@ -28,6 +29,8 @@ export interface ApiAccess {
   store: Pick<Store, 'auditEvents'>;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
+  /** The tickets members get over their socket for GET /api/rooms/:id/history; without them the route answers 404. */
+  historyTickets?: HistoryTickets;
 }
 
 export function baseUrl(req: Request): string {

@@ -1,4 +1,4 @@
-// RoomLedger: writes each room's life (opened, closed and why) and its writers' command counts to the store.
+// RoomLedger: writes each room's life (opened, closed and why), its writers' command counts and its bookmarks to the store.
 
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
@@ -16,7 +16,7 @@ export function countEnters(data: string): number {
   return count;
 }
 
-export type RoomLedgerStore = Pick<Store, 'roomOpened' | 'roomClosed' | 'commandsEntered'>;
+export type RoomLedgerStore = Pick<Store, 'roomOpened' | 'roomClosed' | 'commandsEntered' | 'bookmarkAdded'>;
 
 export class RoomLedger extends Disposable {
   constructor(
@@ -35,6 +35,11 @@ export class RoomLedger extends Disposable {
       // Only counted, never kept: the record holds no keystroke.
       const commands = countEnters(data);
       if (commands > 0) this.store.commandsEntered(room.id, memberId, commands);
+    });
+    room.onActivity((activity) => {
+      if (activity.kind !== 'bookmark') return;
+      const { bookmark } = activity;
+      this.store.bookmarkAdded({ room: room.id, time: Date.parse(bookmark.at), memberId: bookmark.memberId, name: bookmark.name, label: bookmark.label });
     });
     room.onExit((exit) => {
       this.store.roomClosed(room.id, { closedAt: this.clock.now(), exitReason: exit.reason, exitCode: exit.exitCode, exitSignal: exit.signal });
