@@ -31,7 +31,7 @@ export class HistoryTickets {
 
   constructor(
     private readonly clock: Clock,
-    private readonly limits: Pick<typeof RewindLimits, 'TicketTtlMs' | 'MaxTickets'> = RewindLimits,
+    private readonly limits: { TicketTtlMs: number; MaxTickets: number } = RewindLimits,
   ) {}
 
   /** A fresh ticket for `memberId` of `roomId`, good once within TicketTtlMs. */
