@@ -16,6 +16,7 @@ const staticFiles = [
   ['client/login.html', 'login.html'],
   ['client/app.css', 'app.css'],
   ['node_modules/@xterm/xterm/css/xterm.css', 'xterm.css'],
+  ['node_modules/asciinema-player/dist/bundle/asciinema-player.css', 'asciinema-player.css'],
 ];
 
 async function main() {
@@ -29,6 +30,10 @@ async function main() {
     outdir,
     bundle: true,
     format: 'esm',
+    // Code imported with import() goes to its own chunk, loaded only when used: the replay player
+    // (client/src/castPlayer.ts) stays out of the room page that phones load. Shared code is chunked too.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     platform: 'browser',
     target: 'es2020',
     minify: true,

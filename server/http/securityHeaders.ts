@@ -4,12 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 
 /**
- * Scripts only from our own origin. Inline styles are allowed because xterm.js sizes its rows and
+ * Scripts only from our own origin. 'wasm-unsafe-eval' lets a page compile WebAssembly and nothing else
+ * (no eval, no inline script): the replay player (asciinema-player, client/src/castPlayer.ts) runs its
+ * terminal emulator as a WebAssembly module embedded in its own script, which 'self' alone refuses. Inline styles are allowed because xterm.js sizes its rows and
  * cursor with style attributes and a generated <style> element; styles cannot run code.
  */
 export const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
-  scriptSrc: ["'self'"],
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
   styleSrc: ["'self'", "'unsafe-inline'"],
   imgSrc: ["'self'", 'data:'],
   connectSrc: ["'self'"],
