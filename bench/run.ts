@@ -19,7 +19,7 @@ import { b6SlowViewers } from './scenarios/b6SlowViewers.js';
 import { FULL, SMOKE, type Figure, type Scenario } from './scenarios/common.js';
 import type { BenchSystem } from './system.js';
 import { withTimeout } from './timing.js';
-import { TtyroomSystem } from './systems/ttyroom.js';
+import { NO_RECORD_SYSTEM, TtyroomSystem } from './systems/ttyroom.js';
 import { TmuxSystem } from './systems/tmux.js';
 import { WettySystem } from './systems/wetty.js';
 import { TtydSystem } from './systems/ttyd.js';
@@ -38,9 +38,10 @@ const Repetitions = { full: 3, smoke: 1 } as const;
 /** Why a system that does not share its terminal has no figure for a scenario that needs several members. */
 const NOT_SHARED = 'one program per connection, no shared terminal';
 
-// ---- Systems. ttyroom first: every ratio is a peer's figure divided by ttyroom's. ----
+// ---- Systems. ttyroom first: every ratio is a peer's figure divided by ttyroom's. ttyroom records every room (its
+// default); ttyroom-norecord is the same server with --no-record, for recording's cost in the same run. ----
 const SYSTEMS: BenchSystem[] = [
-  new TtyroomSystem(), new TmuxSystem(), new WettySystem(), new TtydSystem('own'), new TtydSystem('tmux'),
+  new TtyroomSystem(), new TtyroomSystem({ record: false }), new TmuxSystem(), new WettySystem(), new TtydSystem('own'), new TtydSystem('tmux'),
 ];
 
 const SCENARIOS: Scenario[] = [b1Throughput, b2Echo, b2bCtrlC, b3LateJoin, b4Memory, b5Capacity, b6SlowViewers];
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
       for (const system of systems) {
         if (scenario.ttyroomOnly && system.name !== 'ttyroom') continue;
         if (scenario.needsSharing && !system.sharesTerminal) continue;
+        if (system.scenarios && !system.scenarios.includes(scenario.id)) continue;
         log(`${scenario.id} ${scenario.title} on ${system.name}${times > 1 ? ` (${repetition} of ${times})` : ''}`);
         try {
           for (const figure of await withTimeout(scenario.run(system, sizes, log), sizes.scenarioTimeoutMs, `${scenario.id} on ${system.name}`)) {
@@ -151,6 +153,8 @@ async function main(): Promise<void> {
   const cell = (system: string, key: string, scenario: Scenario | undefined): string => {
     if (unavailable.has(system)) return 'n/a';
     if (scenario?.ttyroomOnly && system !== 'ttyroom') return '—';
+    const only = systems.find((s) => s.name === system)?.scenarios;
+    if (scenario && only && !only.includes(scenario.id)) return '—';
     if (scenario?.needsSharing && systems.find((s) => s.name === system)?.sharesTerminal === false) return `n/a (${NOT_SHARED})`;
     const value = results.get(system)?.get(key);
     if (value === undefined) {
@@ -172,6 +176,13 @@ async function main(): Promise<void> {
       return `| ${key.split('.')[0]} | ${figure.label} | ${figure.unit} | ${names.map((name) => cell(name, key, scenario)).join(' | ')} |`;
     }),
   ];
+  // Recording's cost: the same figures of the same run with recording on (ttyroom) and off (--no-record).
+  const recordingLines = [...rows].flatMap(([key, figure]) => {
+    const on = results.get('ttyroom')?.get(key);
+    const off = results.get(NO_RECORD_SYSTEM)?.get(key);
+    if (on === undefined || off === undefined || off === 0) return [];
+    return [`- ${key.split('.')[0]} ${figure.label}: ${formatValue(on)} ${figure.unit} recording, ${formatValue(off)} without: ${formatValue(on / off)}×`];
+  });
   const targetLines = checks.map((c) => `- ${c.holds === undefined ? 'not measured' : c.holds ? 'holds' : '**does not hold**'} — ${c.id} ${c.target}: ${c.figure}`);
   const repeated = scenarios.filter((s) => s.repeatable).map((s) => s.id);
   const seconds = (performance.now() - started) / 1000;
@@ -200,6 +211,10 @@ async function main(): Promise<void> {
     '',
     ...table,
     '',
+    ...(recordingLines.length
+      ? ['## Recording on vs off', '', `ttyroom records every room (its default); ${NO_RECORD_SYSTEM} is the same server with --no-record, run in`,
+        'the same repetitions. Each line: the figure with recording, without, and their ratio.', '', ...recordingLines, '']
+      : []),
     '## Performance targets (ttyroom)',
     '',
     ...targetLines,

@@ -54,6 +54,8 @@ export interface BenchSystem {
    * alone, `addViewers` refuses, and scenarios that need several members of one terminal skip this system.
    */
   readonly sharesTerminal: boolean;
+  /** The ids of the only scenarios this system runs (a variant measured for one question); undefined: all. */
+  readonly scenarios?: readonly string[];
   /** `true`, or why this system cannot run here (e.g. "TTYD_BIN not set"); the table then says so. */
   available(): Promise<true | string>;
   /**

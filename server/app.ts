@@ -200,7 +200,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets }));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);

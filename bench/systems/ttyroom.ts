@@ -1,4 +1,5 @@
-// ttyroom as a benchmarked system: the real server in a child process, rooms over REST, members over socket.io.
+// ttyroom as a benchmarked system: the real server in a child process, rooms over REST, members over socket.io;
+// recording every room (the default) or with --no-record, so one run measures what recording costs.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -51,9 +52,11 @@ interface Server {
   exited: Promise<unknown>;
 }
 
-async function startServer(): Promise<Server> {
+/** Recordings go to the data folder, a fresh temporary one per server (deleted with it). */
+async function startServer(record: boolean): Promise<Server> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-bench-'));
-  const child = spawn(process.execPath, [...serverNodeArgs(), BIN, ...SERVER_ARGS, '--data-dir', dataDir, '--cwd', dataDir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = [...SERVER_ARGS, ...(record ? [] : ['--no-record']), '--data-dir', dataDir, '--cwd', dataDir];
+  const child = spawn(process.execPath, [...serverNodeArgs(), BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   let stdout = '';
   let stderr = '';
@@ -113,11 +116,25 @@ export async function inBatches<T>(count: number, limit: number, job: (index: nu
   return results;
 }
 
+/** The system's name when the server records no room: its figures divided by ttyroom's are recording's cost. */
+export const NO_RECORD_SYSTEM = 'ttyroom-norecord';
+/** The scenarios the --no-record server runs: the issue asks for recording's cost on echo and throughput. */
+const NO_RECORD_SCENARIOS = ['B1', 'B2'] as const;
+
 export class TtyroomSystem implements BenchSystem {
-  readonly name = 'ttyroom';
+  readonly name: string;
   readonly sharesTerminal = true;
+  readonly scenarios: readonly string[] | undefined;
+  private readonly record: boolean;
   private server: Promise<Server> | undefined;
   private readonly sessions = new Set<Session>();
+
+  /** `record: false` starts the server with --no-record (the system is then NO_RECORD_SYSTEM). */
+  constructor(options: { record?: boolean } = {}) {
+    this.record = options.record ?? true;
+    this.name = this.record ? 'ttyroom' : NO_RECORD_SYSTEM;
+    this.scenarios = this.record ? undefined : NO_RECORD_SCENARIOS;
+  }
 
   async available(): Promise<true | string> {
     return existsSync(BUILT_ENTRY) ? true : 'not built: run "npm run build"';
@@ -129,13 +146,17 @@ export class TtyroomSystem implements BenchSystem {
   }
 
   private ensureServer(): Promise<Server> {
-    this.server ??= startServer();
+    this.server ??= startServer(this.record);
     return this.server;
   }
 
   async start(workload: Workload, size: { cols: number; rows: number }, writerKind: ViewerKind = 'full'): Promise<Session> {
     const server = await this.ensureServer();
     const room = await rest<CreatedRoom>(server.url, 'POST', '/api/rooms', undefined, { cols: size.cols, rows: size.rows, args: workload.command });
+    // The comparison means something only if one server records and the other does not: check the file.
+    if (existsSync(join(server.dataDir, 'recordings', `${room.id}.cast`)) !== this.record) {
+      throw new Error(`${this.name}: room ${room.id} is ${this.record ? 'not ' : ''}recorded`);
+    }
     const viewerToken = (await rest<MintedToken>(server.url, 'POST', `/api/rooms/${room.id}/tokens`, room.ownerToken, { role: 'viewer' })).token;
     const writer = writerKind === 'full'
       ? await joinFullMember(server.url, room.id, room.writeToken, TtyroomBenchLimits.MemberScrollback)

@@ -49,8 +49,10 @@ export type AuditEventName =
   | 'room.handover'
   /** A member dropped a bookmark (never its label: the store's bookmarks table holds that). */
   | 'bookmark.added'
-  /** A member fetched the room's history to rewind (detail.bytes sent). */
-  | 'history.read';
+  /** A member fetched the room's history to rewind (actor: the member). */
+  | 'history.read'
+  /** The room's incident bundle was downloaded (detail.by: the token id it was asked with). */
+  | 'bundle.downloaded';
 
 /**
  * Which limit refused: a locked room (a joiner turned away), the server's room cap, a creator's room cap, a room's member cap, the event rate, the

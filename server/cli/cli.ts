@@ -4,6 +4,7 @@ import { serve, share } from './main.js';
 import { ExitStatus } from './shutdown.js';
 import { userCommand } from './userCommand.js';
 import { auditCommand } from './auditCommand.js';
+import { bundleCommand } from './bundleCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
@@ -14,6 +15,8 @@ commands:
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
   audit     print the audit events or member sessions the server recorded
             (ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]; see: ttyroom audit --help)
+  bundle    write a room's incident bundle (a zip: recording, audit, sessions, bookmarks, chat, transcript)
+            (ttyroom bundle ROOM_ID [--out FILE] [--data-dir DIR]; see: ttyroom bundle --help)
 
 With no command, ttyroom serves.`;
 
@@ -35,6 +38,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return userCommand(rest);
     case 'audit':
       return auditCommand(rest);
+    case 'bundle':
+      return bundleCommand(rest);
     case 'help':
       process.stdout.write(`${USAGE}\n`);
       return;

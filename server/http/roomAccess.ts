@@ -14,6 +14,8 @@ import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RecordingFiles } from '../recording/recordings.js';
 import type { HistoryTickets } from '../auth/historyTickets.js';
+import type { BundleStore } from '../recording/bundle.js';
+import type { Clock } from '../util/clock.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { sendError } from '../net/errors.js';
 
@@ -25,12 +27,14 @@ export interface ApiAccess {
   permitArguments: boolean;
   /** The client's address (--trust-proxy), the limiter's key. */
   clientAddress: ClientAddress;
-  /** Where the audit API reads a room's events. */
-  store: Pick<Store, 'auditEvents'>;
+  /** Where the audit API reads a room's events, and the bundle its record. */
+  store: Pick<Store, 'auditEvents'> & BundleStore;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
   /** The tickets members get over their socket for GET /api/rooms/:id/history; without them the route answers 404. */
   historyTickets?: HistoryTickets;
+  /** Time for what the routes stamp (the bundle's README); default: the system clock. */
+  clock?: Clock;
 }
 
 export function baseUrl(req: Request): string {

@@ -14,6 +14,7 @@ import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 import { tokenRouter } from './tokenRoutes.js';
 import { auditRouter } from './auditRoutes.js';
 import { historyRouter } from './historyRoutes.js';
+import { bundleRouter } from './bundleRoutes.js';
 
 export const HttpLimits = {
   /** A create-room body is a handful of short fields; anything bigger is not one. */
@@ -108,6 +109,7 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
   router.use(tokenRouter(registry, access));
   router.use(auditRouter(registry, access));
   router.use(historyRouter(registry, access));
+  router.use(bundleRouter(registry, access));
 
   router.use((_req, res) => sendError(res, 'not-found', 'no such API route'));
 

@@ -228,6 +228,11 @@ export const RecordingMarkers = {
   bookmark: (label: string, name: string, id: string) => `bookmark: ${label} (by ${name}) [${id}]`,
   /** Before the input events of a member who did not type the input just before: every `i` is the last typist's. */
   typing: (name: string, id: string) => `typing: ${name} [${id}]`,
+  /**
+   * One per Enter press in a writer's accepted input, after that input, whether or not input is recorded: who
+   * entered each command (the transcript reads the command from the screen). Never anything typed.
+   */
+  enter: (name: string, id: string) => `enter: ${name} [${id}]`,
   paused: 'recording paused by the owner',
   resumed: 'recording resumed by the owner',
   exited: (exit: ExitPayload) => `exited: ${exit.signal ?? exit.exitCode} (${exit.reason})`,

@@ -1,10 +1,11 @@
 // Recordings: records every room that has recording on, from its creation to its exit. Ties each room's events
-// (activity, input, the record setting) to its Recorder, and finds a room's file for the download route.
+// (activity, input and its Enter presses, the record setting) to its Recorder, and finds a room's file for the download route.
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import type { Room, RoomActivity } from '../rooms/room.js';
+import { countEnters } from '../rooms/roomLedger.js';
 import type { Clock } from '../util/clock.js';
 import { Recorder, RecordingLimits, RecordingMarkers } from './recorder.js';
 import type { RecordingIndex } from './recordingIndex.js';
@@ -199,11 +200,16 @@ class RoomRecording extends Disposable {
 
   private input(memberId: string, data: string): void {
     // The room never reports input behind the curtain; checked again here, since it may be a password.
-    if (!this.settings.input || !this.attached || !this.recorder || this.room.curtainDown) return;
-    if (this.lastTypist !== memberId) {
-      this.lastTypist = memberId;
-      this.recorder.marker(RecordingMarkers.typing(this.names.get(memberId) ?? memberId, memberId));
+    if (!this.attached || !this.recorder || this.room.curtainDown) return;
+    const name = this.names.get(memberId) ?? memberId;
+    if (this.settings.input) {
+      if (this.lastTypist !== memberId) {
+        this.lastTypist = memberId;
+        this.recorder.marker(RecordingMarkers.typing(name, memberId));
+      }
+      this.recorder.input(data);
     }
-    this.recorder.input(data);
+    // Who entered each command, always: a marker per Enter press (the ledger's count), never what was typed.
+    for (let enters = countEnters(data); enters > 0; enters--) this.recorder.marker(RecordingMarkers.enter(name, memberId));
   }
 }

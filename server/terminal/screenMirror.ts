@@ -1,7 +1,5 @@
 // ScreenMirror: the headless xterm that parses every output byte; exact snapshots at a stream offset.
 
-import headless from '@xterm/headless';
-import unicode11Addon from '@xterm/addon-unicode11';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 /** A snapshot as the mirror makes it: like the wire's SnapshotPayload, with the serialized screen as text. */
@@ -13,16 +11,11 @@ export interface ScreenSnapshot {
 }
 import { ParseScheduling, SnapshotLimits } from '../shared/flowControl.js';
 import { assertInternals, catchParseErrors, parseNow, parserIsInGround } from './xtermInternals.js';
-import { guardEraseAbove } from '../shared/xtermGuards.js';
-import { NO_WINDOW_OPERATIONS } from '../shared/xtermOptions.js';
+import { createHeadlessTerminal, type HeadlessTerminal } from './headlessTerminal.js';
 import { PendingSequence } from './pendingSequence.js';
 import { composeSnapshot } from './snapshotState.js';
 
-const { Terminal } = headless;
-const { Unicode11Addon } = unicode11Addon;
-
-/** Browser clients must activate the same unicode version, or wide characters land in other cells. */
-export const UNICODE_VERSION = '11';
+export { UNICODE_VERSION } from './headlessTerminal.js';
 
 /** Output waiting to be parsed, and what to call once its last unit is (an empty `data` is a plain callback). */
 interface QueuedWrite {
@@ -44,7 +37,7 @@ export interface MirrorOptions {
  * offset its screen reflects: xterm calls a write's callback right after that chunk is parsed.
  */
 export class ScreenMirror extends Disposable {
-  private readonly terminal: InstanceType<typeof Terminal>;
+  private readonly terminal: HeadlessTerminal;
   private readonly replyEmitter = this.register(new Emitter<string>());
   /** Answers to terminal queries found in the output (DA, DSR/CPR, …): the room's one responder. */
   readonly onReply = this.replyEmitter.event;
@@ -66,22 +59,11 @@ export class ScreenMirror extends Disposable {
 
   constructor(options: MirrorOptions) {
     super();
-    this.terminal = new Terminal({
-      cols: options.cols,
-      rows: options.rows,
-      scrollback: options.scrollback,
-      allowProposedApi: true,
-      // The mirror is the room's one responder: a window report from it would go straight into the PTY.
-      windowOptions: { ...NO_WINDOW_OPERATIONS },
-      // xterm logs every malformed sequence (a 40-line dump per ESC followed by a non-ASCII character), so a
-      // program could flood the server's log at will; the parser recovers by itself.
-      logLevel: 'off',
-    });
+    const { terminal, guards } = createHeadlessTerminal(options);
+    this.terminal = terminal;
     this.register(toDisposable(() => this.terminal.dispose()));
-    this.terminal.loadAddon(new Unicode11Addon() as unknown as Parameters<typeof this.terminal.loadAddon>[0]);
-    this.terminal.unicode.activeVersion = UNICODE_VERSION;
     assertInternals(this.terminal);
-    for (const guard of guardEraseAbove(this.terminal)) this.register(guard);
+    for (const guard of guards) this.register(guard);
     catchParseErrors(this.terminal, (error) => this.parseErrorEmitter.fire(error));
     this.register(this.terminal.onData((reply) => {
       if (!this.restoring) this.replyEmitter.fire(reply);
@@ -206,7 +188,7 @@ export class ScreenMirror extends Disposable {
   }
 
   /** For tests and tools that compare screens cell by cell. */
-  get xterm(): InstanceType<typeof Terminal> {
+  get xterm(): HeadlessTerminal {
     return this.terminal;
   }
 

@@ -48,6 +48,7 @@ const EVERY_KIND: Record<AuditEventName, string> = {
   'room.handover': 'room:handover',
   'bookmark.added': 'bookmark:add',
   'history.read': 'GET /api/rooms/:id/history with a rewind ticket',
+  'bundle.downloaded': 'GET /api/rooms/:id/bundle',
 };
 
 /** Events that a member's connection causes: each names the room, the member and the address. */
@@ -181,6 +182,11 @@ test('every audit event kind reaches the store via real sockets; sessions count 
   const capped = await api(server, 'GET', `/api/rooms/${created.id}/audit?limit=1000000`, { token: created.ownerToken });
   assert.equal(capped.body.events.length, AuditPaging.MaxLimit);
   assert.equal(capped.body.next, capped.body.events.at(-1).id);
+
+  const bundle = await fetch(`${server.url}/api/rooms/${created.id}/bundle`, { headers: { authorization: `Bearer ${created.ownerToken}` } });
+  assert.equal(bundle.status, 200);
+  await bundle.arrayBuffer();
+  await until(server, 'bundle.downloaded');
 
   owner.socket.emit('room:handover', { memberId: idOf(writer) });
   await until(server, 'room.handover');

@@ -31,8 +31,9 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   // Capability tokens, who is asking, the event → role table and sign-in: rooms admit members by them.
   { name: 'auth', mayImport: ['audit', 'net', 'util', 'shared'] },
   { name: 'rooms', mayImport: ['terminal', 'auth', 'store', 'audit', 'util', 'shared'] },
-  // A room's recording: a local feed of the room's stream, its markers and input, written to disk and indexed in the store.
-  { name: 'recording', mayImport: ['rooms', 'store', 'util', 'shared'] },
+  // A room's recording: a local feed of the room's stream, its markers and input, written to disk and indexed in the
+  // store; read back (the transcript replays it into a headless xterm of the terminal layer) and bundled.
+  { name: 'recording', mayImport: ['rooms', 'terminal', 'store', 'util', 'shared'] },
   { name: 'realtime', mayImport: ['rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
