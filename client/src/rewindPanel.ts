@@ -40,8 +40,11 @@ export interface RewindMark {
   text: string;
 }
 
-/** Markers that say nothing a person scrubbing back looks for: who typed next (with input recording) is noise here. */
-const UNLISTED_MARKER = /^typing: /;
+/**
+ * Markers that say nothing a person scrubbing back looks for: who typed next (with input recording) and who
+ * pressed Enter (one per command, for the transcript) would bury the bookmarks.
+ */
+const UNLISTED_MARKER = /^(typing|enter): /;
 const BOOKMARK_PREFIX = 'bookmark: ';
 /** The member id recorders put at the end of a marker (`… [id]`), for tools; people read the name before it. */
 const TRAILING_ID = / \[[A-Za-z0-9_-]+\]$/;
