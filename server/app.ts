@@ -35,6 +35,7 @@ import { SignIn } from './auth/passportSetup.js';
 import { attachHandshakeAuth } from './auth/handshakeAuth.js';
 import { loginRouter } from './http/loginRoutes.js';
 import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
+import { HistoryTickets } from './auth/historyTickets.js';
 
 export const DEFAULT_PROFILE = 'default';
 
@@ -172,7 +173,10 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store });
+  const historyTickets = new HistoryTickets(clock);
+  // A room has a history to rewind through once its recording started (not with recording off for it).
+  const rewind = { tickets: historyTickets, hasHistory: (roomId: string) => store.recordings(roomId).length > 0 };
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store, rewind });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -196,7 +200,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     else sendError(res, 'conflict', 'shutting down');
   });
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, clock }));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);

@@ -1,6 +1,6 @@
 // Room page entry: reads the room and capability from the URL, connects RoomClient to TerminalView, and keeps
 // the page up to date: header (name, role, connection), toolbar, member and chat panels (drawers on phones),
-// share, settings, view and curtain dialogs, overlays, typing strip, key bar, and the browser-test hook.
+// share, settings, view and curtain dialogs, overlays, bookmarks and rewind, typing strip, key bar, and the browser-test hook.
 
 import { io } from 'socket.io-client';
 import type { ExitPayload, MemberInfo, NoticePayload, Role, RoomSettings } from '../../server/shared/events.js';
@@ -11,6 +11,7 @@ import { ChatPanel } from './chatPanel.js';
 import { copyText } from './clipboard.js';
 import { Debouncer, listen } from './disposable.js';
 import { KeyBar } from './keyBar.js';
+import { RewindPanel } from './rewindPanel.js';
 import { describeRemaining, displayName, handQueue, renderPanel, tickCountdowns, type MemberActions } from './memberPanel.js';
 import { qrSvg } from './qr.js';
 import { canWrite, type ConnectionState, type JoinFailure, RoomClient, type RoomSocket } from './roomClient.js';
@@ -31,6 +32,8 @@ export interface TtyroomTestHook {
   readonly exited: boolean;
   readonly memberId: string | undefined;
   readonly waiting: boolean;
+  /** The rewind overlay is open (the live terminal keeps running under it). */
+  readonly rewinding: boolean;
 }
 
 declare global {
@@ -213,6 +216,18 @@ const ui = {
   liftDialog: element('lift-dialog', HTMLDialogElement),
   liftClear: element('lift-clear', HTMLInputElement),
   liftConfirm: element('lift-confirm', HTMLButtonElement),
+  rewindButton: element('rewind-button', HTMLButtonElement),
+  bookmarkCount: element('bookmark-count', HTMLElement),
+  bookmarkButton: element('bookmark-button', HTMLButtonElement),
+  bookmarkForm: element('bookmark-form', HTMLFormElement),
+  bookmarkInput: element('bookmark-input', HTMLInputElement),
+  bookmarkCancel: element('bookmark-cancel', HTMLButtonElement),
+  rewindOverlay: element('rewind-overlay', HTMLElement),
+  rewindStatus: element('rewind-status', HTMLElement),
+  rewindStage: element('rewind-stage', HTMLElement),
+  rewindPlayer: element('rewind-player', HTMLElement),
+  rewindMarks: element('rewind-marks', HTMLOListElement),
+  rewindBack: element('rewind-back', HTMLButtonElement),
 };
 
 function showBanner(text: string, kind: 'info' | 'error'): void {
@@ -394,6 +409,11 @@ function main(): void {
   // Wide screens start with the member list open; phones keep the terminal whole.
   if (!panels.isDrawer) panels.set(ui.membersPanel, true);
 
+  const rewind = new RewindPanel(
+    { overlay: ui.rewindOverlay, stage: ui.rewindStage, status: ui.rewindStatus, playerHost: ui.rewindPlayer, list: ui.rewindMarks, back: ui.rewindBack },
+    { roomId, ticket: () => client.rewindTicket() },
+  );
+
   const hook: TtyroomTestHook = Object.freeze({
     get role() {
       return client.role;
@@ -413,6 +433,9 @@ function main(): void {
     },
     get waiting() {
       return client.waiting;
+    },
+    get rewinding() {
+      return rewind.isOpen;
     },
   });
   window.ttyroom = hook;
@@ -805,6 +828,59 @@ function main(): void {
     } else {
       chat.showError('Not connected: the message was not sent.');
     }
+  });
+
+  // ---- bookmarks and rewind ----
+  let bookmarks = 0;
+  client.onBookmark(({ bookmark, live }) => {
+    bookmarks += 1;
+    ui.bookmarkCount.textContent = String(bookmarks);
+    ui.bookmarkCount.hidden = false;
+    ui.rewindButton.setAttribute('aria-label', `Rewind, ${bookmarks} ${bookmarks === 1 ? 'bookmark' : 'bookmarks'}`);
+    if (live) showNotice(`${bookmark.memberId === client.memberId ? 'You' : bookmark.name} bookmarked: ${bookmark.label}`);
+  });
+  const showBookmarkForm = (open: boolean): void => {
+    ui.bookmarkForm.hidden = !open;
+    ui.bookmarkButton.setAttribute('aria-expanded', String(open));
+    if (open) {
+      ui.bookmarkInput.focus();
+    } else {
+      ui.bookmarkInput.value = '';
+      if (!rewind.isOpen) view.focus();
+    }
+  };
+  ui.bookmarkInput.maxLength = PayloadLimits.MaxBookmarkLength;
+  listen(ui.bookmarkButton, 'click', () => showBookmarkForm(ui.bookmarkForm.hidden));
+  listen(ui.bookmarkCancel, 'click', () => showBookmarkForm(false));
+  listen(ui.bookmarkInput, 'keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    showBookmarkForm(false);
+  });
+  listen(ui.bookmarkForm, 'submit', (event) => {
+    event.preventDefault();
+    if (ui.bookmarkInput.value.trim().length === 0) {
+      ui.bookmarkInput.focus();
+      return;
+    }
+    if (client.addBookmark(ui.bookmarkInput.value)) showBookmarkForm(false);
+    else showNotice('Not connected: the bookmark was not added.');
+  });
+  const showRewind = (): void => {
+    ui.rewindButton.setAttribute('aria-pressed', String(rewind.isOpen));
+    document.body.dataset.rewind = String(rewind.isOpen);
+  };
+  listen(ui.rewindButton, 'click', () => {
+    if (rewind.isOpen) {
+      rewind.close();
+      return;
+    }
+    void rewind.open();
+    showRewind();
+  });
+  rewind.onClose(() => {
+    showRewind();
+    view.focus();
   });
 
   // ---- share ----

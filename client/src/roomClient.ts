@@ -1,10 +1,11 @@
 // RoomClient: the socket.io side of a room page. Joins on every connect (resuming the stream where it broke
 // off), keeps the output stream in order (snapshot, then contiguous chunks and ordered resizes), paces the
-// server with term:ack, and reports connection, catching up, role, members, settings, curtain, typing, chat and
-// exit; sends the floor, moderation and chat requests. Knows nothing about xterm or the DOM; a TerminalSink draws.
+// server with term:ack, and reports connection, catching up, role, members, settings, curtain, typing, chat,
+// bookmarks and exit; sends the floor, moderation, chat and bookmark requests and asks for rewind tickets. Knows nothing about xterm or the DOM; a TerminalSink draws.
 
 import type { Socket } from 'socket.io-client';
 import type {
+  BookmarkPayload,
   ChatMessage,
   ClientToServerEvents,
   CurtainPayload,
@@ -14,6 +15,7 @@ import type {
   MemberInfo,
   NoticePayload,
   ResizePayload,
+  RewindTicketReply,
   Role,
   RoomSettings,
   RoomSettingsPatch,
@@ -24,6 +26,8 @@ import { AckPolicy } from '../../server/shared/flowControl.js';
 import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
 import { Disposable, Emitter, toDisposable } from './disposable.js';
 import {
+  parseBookmark,
+  parseBookmarks,
   parseChat,
   parseCredential,
   parsePass,
@@ -38,6 +42,7 @@ import {
   parseRoleChange,
   parseSettings,
   parseSnapshot,
+  parseTicketReply,
   parseTyping,
 } from './serverPayloads.js';
 
@@ -72,6 +77,12 @@ export const JoinPolicy = {
   TimeoutMs: 10_000,
   /** Wait before retrying a join that failed for a passing reason (rate limit, full room, timeout). */
   RetryDelayMs: 3_000,
+} as const;
+
+/** Rewind timing, in milliseconds. */
+export const RewindTiming = {
+  /** A ticket request the server has not answered in this long failed (the page says so; the member may try again). */
+  TicketTimeoutMs: 10_000,
 } as const;
 
 /** Join failures that a later attempt may not get: retrying would only repeat the refusal. */
@@ -145,6 +156,9 @@ export class RoomClient extends Disposable {
   readonly onTyping = this.typingEmitter.event;
   private readonly chatEmitter = this.register(new Emitter<ChatMessage>());
   readonly onChat = this.chatEmitter.event;
+  private readonly bookmarkEmitter = this.register(new Emitter<{ bookmark: BookmarkPayload; live: boolean }>());
+  /** A bookmark: `live` when just dropped (`room:bookmark`), not when it came in the list a join brings. */
+  readonly onBookmark = this.bookmarkEmitter.event;
   private readonly credentialEmitter = this.register(new Emitter<string>());
   /** A hand-over made us the owner: our new owner token, sent once. */
   readonly onCredential = this.credentialEmitter.event;
@@ -186,6 +200,8 @@ export class RoomClient extends Disposable {
   private curtainDown = false;
   /** Chat message ids already shown: a rejoin sends the recent history again. */
   private lastChatId = -1;
+  /** Bookmark ids already told: a rejoin sends the list again. */
+  private lastBookmarkId = 0;
 
   constructor(
     private readonly socket: RoomSocket,
@@ -214,6 +230,8 @@ export class RoomClient extends Disposable {
     socket.on('room:curtain', this.handleCurtain);
     socket.on('room:typing', this.handleTyping);
     socket.on('chat:message', this.handleChat);
+    socket.on('room:bookmark', this.handleBookmark);
+    socket.on('room:bookmarks', this.handleBookmarks);
     socket.on('room:credential', this.handleCredential);
     socket.on('room:pass', this.handlePass);
     this.register(
@@ -235,6 +253,8 @@ export class RoomClient extends Disposable {
         socket.off('room:curtain', this.handleCurtain);
         socket.off('room:typing', this.handleTyping);
         socket.off('chat:message', this.handleChat);
+        socket.off('room:bookmark', this.handleBookmark);
+        socket.off('room:bookmarks', this.handleBookmarks);
         socket.off('room:credential', this.handleCredential);
         socket.off('room:pass', this.handlePass);
         socket.disconnect();
@@ -368,6 +388,24 @@ export class RoomClient extends Disposable {
     if (!this.joined || this.waitingValue || text.length === 0 || text.length > PayloadLimits.MaxChatLength) return false;
     this.socket.emit('chat:send', text);
     return true;
+  }
+
+  /** Drops a bookmark at now; false when it cannot be sent (not in the room, or no label). */
+  addBookmark(label: string): boolean {
+    const trimmed = label.trim();
+    if (!this.joined || this.waitingValue || trimmed.length === 0 || trimmed.length > PayloadLimits.MaxBookmarkLength) return false;
+    this.socket.emit('bookmark:add', { label: trimmed });
+    return true;
+  }
+
+  /** Asks for a one-time ticket to fetch the room's history (docs/protocol.md, Rewind). */
+  async rewindTicket(): Promise<RewindTicketReply> {
+    if (!this.joined || this.waitingValue) return { ok: false, code: 'bad-request', message: 'not in the room' };
+    try {
+      return parseTicketReply(await this.socket.timeout(RewindTiming.TicketTimeoutMs).emitWithAck('rewind:ticket'));
+    } catch {
+      return { ok: false, code: 'internal', message: 'the server did not answer; try again' };
+    }
   }
 
   private isOwnerNow(): boolean {
@@ -595,6 +633,21 @@ export class RoomClient extends Disposable {
     if (message === undefined || message.id <= this.lastChatId) return;
     this.lastChatId = message.id;
     this.chatEmitter.fire(message);
+  };
+
+  private readonly handleBookmark = (payload: unknown): void => {
+    const bookmark = parseBookmark(payload);
+    if (bookmark === undefined || bookmark.id <= this.lastBookmarkId) return;
+    this.lastBookmarkId = bookmark.id;
+    this.bookmarkEmitter.fire({ bookmark, live: true });
+  };
+
+  private readonly handleBookmarks = (payload: unknown): void => {
+    for (const bookmark of parseBookmarks(payload)) {
+      if (bookmark.id <= this.lastBookmarkId) continue;
+      this.lastBookmarkId = bookmark.id;
+      this.bookmarkEmitter.fire({ bookmark, live: false });
+    }
   };
 
   /** The room's rejoin pass for this page (kept in memory only: a reload is a new visitor as far as approval goes). */

@@ -2,6 +2,7 @@
 // malformed or newer-than-expected message is dropped instead of throwing inside xterm or the page.
 
 import type {
+  BookmarkPayload,
   ChatMessage,
   CurtainPayload,
   ErrorCode,
@@ -15,6 +16,7 @@ import type {
   NoticePayload,
   OutputPayload,
   ResizeEventPayload,
+  RewindTicketReply,
   Role,
   RoleChangePayload,
   RoomResizePolicy,
@@ -85,6 +87,34 @@ export function parseChat(value: unknown): ChatMessage | undefined {
   }
   const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : UNKNOWN_COLOUR;
   return { id, memberId, name, colour, text, at };
+}
+
+/** `room:bookmark` (and each of `room:bookmarks`): label and name stay strings shown with textContent. */
+export function parseBookmark(value: unknown): BookmarkPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, memberId, name, label, at } = value;
+  if (typeof id !== 'number' || typeof memberId !== 'string' || typeof name !== 'string' || typeof label !== 'string' || !isDate(at)) {
+    return undefined;
+  }
+  const colour = typeof value.colour === 'string' && HEX_COLOUR.test(value.colour) ? value.colour : UNKNOWN_COLOUR;
+  return { id, memberId, name, colour, label, at };
+}
+
+/** `room:bookmarks`: the list a joiner gets; malformed entries are left out. */
+export function parseBookmarks(value: unknown): BookmarkPayload[] {
+  if (!Array.isArray(value)) return [];
+  return value.map(parseBookmark).filter((bookmark): bookmark is BookmarkPayload => bookmark !== undefined);
+}
+
+/** `rewind:ticket`'s acknowledgement; anything unreadable is a refusal. */
+export function parseTicketReply(value: unknown): RewindTicketReply {
+  if (isRecord(value) && value.ok === true && typeof value.ticket === 'string' && isDate(value.expiresAt)) {
+    return { ok: true, ticket: value.ticket, expiresAt: value.expiresAt };
+  }
+  if (isRecord(value) && value.ok === false && typeof value.code === 'string' && typeof value.message === 'string') {
+    return { ok: false, code: value.code as ErrorCode, message: value.message };
+  }
+  return { ok: false, code: 'internal', message: 'the server\'s answer could not be read' };
 }
 
 /** `room:credential`: the owner token a hand-over gave us. */

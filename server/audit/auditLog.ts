@@ -47,6 +47,10 @@ export type AuditEventName =
   | 'curtain.lifted'
   /** The owner handed the room's ownership to detail.target. */
   | 'room.handover'
+  /** A member dropped a bookmark (never its label: the store's bookmarks table holds that). */
+  | 'bookmark.added'
+  /** A member fetched the room's history to rewind (actor: the member). */
+  | 'history.read'
   /** The room's incident bundle was downloaded (detail.by: the token id it was asked with). */
   | 'bundle.downloaded'
   /** A room's recording was fetched (downloaded or replayed; detail.role: owner, or viewer where members may). */

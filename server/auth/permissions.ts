@@ -19,6 +19,9 @@ export const EVENT_ROLES: Readonly<Record<keyof ClientToServerEvents, Requiremen
   'hand:raise': 'viewer',
   'hand:lower': 'viewer',
   'chat:send': 'viewer',
+  // Bookmarks and rewind are every admitted member's: a bookmark holds no screen, the history no curtain's contents.
+  'bookmark:add': 'viewer',
+  'rewind:ticket': 'viewer',
   // Floor control and moderation are the owner's.
   'member:role': 'owner',
   'member:kick': 'owner',

@@ -13,6 +13,7 @@ import { admitToRoom } from '../rooms/door.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RecordingFiles } from '../recording/recordings.js';
+import type { HistoryTickets } from '../auth/historyTickets.js';
 import type { BundleStore } from '../recording/bundle.js';
 import type { Clock } from '../util/clock.js';
 import type { ClientAddress } from '../net/clientAddress.js';
@@ -30,6 +31,8 @@ export interface ApiAccess {
   store: Pick<Store, 'auditEvents' | 'room' | 'ownerTokenMatches'> & BundleStore;
   /** Rooms' recordings, for GET /api/rooms/:id/recording; without it the route answers 404. */
   recordings?: RecordingFiles;
+  /** The tickets members get over their socket for GET /api/rooms/:id/history; without them the route answers 404. */
+  historyTickets?: HistoryTickets;
   /** Time for what the routes stamp (the bundle's README); default: the system clock. */
   clock?: Clock;
 }

@@ -13,6 +13,7 @@ import { roomLinks } from './links.js';
 import { admitRequest, baseUrl, type ApiAccess } from './roomAccess.js';
 import { tokenRouter } from './tokenRoutes.js';
 import { auditRouter } from './auditRoutes.js';
+import { historyRouter } from './historyRoutes.js';
 import { bundleRouter } from './bundleRoutes.js';
 import { admitRecordRequest } from './recordAccess.js';
 
@@ -122,6 +123,7 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
 
   router.use(tokenRouter(registry, access));
   router.use(auditRouter(registry, access));
+  router.use(historyRouter(registry, access));
   router.use(bundleRouter(registry, access));
 
   router.use((_req, res) => sendError(res, 'not-found', 'no such API route'));

@@ -24,6 +24,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   denied: 403,
   /** A room cap (per server or per creator) is reached: like a rate limit, it passes when rooms close. */
   'too-many-rooms': 429,
+  /** Rewind asked of a room without a recording: nothing is wrong with the request, the room has no history. */
+  'not-recorded': 409,
   internal: 500,
 };
 

@@ -1,11 +1,12 @@
 // RoomConnection: one per socket. Rate-limits each event, validates it, checks the role table, then calls the Room.
 
 import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, ErrorCode, JoinReply, ServerToClientEvents } from '../shared/events.js';
+import type { ClientToServerEvents, ErrorCode, JoinReply, RewindTicketReply, ServerToClientEvents } from '../shared/events.js';
 import { roleAtLeast } from '../shared/events.js';
 import {
   parseAck,
   parseAdmit,
+  parseBookmark,
   parseChat,
   parseCurtain,
   parseHandLower,
@@ -16,7 +17,9 @@ import {
   parseResize,
   parseSettingsPatch,
 } from '../shared/validate.js';
-import { PayloadLimits } from '../shared/limits.js';
+import { PayloadLimits, RewindLimits } from '../shared/limits.js';
+import type { HistoryTickets } from '../auth/historyTickets.js';
+import { TokenBucket } from '../util/tokenBucket.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import { admitToRoom } from '../rooms/door.js';
 import type { ActionResult, Room } from '../rooms/room.js';
@@ -90,6 +93,14 @@ export interface ConnectionPolicy {
   tokenFailures: TokenFailureLimiter;
   /** Where members' sessions are recorded: join, leave, and how many chat messages (never their text). */
   sessions: MemberSessions;
+  /** Rewind: issues the tickets for GET /api/rooms/:id/history, to rooms that have a history to rewind through. */
+  rewind: RewindPolicy;
+}
+
+export interface RewindPolicy {
+  tickets: HistoryTickets;
+  /** The room has a recording (a room with recording off has none: rewind needs it). */
+  hasHistory(roomId: string): boolean;
 }
 
 export type MemberSessions = Pick<Store, 'memberJoined' | 'memberLeft' | 'chatSent'>;
@@ -108,6 +119,8 @@ export class RoomConnection extends Disposable {
   private readonly rateLimiter: EventRateLimiter;
   private readonly deniedWrites: AuditCounter;
   private readonly rateRefusals: AuditCounter;
+  /** Rewind tickets this connection may ask for (each one streams a whole recording). */
+  private readonly rewindBudget: TokenBucket;
 
   constructor(
     private readonly socket: TypedSocket,
@@ -117,6 +130,7 @@ export class RoomConnection extends Disposable {
     super();
     engineQueues(socket);
     this.rateLimiter = new EventRateLimiter(policy.clock, policy.rateLimits ?? EventRateLimits);
+    this.rewindBudget = new TokenBucket(policy.clock, RewindLimits.PerSecond, RewindLimits.Burst);
     // Middlewares run in order: a flood is cut before it costs validation, role checks or error replies.
     socket.use((_packet, next) => {
       if (this.admit()) next();
@@ -137,6 +151,8 @@ export class RoomConnection extends Disposable {
     socket.on('room:curtain', (payload) => this.setCurtain(payload));
     socket.on('room:handover', (payload) => this.handOver(payload));
     socket.on('chat:send', (text) => this.chat(text));
+    socket.on('bookmark:add', (payload) => this.bookmark(payload));
+    socket.on('rewind:ticket', (ack) => this.rewindTicket(ack));
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
     // Registered after leave(), so they are disposed before it: their last counts still name the room.
@@ -375,6 +391,34 @@ export class RoomConnection extends Disposable {
     if (result.ok) return this.policy.sessions.chatSent(this.room!.id, this.memberId!);
     if (result.reason === 'off') this.refuse('forbidden', 'the owner turned the chat off');
     else this.refuse('rate-limited', 'you are sending chat messages too fast; wait a moment');
+  }
+
+  private bookmark(raw: unknown): void {
+    const payload = parseBookmark(raw);
+    if (!payload) {
+      return this.refuse('bad-request', `bookmark:add wants { label }: 1 to ${PayloadLimits.MaxBookmarkLength} characters of text`);
+    }
+    const result = this.room!.addBookmark(this.memberId!, payload.label);
+    if (result === 'no-member') return;
+    // The label stays out of the audit (it is the store's bookmarks table's): only who and when.
+    if (result.ok) return this.policy.auditor.record({ event: 'bookmark.added', ...this.who() });
+    if (result.reason === 'full') this.refuse('conflict', 'this room holds as many bookmarks as it keeps');
+    else this.refuse('rate-limited', 'you are dropping bookmarks too fast; wait a moment');
+  }
+
+  /** A ticket to fetch the room's history once (docs/protocol.md, Rewind); the table already checked the member is admitted. */
+  private rewindTicket(ack: unknown): void {
+    if (typeof ack !== 'function') return this.refuse('bad-request', 'rewind:ticket needs an acknowledgement callback');
+    const reply = ack as (reply: RewindTicketReply) => void;
+    const room = this.room!;
+    if (!this.policy.rewind.hasHistory(room.id)) {
+      return reply({ ok: false, code: 'not-recorded', message: 'rewind needs the room\'s recording, and this room is not recorded' });
+    }
+    if (!this.rewindBudget.tryTake()) {
+      return reply({ ok: false, code: 'rate-limited', message: 'you are asking for the history too often; wait a moment' });
+    }
+    const { ticket, expiresAt } = this.policy.rewind.tickets.issue(room.id, this.memberId!);
+    reply({ ok: true, ticket, expiresAt: new Date(expiresAt).toISOString() });
   }
 
   /**

@@ -224,6 +224,8 @@ export const RecordingMarkers = {
   curtainLowered: 'curtain lowered',
   curtainLifted: 'curtain lifted',
   chat: (name: string, id: string, text: string) => `chat: ${name} [${id}]: ${text}`,
+  /** A member's bookmark: its label first, so a player's timeline shows it as the marker's title. */
+  bookmark: (label: string, name: string, id: string) => `bookmark: ${label} (by ${name}) [${id}]`,
   /** Before the input events of a member who did not type the input just before: every `i` is the last typist's. */
   typing: (name: string, id: string) => `typing: ${name} [${id}]`,
   /**

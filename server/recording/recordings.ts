@@ -182,6 +182,10 @@ class RoomRecording extends Disposable {
       case 'chat':
         if (this.settings.chat) this.marker(RecordingMarkers.chat(activity.name, activity.memberId, activity.text));
         return;
+      case 'bookmark': {
+        const { label, name, memberId } = activity.bookmark;
+        return this.marker(RecordingMarkers.bookmark(label, name, memberId));
+      }
       case 'record':
         if (activity.on && !this.attached) {
           this.start();

@@ -2,6 +2,7 @@
 // moderation (approval, kick, lock), the curtain, chat and the size policy.
 
 import type {
+  BookmarkPayload,
   CurtainRequest,
   ExitPayload,
   ExitReason,
@@ -32,6 +33,7 @@ import { RoomAccess, type AccessPolicy, type Admission, type Rederived } from '.
 import type { MemberPort, RoomTransport } from './ports.js';
 import { FanOut } from './fanOut.js';
 import { RoomChat, type ChatResult } from './chat.js';
+import { RoomBookmarks, type BookmarkResult } from './bookmarks.js';
 import { RejoinPasses } from './rejoinPasses.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory } from './streamHistory.js';
@@ -151,6 +153,7 @@ export type RoomActivity =
   | { kind: 'role'; memberId: string; name: string; role: Role }
   | { kind: 'curtain'; down: boolean }
   | { kind: 'chat'; memberId: string; name: string; text: string }
+  | { kind: 'bookmark'; bookmark: BookmarkPayload }
   | { kind: 'record'; on: boolean };
 
 /** Who asked for a resize, for the audit record: a member id and a network address, nothing more. */
@@ -214,7 +217,7 @@ export class Room extends Disposable {
   /** The PTY's size changed (a resize to the size it already has is not a change). */
   readonly onResize = this.resizeEmitter.event;
   private readonly activityEmitter = this.register(new Emitter<RoomActivity>());
-  /** Joins, leaves, role changes, the curtain, chat lines and the recording switch (see RoomActivity). */
+  /** Joins, leaves, role changes, the curtain, chat lines, bookmarks and the recording switch (see RoomActivity). */
   readonly onActivity = this.activityEmitter.event;
   private readonly recordable: boolean;
   /** Local feeds (recorders) attached so far, for their fan-out ids. */
@@ -227,6 +230,7 @@ export class Room extends Disposable {
   readonly onInput = this.inputEmitter.event;
   private readonly settingsValue: RoomSettings;
   private readonly chat: RoomChat;
+  private readonly bookmarks: RoomBookmarks;
   private readonly passes: RejoinPasses;
   private readonly clock: Clock;
   /** The size the room was created with: the 'fixed' policy's. */
@@ -259,6 +263,7 @@ export class Room extends Disposable {
     this.settingsValue = { ...DEFAULT_SETTINGS, record: this.recordable, ...options.settings };
     if (!this.recordable) this.settingsValue.record = false;
     this.chat = new RoomChat(clock, this.settingsValue.chat);
+    this.bookmarks = new RoomBookmarks(clock);
     this.passes = new RejoinPasses(clock);
     this.createdSize = { cols: options.cols, rows: options.rows };
     this.memberList = this.register(new Coalescer(clock, MemberListPacing.CoalesceMs, () => this.sendMemberList()));
@@ -618,6 +623,21 @@ export class Room extends Disposable {
     return result;
   }
 
+  /**
+   * A member marks this moment ("deploy started"): everyone admitted is told, and the recording and the record
+   * keep it. Allowed behind the curtain too: a bookmark holds a label, never what is on the screen.
+   */
+  addBookmark(memberId: string, label: string): BookmarkResult | 'no-member' {
+    const member = this.present(memberId);
+    if (!member) return 'no-member';
+    const result = this.bookmarks.add({ memberId, name: member.name, colour: member.colour }, label);
+    if (result.ok) {
+      this.transport.everyone.send('room:bookmark', result.bookmark);
+      this.activityEmitter.fire({ kind: 'bookmark', bookmark: result.bookmark });
+    }
+    return result;
+  }
+
   /** A member's terminal has parsed everything before `offset`; may end its catching up. */
   ack(memberId: string, offset: number): void {
     if (this.members.has(memberId)) this.fanOut.ack(memberId, offset);
@@ -865,6 +885,8 @@ export class Room extends Disposable {
     port.send('room:settings', { ...this.settingsValue });
     if (this.fanOut.curtainDown) this.tellCurtain(member);
     if (this.settingsValue.chat) for (const message of this.chat.history()) port.send('chat:message', message);
+    const bookmarks = this.bookmarks.all();
+    if (bookmarks.length > 0) port.send('room:bookmarks', [...bookmarks]);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.fanOut.add(member.id, port, member.acks, member.resumeFrom);
     this.joinEmitter.fire({ memberId: member.id, role: member.role });
@@ -879,6 +901,7 @@ export class Room extends Disposable {
     this.access.leave(member.id);
     this.fanOut.remove(member.id);
     this.chat.forget(member.id);
+    this.bookmarks.forget(member.id);
     member.port.setPresent(false);
     if (!member.waiting) this.activityEmitter.fire({ kind: 'left', memberId: member.id, name: member.name });
     this.rolesChanged();

@@ -1,5 +1,5 @@
 // RoomLedger: writes each room's life (opened, closed and why), its owners (owner user, lasting owner links'
-// hashes, so its record stays theirs after it ends) and its writers' command counts to the store.
+// hashes, so its record stays theirs after it ends), its writers' command counts and its bookmarks to the store.
 
 import type { HashedCapability } from '../auth/capabilityStore.js';
 import type { Store } from '../store/store.js';
@@ -18,7 +18,10 @@ export function countEnters(data: string): number {
   return count;
 }
 
-export type RoomLedgerStore = Pick<Store, 'roomOpened' | 'roomClosed' | 'commandsEntered' | 'ownerUserChanged' | 'ownerTokenAdded' | 'ownerTokenRemoved'>;
+export type RoomLedgerStore = Pick<
+  Store,
+  'roomOpened' | 'roomClosed' | 'commandsEntered' | 'bookmarkAdded' | 'ownerUserChanged' | 'ownerTokenAdded' | 'ownerTokenRemoved'
+>;
 
 /**
  * Whether a token opens the room's record after the room ends: owner links without an expiry. A timed owner
@@ -59,6 +62,11 @@ export class RoomLedger extends Disposable {
       // Only counted, never kept: the record holds no keystroke.
       const commands = countEnters(data);
       if (commands > 0) this.store.commandsEntered(room.id, memberId, commands);
+    });
+    room.onActivity((activity) => {
+      if (activity.kind !== 'bookmark') return;
+      const { bookmark } = activity;
+      this.store.bookmarkAdded({ room: room.id, time: Date.parse(bookmark.at), memberId: bookmark.memberId, name: bookmark.name, label: bookmark.label });
     });
     room.onExit((exit) => {
       this.store.roomClosed(room.id, { closedAt: this.clock.now(), exitReason: exit.reason, exitCode: exit.exitCode, exitSignal: exit.signal });

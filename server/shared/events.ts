@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'locked'
   /** The owner did not admit this joiner; it is disconnected. */
   | 'denied'
+  /** Rewind needs the room's recording, and this room has none (recording is off). */
+  | 'not-recorded'
   | 'internal';
 
 export interface JoinRequest {
@@ -131,6 +133,32 @@ export interface ChatMessage {
   /** ISO 8601. */
   at: string;
 }
+
+/** `bookmark:add` from a member: marks this moment on the room's timeline. */
+export interface BookmarkRequest {
+  /** Plain text, 1 to PayloadLimits.MaxBookmarkLength characters once cleaned. */
+  label: string;
+}
+
+/** `room:bookmark` (and each entry of `room:bookmarks`): a moment a member marked; the server stamps all but the label. */
+export interface BookmarkPayload {
+  /** Increases by one per bookmark in the room. */
+  id: number;
+  memberId: string;
+  name: string;
+  colour: string;
+  label: string;
+  /** ISO 8601, on the server's clock. */
+  at: string;
+}
+
+/**
+ * `rewind:ticket`'s answer: a one-time secret for `GET /api/rooms/:id/history` (as `Authorization: Bearer`),
+ * good until `expiresAt`; `not-recorded` when the room has no recording to rewind through.
+ */
+export type RewindTicketReply =
+  | { ok: true; ticket: string; expiresAt: string }
+  | { ok: false; code: ErrorCode; message: string };
 
 /** `room:role`: your role changed; `until` (ISO 8601) when a timed grant ends by itself. */
 export interface RoleChangePayload {
@@ -241,6 +269,9 @@ export interface ClientToServerEvents {
   /** The owner makes another member the owner and becomes a writer. */
   'room:handover': (payload: MemberRef) => void;
   'chat:send': (text: string) => void;
+  'bookmark:add': (payload: BookmarkRequest) => void;
+  /** Asks for a ticket to fetch the room's history (docs/protocol.md, Rewind). */
+  'rewind:ticket': (ack: (reply: RewindTicketReply) => void) => void;
 }
 
 export interface ServerToClientEvents {
@@ -258,6 +289,10 @@ export interface ServerToClientEvents {
   'room:curtain': (payload: CurtainPayload) => void;
   'room:typing': (payload: TypingPayload) => void;
   'chat:message': (payload: ChatMessage) => void;
+  /** A member dropped a bookmark. */
+  'room:bookmark': (payload: BookmarkPayload) => void;
+  /** On entering the room, when it has bookmarks: all of them, oldest first. */
+  'room:bookmarks': (payload: BookmarkPayload[]) => void;
   /**
    * On entering the room: a secret that lets this client back in past approval and a lock after its connection
    * drops (for RejoinPassLimits.ValidAfterLeaveMs); present it as `room:join { pass }`. Works once.

@@ -43,6 +43,8 @@ export const PayloadLimits = {
   MaxCurtainAudience: 64,
   /** One chat message: a few sentences; a log belongs in the terminal, not the side chat. */
   MaxChatLength: 500,
+  /** One bookmark's label ("deploy started"): a caption on a timeline, not a note. */
+  MaxBookmarkLength: 80,
 } as const;
 
 /** The side chat's pace and memory. */
@@ -53,6 +55,28 @@ export const ChatLimits = {
   PerSecond: 0.5,
   /** Recent messages a joiner is sent, so a latecomer can read the conversation it walked into. */
   HistoryMessages: 100,
+} as const;
+
+/** Bookmarks: how often a member may drop one, and how many a room keeps. */
+export const BookmarkLimits = {
+  /** Bookmarks a member may drop in a burst, then BookmarkLimits.PerSecond: marking moments, not spamming the timeline. */
+  Burst: 5,
+  /** Sustained bookmarks a second per member (one every five seconds). */
+  PerSecond: 0.2,
+  /** Bookmarks a room keeps (and sends each joiner); past it new ones are refused: far more than a day's session marks. */
+  MaxPerRoom: 500,
+} as const;
+
+/** Rewind: the one-time ticket a member trades for the room's history (docs/protocol.md, Rewind). */
+export const RewindLimits = {
+  /** A ticket is good this long after it was issued, in ms: the page fetches the history at once. */
+  TicketTtlMs: 30_000,
+  /** Unredeemed tickets held per server; the oldest go first: a member asking in a loop cannot grow memory. */
+  MaxTickets: 1_000,
+  /** Ticket requests a member may make in a burst, then RewindLimits.PerSecond. */
+  Burst: 3,
+  /** Sustained ticket requests a second per member: each one streams a whole recording. */
+  PerSecond: 0.2,
 } as const;
 
 /** How often "who is typing" is told. */

@@ -3,6 +3,7 @@
 import type {
   AckPayload,
   AdmitPayload,
+  BookmarkRequest,
   CurtainRequest,
   FloorMode,
   JoinRequest,
@@ -216,6 +217,18 @@ export function parseChat(value: unknown): string | undefined {
     .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .trim();
   return text.length > 0 ? text : undefined;
+}
+
+/**
+ * `bookmark:add { label }`: cleaned as chat text is (controls and bidi overrides removed), on one line (a line
+ * break becomes a space: a label is a caption on a timeline and a marker line in the recording), 1 to
+ * MaxBookmarkLength characters.
+ */
+export function parseBookmark(value: unknown): BookmarkRequest | undefined {
+  if (!isRecord(value) || !onlyKeys(value, ['label'])) return undefined;
+  if (typeof value.label !== 'string' || value.label.length > PayloadLimits.MaxBookmarkLength) return undefined;
+  const label = parseChat(value.label.replace(/[\r\n]+/g, ' '));
+  return label === undefined ? undefined : { label };
 }
 
 /** C0, DEL and C1 controls: never part of an id, label or argument a client sends. */

@@ -46,6 +46,8 @@ const EVERY_KIND: Record<AuditEventName, string> = {
   'curtain.lowered': 'room:curtain down',
   'curtain.lifted': 'room:curtain up',
   'room.handover': 'room:handover',
+  'bookmark.added': 'bookmark:add',
+  'history.read': 'GET /api/rooms/:id/history with a rewind ticket',
   'bundle.downloaded': 'GET /api/rooms/:id/bundle',
   'recording.downloaded': 'GET /api/rooms/:id/recording',
 };
@@ -53,7 +55,8 @@ const EVERY_KIND: Record<AuditEventName, string> = {
 /** Events that a member's connection causes: each names the room, the member and the address. */
 const MEMBER_EVENTS: readonly AuditEventName[] = [
   'member.joined', 'member.left', 'write.denied', 'room.resized', 'role.changed', 'hand.raised', 'hand.lowered', 'member.kicked',
-  'member.admitted', 'member.denied', 'room.settings', 'curtain.lowered', 'curtain.lifted', 'room.handover',
+  'member.admitted', 'member.denied', 'room.settings', 'curtain.lowered', 'curtain.lifted', 'room.handover', 'bookmark.added',
+  'history.read',
 ];
 
 const kindsIn = (dataDir: string): Set<string> => new Set(storedAuditEvents(dataDir).map((event) => event.event));
@@ -127,6 +130,14 @@ test('every audit event kind reaches the store via real sockets; sessions count 
 
   viewer.socket.emit('chat:send', 'CHAT-TEXT-hello');
   await waitFor(() => owner.of('chat:message').length === 1, 'the chat line');
+  viewer.socket.emit('bookmark:add', { label: 'BOOKMARK-LABEL' });
+  await until(server, 'bookmark.added');
+  const ticket = await viewer.socket.emitWithAck('rewind:ticket');
+  assert.ok(ticket.ok, JSON.stringify(ticket));
+  const history = await fetch(`${server.url}/api/rooms/${created.id}/history`, { headers: { authorization: `Bearer ${ticket.ticket}` } });
+  assert.equal(history.status, 200);
+  await history.arrayBuffer();
+  await until(server, 'history.read');
 
   owner.socket.emit('room:settings', { approval: true });
   await until(server, 'room.settings');
@@ -213,7 +224,7 @@ test('every audit event kind reaches the store via real sockets; sessions count 
 
   // Only counts: the text of the chat and of the commands is nowhere in the files.
   const bytes = storeBytes(server.dataDir);
-  for (const secret of ['CHAT-TEXT', 'VIEWER-KEYS', 'echo', created.ownerToken, created.writeToken, minted.body.token, newOwnerToken]) {
+  for (const secret of ['CHAT-TEXT', 'VIEWER-KEYS', 'echo', created.ownerToken, created.writeToken, minted.body.token, newOwnerToken, ticket.ticket]) {
     assert.equal(bytes.includes(secret), false, `the store holds ${secret.slice(0, 10)}…`);
   }
 });
