@@ -255,9 +255,9 @@ export class SignIn extends Disposable {
       return next();
     }
     // Room-scoped routes take a capability token instead (the route checks it): reading a room, its screen, its
-    // tokens, and its record (recording, audit), which an owner link opens after the room has ended too; the
+    // tokens, and its record (recording, audit, bundle), which an owner link opens after the room has ended too; the
     // history takes a member's one-time ticket.
-    if (/^\/rooms\/[^/]+(\/screen|\/history|\/recording|\/audit|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
+    if (/^\/rooms\/[^/]+(\/screen|\/history|\/recording|\/audit|\/bundle|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
     this.refuse(res);
   };
 

@@ -1,4 +1,5 @@
-// Incident bundle API (owner only, bearer owner token): one zip of the room's record (server/recording/bundle.ts), audited.
+// Incident bundle API (owner only, live or finished room: see recordAccess.ts): one zip of the room's record
+// (server/recording/bundle.ts), audited.
 
 import { pipeline } from 'node:stream/promises';
 import express, { type Router } from 'express';
@@ -7,32 +8,33 @@ import { BUNDLE_MEDIA_TYPE, bundleFileName, createBundle } from '../recording/bu
 import { systemClock } from '../util/clock.js';
 import { requesterOf } from '../auth/requester.js';
 import { sendError } from '../net/errors.js';
-import { admitRequest, type ApiAccess } from './roomAccess.js';
+import type { ApiAccess } from './roomAccess.js';
+import { admitRecordRequest } from './recordAccess.js';
 
 export function bundleRouter(registry: RoomRegistry, access: ApiAccess): Router {
   const router = express.Router();
   const clock = access.clock ?? systemClock;
 
   router.get('/rooms/:id/bundle', async (req, res) => {
-    const admitted = admitRequest(req, res, registry, access, 'owner');
+    const admitted = admitRecordRequest(req, res, registry, access, 'owner');
     if (!admitted) return;
-    const { room, admission } = admitted;
+    const { roomId } = admitted;
     const requester = requesterOf(req, access.clientAddress);
     let bundle;
     try {
-      bundle = await createBundle({ roomId: room.id, store: access.store, recording: access.recordings?.fileOf(room.id), now: clock.now() });
+      bundle = await createBundle({ roomId, store: access.store, recording: access.recordings?.fileOf(roomId), now: clock.now() });
     } catch {
       return sendError(res, 'internal', 'the bundle could not be made');
     }
     access.auditor.record({
       event: 'bundle.downloaded',
-      room: room.id,
+      room: roomId,
       actor: requester.user,
       address: requester.address,
-      detail: { by: admission.tokenId ?? 'owner' },
+      detail: { by: admitted.tokenId ?? 'owner' },
     });
     res.type(BUNDLE_MEDIA_TYPE);
-    res.set('Content-Disposition', `attachment; filename="${bundleFileName(room.id)}"`);
+    res.set('Content-Disposition', `attachment; filename="${bundleFileName(roomId)}"`);
     res.set('Cache-Control', 'no-store');
     try {
       await pipeline(bundle, res);

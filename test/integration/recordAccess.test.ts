@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { NOT_FOUND_MESSAGE, type CreatedRoom } from '../../server/shared/events.js';
 import { RECORDING_STATE_HEADER } from '../../server/http/routes.js';
 import type { AuditPage } from '../../server/http/auditRoutes.js';
+import { BUNDLE_MEDIA_TYPE } from '../../server/recording/bundle.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { joinMember, type Member } from '../helpers/member.js';
@@ -26,6 +27,7 @@ const FORGET_AT_ONCE = { exitedRoomTtlMs: 1 };
 
 const recordingOf = (server: TestServer, roomId: string, token?: string): Promise<Answer> => api(server, 'GET', `/api/rooms/${roomId}/recording`, { token });
 const auditOf = (server: TestServer, roomId: string, token?: string): Promise<Answer> => api(server, 'GET', `/api/rooms/${roomId}/audit?limit=1000`, { token });
+const bundleOf = (server: TestServer, roomId: string, token?: string): Promise<Answer> => api(server, 'GET', `/api/rooms/${roomId}/bundle`, { token });
 
 function assertNotFound(answer: Answer, what: string): void {
   assert.equal(answer.status, 404, `${what}: ${answer.text}`);
@@ -40,7 +42,7 @@ async function endRoom(server: TestServer, room: CreatedRoom, typist: Member): P
   await waitFor(() => server.app.rooms.get(room.id) === undefined, 'the registry to forget the exited room');
 }
 
-test('after the room exited and was forgotten, and after a restart: its owner link reads recording and audit; the handed-over, writer, viewer, revoked and wrong ones get 404', async (t) => {
+test('after the room exited and was forgotten, and after a restart: its owner link reads recording, audit and bundle; the handed-over, writer, viewer, revoked and wrong ones get 404', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-record-access-'));
   const members: Member[] = [];
   let server = await startServer({ dataDir, ...FORGET_AT_ONCE }, process.env, { tokenFailureLimits: GENEROUS_FAILURES });
@@ -84,6 +86,9 @@ test('after the room exited and was forgotten, and after a restart: its owner li
     assert.equal(audit.status, 200, `${when}: ${audit.text}`);
     const kinds = (audit.body as AuditPage).events.map((event) => event.event);
     assert.ok(kinds.includes('room.created') && kinds.includes('room.closed') && kinds.includes('room.handover'), `${when}: ${kinds.join(' ')}`);
+    const bundle = await bundleOf(server, created.id, handedOver);
+    assert.equal(bundle.status, 200, `${when}, bundle: ${bundle.text}`);
+    assert.equal(bundle.headers['content-type'], BUNDLE_MEDIA_TYPE, `${when}: the incident bundle`);
     const refused: Array<[string, string | undefined]> = [
       ['the owner link handed over', created.ownerToken],
       ['the writer link', created.writeToken],
@@ -96,6 +101,7 @@ test('after the room exited and was forgotten, and after a restart: its owner li
     for (const [what, token] of refused) {
       assertNotFound(await recordingOf(server, created.id, token), `${when}, recording, ${what}`);
       assertNotFound(await auditOf(server, created.id, token), `${when}, audit, ${what}`);
+      assertNotFound(await bundleOf(server, created.id, token), `${when}, bundle, ${what}`);
     }
     assertNotFound(await recordingOf(server, 'no-such-room-0000', handedOver), `${when}: another room id`);
   };
@@ -126,7 +132,7 @@ test('a finished room\'s record counts failures like the door: past the free one
   assert.ok(Number(held.headers['retry-after']) > 0);
 });
 
-test('a signed-in owner reads its finished room\'s recording and audit without a token; another user gets 404', async (t) => {
+test('a signed-in owner reads its finished room\'s recording, audit and bundle without a token; another user gets 404', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-record-owner-'));
   const passwords = { alice: 'alice-password', bob: 'bob-password' };
   const users = new UsersFile(join(dataDir, 'users.json'));
@@ -147,7 +153,7 @@ test('a signed-in owner reads its finished room\'s recording and audit without a
   await endRoom(server, created, owner);
   assert.equal(server.app.store.room(created.id)?.ownerUser, 'local:alice');
 
-  for (const path of ['recording', 'audit']) {
+  for (const path of ['recording', 'audit', 'bundle']) {
     const mine = await http(`${server.url}/api/rooms/${created.id}/${path}`, { headers: as('alice') });
     assert.equal(mine.status, 200, `${path}: ${await mine.text()}`);
     const theirs = await http(`${server.url}/api/rooms/${created.id}/${path}`, { headers: as('bob') });
