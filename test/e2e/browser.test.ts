@@ -1,20 +1,17 @@
 // Real-browser end-to-end tests: a headless Chromium drives the lobby and room pages of a real server, and
 // every assertion is checked against real state (the server's mirror, the PTY's side effects on disk).
 
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CreatedRoom } from '../../server/shared/events.js';
 import type { Room } from '../../server/rooms/room.js';
-import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-
-/** Set to a folder to keep a screenshot of each room page for a human to look at. */
-const SCREENSHOT_DIR = process.env.TTYROOM_E2E_SCREENSHOTS;
 
 /** Test timing, in milliseconds. */
 const E2eTiming = {
@@ -130,13 +127,7 @@ async function waitForMirrorLine(room: Room, line: string): Promise<void> {
   await waitFor(async () => hasLine((await room.screenText()), line), `the mirror to show a line "${line}"`, E2eTiming.WaitMs);
 }
 
-async function screenshot(t: TestContext, page: Page, name: string): Promise<void> {
-  if (SCREENSHOT_DIR === undefined) return;
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path });
-  t.diagnostic(`screenshot: ${path}`);
-}
+const screenshot = saveScreenshot;
 
 function assertHealthy(opened: OpenedPage, what: string): void {
   assert.deepEqual(opened.errors, [], `${what}: no page errors`);

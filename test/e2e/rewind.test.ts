@@ -2,17 +2,13 @@
 // opens Rewind, goes to the bookmark and sees the earlier screen in the player while the live terminal keeps
 // receiving, then goes back to live and sees the current screen with what arrived meanwhile.
 
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Set to a folder to keep screenshots of the rewind overlay (wide and phone) for a human to look at. */
-const SCREENSHOT_DIR = process.env.TTYROOM_E2E_SCREENSHOTS;
 
 /** Test timing, in milliseconds. */
 const E2eTiming = {
@@ -79,13 +75,7 @@ async function playerScreen(page: Page): Promise<string> {
   return text.split('\n').map((line) => line.replace(/[\s\u00a0]+$/, '')).join('\n');
 }
 
-async function screenshot(t: TestContext, page: Page, name: string): Promise<void> {
-  if (SCREENSHOT_DIR === undefined) return;
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path });
-  t.diagnostic(`screenshot: ${path}`);
-}
+const screenshot = saveScreenshot;
 
 for (const layout of [{ name: 'wide', viewport: WIDE_VIEWPORT }, { name: 'phone', viewport: PHONE_VIEWPORT }] as const) {
   test(`${layout.name}: bookmark a screen, rewind to it, see it, back to live with what arrived meanwhile`, { timeout: E2eTiming.TestMs }, async (t) => {

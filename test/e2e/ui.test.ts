@@ -2,18 +2,14 @@
 // the readable minimum (and pans), hostile names and chat messages stay inert text, the share dialog draws
 // a QR code under the strict CSP, and screenshots of lobby and room at desktop and phone sizes are saved.
 
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Readability } from '../../client/src/readability.js';
-import { closeInOrder, launchChromium } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
-/** Where the screenshots go (gitignored): the files a person opens to judge the pages. */
-export const SCREENSHOT_DIR = resolve(process.env.TTYROOM_SCREENSHOT_DIR ?? 'test-artifacts/screenshots');
 
 /** Test timing, in milliseconds. */
 const E2eTiming = {
@@ -45,7 +41,6 @@ const contexts: BrowserContext[] = [];
 before(async () => {
   server = await startServer();
   browser = await launchChromium();
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
 });
 
 after(() => closeInOrder(...contexts.map((context) => () => context.close()), () => browser?.close(), () => server?.close()));
@@ -94,13 +89,7 @@ async function openRoom(url: string, size: 'Desktop' | 'Phone', name?: string, c
   return opened;
 }
 
-async function shoot(t: TestContext, page: Page, name: string, fullPage = false): Promise<void> {
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
-  // Animations and the caret settle before the picture, so screenshots differ only when the page does.
-  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-  await page.screenshot({ path, fullPage });
-  t.diagnostic(`screenshot: ${path}`);
-}
+const shoot = saveScreenshot;
 
 /** The terminal text's rendered size in CSS pixels: its font size times the scale the grid is drawn at. */
 function renderedFontPx(page: Page): Promise<number> {

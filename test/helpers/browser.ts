@@ -1,6 +1,9 @@
 // The real browser for e2e tests: Debian's Chromium driven by playwright-core, launched quietly and offline.
 
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium; CI installs it there. Playwright's own browser download cannot work offline. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,4 +49,16 @@ export async function closeInOrder(...steps: Array<() => unknown>): Promise<void
     }
   }
   if (firstError !== undefined) throw firstError;
+}
+
+/** Where e2e screenshots go (gitignored): the files a person opens to judge the pages. */
+export const SCREENSHOT_DIR = resolve(process.env.TTYROOM_SCREENSHOT_DIR ?? 'test-artifacts/screenshots');
+
+/** Saves `page` as `<name>.png` in SCREENSHOT_DIR once animations and the caret settled, and says where. */
+export async function saveScreenshot(t: TestContext, page: Page, name: string, fullPage = false): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.screenshot({ path, fullPage });
+  t.diagnostic(`screenshot: ${path}`);
 }
