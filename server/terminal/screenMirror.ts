@@ -181,8 +181,10 @@ export class ScreenMirror extends Disposable {
   screenText(): string[] {
     const buffer = this.terminal.buffer.active;
     const lines: string[] = [];
+    // From the screen's top (baseY), not the viewport's: xterm can leave its viewport scrolled up (viewportY
+    // behind baseY, e.g. once the scrollback is full and trimmed), and the viewport then shows older lines.
     for (let y = 0; y < this.terminal.rows; y++) {
-      lines.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? '');
+      lines.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? '');
     }
     return lines;
   }

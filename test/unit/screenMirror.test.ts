@@ -210,6 +210,17 @@ test('malformed sequences in the output are not logged: a program cannot flood t
   mirror.dispose();
 });
 
+test('the screen text is the screen, wherever the terminal\'s viewport was left scrolled', async () => {
+  const mirror = new ScreenMirror({ cols: COLS, rows: ROWS, scrollback: 100 });
+  const lines = Array.from({ length: ROWS * 3 }, (_, i) => `line ${i}`);
+  await new Promise<void>((resolve) => mirror.write(lines.join('\r\n'), () => resolve()));
+  // What xterm does to a viewport in some states (a full scrollback being trimmed, a reflow): it stays up there.
+  mirror.xterm.scrollLines(-ROWS);
+  assert.notEqual(mirror.xterm.buffer.active.viewportY, mirror.xterm.buffer.active.baseY, 'the viewport is scrolled up');
+  assert.deepEqual(mirror.screenText(), lines.slice(-ROWS), 'the last screenful, not the viewport\'s lines');
+  mirror.dispose();
+});
+
 test('resize happens at the stream point it was queued at', async () => {
   const mirror = new ScreenMirror({ cols: 20, rows: 5, scrollback: 100 });
   let resizedAt = -1;
