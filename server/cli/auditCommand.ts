@@ -1,11 +1,10 @@
 // `ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]`: prints the record's audit events (or member
 // sessions) from <data-dir>/ttyroom.db, oldest first; --json gives one JSON object a line (the export).
 
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigDefaults, envName } from '../config.js';
-import { SqliteStore, STORE_FILE } from '../store/sqliteStore.js';
 import type { MemberSessionRecord, StoredAuditEvent } from '../store/store.js';
+import { commandArgs, openRecord, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const AUDIT_USAGE = `usage: ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]
@@ -19,8 +18,6 @@ export const AuditCommandLimits = {
   /** Events read from the database at a time: the output streams without holding the whole record. */
   PageSize: 1_000,
 } as const;
-
-class UsageError extends Error {}
 
 interface AuditArgs {
   dataDir: string;
@@ -90,38 +87,16 @@ export function formatSession(session: MemberSessionRecord): string {
   ].join(' ');
 }
 
-function fail(status: number, message: string): never {
-  process.stderr.write(`ttyroom: ${message}\n`);
-  process.exit(status);
-}
-
 /** Exit statuses: 0 printed (maybe nothing), 1 the record cannot be read, 2 usage. */
 export function auditCommand(argv: readonly string[]): void {
-  let args: AuditArgs | 'help';
-  try {
-    args = parseAuditArgs(argv, process.env, process.cwd());
-  } catch (error) {
-    if (error instanceof UsageError) fail(ExitStatus.Usage, error.message);
-    throw error;
-  }
-  if (args === 'help') {
-    process.stdout.write(`${AUDIT_USAGE}\n`);
-    return;
-  }
+  const args = commandArgs(argv, parseAuditArgs, AUDIT_USAGE);
+  if (!args) return;
   // `ttyroom audit | head` closes the pipe early: that is the reader being done, not a failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(ExitStatus.Ok);
     throw error;
   });
-  const file = join(args.dataDir, STORE_FILE);
-  // Opening would create an empty record; a wrong --data-dir deserves to be told instead.
-  if (!existsSync(file)) fail(ExitStatus.Failure, `no record at ${file} (is --data-dir the server's?)`);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(file);
-  } catch (error) {
-    fail(ExitStatus.Failure, `cannot open ${file}: ${(error as Error).message}`);
-  }
+  const { store } = openRecord(args.dataDir);
   try {
     const out: string[] = [];
     const flush = (): void => {

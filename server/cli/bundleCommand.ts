@@ -2,13 +2,13 @@
 // from <data-dir>, for running and finished rooms alike, while the server may be running.
 
 import { createWriteStream, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ConfigDefaults, envName } from '../config.js';
 import { bundleFileName, createBundle } from '../recording/bundle.js';
-import { SqliteStore, STORE_FILE } from '../store/sqliteStore.js';
 import { parseId } from '../shared/validate.js';
 import { systemClock } from '../util/clock.js';
+import { commandArgs, fail, openRecord, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const BUNDLE_USAGE = `usage: ttyroom bundle ROOM_ID [--out FILE] [--data-dir DIR]
@@ -20,8 +20,6 @@ command transcript and a README naming each file. --out names the file (default:
 
 /** Bundles hold members' addresses and the screen's contents: the operator's alone, as the record is. */
 const BUNDLE_FILE_MODE = 0o600;
-
-class UsageError extends Error {}
 
 interface BundleArgs {
   dataDir: string;
@@ -53,33 +51,11 @@ function parseBundleArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: s
   return { dataDir: resolve(cwd, dataDir ?? ConfigDefaults.DataDir), roomId, out: out === '-' ? out : resolve(cwd, out) };
 }
 
-function fail(status: number, message: string): never {
-  process.stderr.write(`ttyroom: ${message}\n`);
-  process.exit(status);
-}
-
 /** Exit statuses: 0 written, 1 no such room or the record or file cannot be read or written, 2 usage. */
 export async function bundleCommand(argv: readonly string[]): Promise<void> {
-  let args: BundleArgs | 'help';
-  try {
-    args = parseBundleArgs(argv, process.env, process.cwd());
-  } catch (error) {
-    if (error instanceof UsageError) fail(ExitStatus.Usage, error.message);
-    throw error;
-  }
-  if (args === 'help') {
-    process.stdout.write(`${BUNDLE_USAGE}\n`);
-    return;
-  }
-  const file = join(args.dataDir, STORE_FILE);
-  // Opening would create an empty record; a wrong --data-dir deserves to be told instead.
-  if (!existsSync(file)) fail(ExitStatus.Failure, `no record at ${file} (is --data-dir the server's?)`);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(file);
-  } catch (error) {
-    fail(ExitStatus.Failure, `cannot open ${file}: ${(error as Error).message}`);
-  }
+  const args = commandArgs(argv, parseBundleArgs, BUNDLE_USAGE);
+  if (!args) return;
+  const { store, file } = openRecord(args.dataDir);
   try {
     if (!store.room(args.roomId)) fail(ExitStatus.Failure, `no room ${args.roomId} in ${file} (retention may have removed it)`);
     const recording = store.recordings(args.roomId).at(-1)?.path;

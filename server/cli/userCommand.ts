@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { defaultUsersFile } from '../auth/authMode.js';
 import { ConfigDefaults, envName } from '../config.js';
 import { isValidUserName, UsersFile, UsersFileError, UsersFileLimits } from '../auth/usersFile.js';
+import { commandArgs, fail, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const USER_USAGE = `usage: ttyroom user add NAME [--users-file FILE | --data-dir DIR]
@@ -15,8 +16,6 @@ Adds a user (or sets a new password for one) or removes one from the users file 
 asked for without echo on a terminal, or read from the first line of stdin when it is piped:
   printf '%s\\n' "$PASSWORD" | ttyroom user add alice
 A removed user's sessions stop working at their next request.`;
-
-class UsageError extends Error {}
 
 interface UserArgs {
   action: 'add' | 'remove';
@@ -105,24 +104,10 @@ async function readPassword(name: string): Promise<string> {
   return first;
 }
 
-function fail(status: number, message: string): never {
-  process.stderr.write(`ttyroom: ${message}\n`);
-  process.exit(status);
-}
-
 /** Exit statuses: 0 done, 1 the file cannot be read or written (or no such user to remove), 2 usage. */
 export async function userCommand(argv: readonly string[]): Promise<void> {
-  let args: UserArgs | 'help';
-  try {
-    args = parseUserArgs(argv, process.env, process.cwd());
-  } catch (error) {
-    if (error instanceof UsageError) fail(ExitStatus.Usage, error.message);
-    throw error;
-  }
-  if (args === 'help') {
-    process.stdout.write(`${USER_USAGE}\n`);
-    return;
-  }
+  const args = commandArgs(argv, parseUserArgs, USER_USAGE);
+  if (!args) return;
   const file = new UsersFile(args.usersFile);
   try {
     if (args.action === 'remove') {

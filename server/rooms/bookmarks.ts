@@ -3,15 +3,13 @@
 import { BookmarkLimits } from '../shared/limits.js';
 import type { BookmarkPayload } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
-import { TokenBucket } from '../util/tokenBucket.js';
+import { KeyedTokenBuckets } from '../util/tokenBucket.js';
+import type { ChatAuthor } from './chat.js';
 
 export type BookmarkResult = { ok: true; bookmark: BookmarkPayload } | { ok: false; reason: 'rate-limited' | 'full' };
 
-export interface BookmarkAuthor {
-  memberId: string;
-  name: string;
-  colour: string;
-}
+/** Who dropped a bookmark: shown as a chat line's author is. */
+export type BookmarkAuthor = ChatAuthor;
 
 /**
  * Labels are plain text (parseBookmark already cleaned them); the time is the server's, never the client's.
@@ -19,19 +17,16 @@ export interface BookmarkAuthor {
  */
 export class RoomBookmarks {
   private readonly list: BookmarkPayload[] = [];
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly budgets: KeyedTokenBuckets;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.budgets = new KeyedTokenBuckets(clock, BookmarkLimits.PerSecond, BookmarkLimits.Burst);
+  }
 
   add(author: BookmarkAuthor, label: string): BookmarkResult {
-    let bucket = this.buckets.get(author.memberId);
-    if (!bucket) {
-      bucket = new TokenBucket(this.clock, BookmarkLimits.PerSecond, BookmarkLimits.Burst);
-      this.buckets.set(author.memberId, bucket);
-    }
     // Full before the budget: a refusal for a full room should not cost the member its next try.
     if (this.list.length >= BookmarkLimits.MaxPerRoom) return { ok: false, reason: 'full' };
-    if (!bucket.tryTake()) return { ok: false, reason: 'rate-limited' };
+    if (!this.budgets.tryTake(author.memberId)) return { ok: false, reason: 'rate-limited' };
     const bookmark: BookmarkPayload = {
       id: this.list.length + 1,
       memberId: author.memberId,
@@ -51,6 +46,6 @@ export class RoomBookmarks {
 
   /** A member left: its rate budget goes with it (a new connection is a new member). */
   forget(memberId: string): void {
-    this.buckets.delete(memberId);
+    this.budgets.forget(memberId);
   }
 }

@@ -3,10 +3,11 @@
 import { ChatLimits } from '../shared/limits.js';
 import type { ChatMessage } from '../shared/events.js';
 import type { Clock } from '../util/clock.js';
-import { TokenBucket } from '../util/tokenBucket.js';
+import { KeyedTokenBuckets } from '../util/tokenBucket.js';
 
 export type ChatResult = { ok: true; message: ChatMessage } | { ok: false; reason: 'off' | 'rate-limited' };
 
+/** Who posted (a chat line, a bookmark): as members are shown, with their colour. */
 export interface ChatAuthor {
   memberId: string;
   name: string;
@@ -19,23 +20,20 @@ export interface ChatAuthor {
  */
 export class RoomChat {
   private readonly recent: ChatMessage[] = [];
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly budgets: KeyedTokenBuckets;
   private nextId = 1;
 
   constructor(
     private readonly clock: Clock,
     /** The owner can turn the chat off (room:settings); members then cannot post. */
     public enabled: boolean,
-  ) {}
+  ) {
+    this.budgets = new KeyedTokenBuckets(clock, ChatLimits.PerSecond, ChatLimits.Burst);
+  }
 
   post(author: ChatAuthor, text: string): ChatResult {
     if (!this.enabled) return { ok: false, reason: 'off' };
-    let bucket = this.buckets.get(author.memberId);
-    if (!bucket) {
-      bucket = new TokenBucket(this.clock, ChatLimits.PerSecond, ChatLimits.Burst);
-      this.buckets.set(author.memberId, bucket);
-    }
-    if (!bucket.tryTake()) return { ok: false, reason: 'rate-limited' };
+    if (!this.budgets.tryTake(author.memberId)) return { ok: false, reason: 'rate-limited' };
     const message: ChatMessage = {
       id: this.nextId++,
       memberId: author.memberId,
@@ -56,6 +54,6 @@ export class RoomChat {
 
   /** A member left: its rate budget goes with it (a new connection is a new member). */
   forget(memberId: string): void {
-    this.buckets.delete(memberId);
+    this.budgets.forget(memberId);
   }
 }

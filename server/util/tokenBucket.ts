@@ -53,3 +53,28 @@ export class TokenBucket {
     this.credit = Math.min(this.capacity, this.credit + elapsedMs * this.ratePerSecond);
   }
 }
+
+/** One TokenBucket per key (a member), made full on its first use; `forget` drops a key's bucket with its key. */
+export class KeyedTokenBuckets {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  /** Takes a token from `key`'s bucket when it has one, and says whether it did. */
+  tryTake(key: string): boolean {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.clock, this.ratePerSecond, this.burst);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.tryTake();
+  }
+
+  forget(key: string): void {
+    this.buckets.delete(key);
+  }
+}

@@ -5,6 +5,7 @@ import type {
   ClientToServerEvents, ErrorPayload, ExitPayload, JoinReply, MemberInfo, NoticePayload, Role, ServerToClientEvents,
 } from '../../server/shared/events.js';
 import { makeTerminal, type HeadlessTerminal } from './screens.js';
+import type { TestContext } from 'node:test';
 import { waitFor } from './wait.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -137,4 +138,21 @@ export async function joinMember(
   const awaitSnapshot = options.awaitSnapshot ?? (member.reply.ok && member.reply.waiting !== true);
   if (awaitSnapshot) await waitFor(() => member.snapshots > 0, 'the join snapshot');
   return member as Member;
+}
+
+/**
+ * A joinMember for one test: every member it joins is closed when the test ends, and then `server` (members
+ * first, so the server's close does not wait for their sockets).
+ */
+export function joinerFor(t: TestContext, server: { close(): Promise<void> }): (...args: Parameters<typeof joinMember>) => Promise<Member> {
+  const members: Member[] = [];
+  t.after(async () => {
+    for (const member of members) member.close();
+    await server.close();
+  });
+  return async (...args) => {
+    const member = await joinMember(...args);
+    members.push(member);
+    return member;
+  };
 }

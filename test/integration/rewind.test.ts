@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { idOf } from '../helpers/collab.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { joinerFor, joinMember, type Member } from '../helpers/member.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { waitFor } from '../helpers/wait.js';
 import { markers, parseCast } from '../helpers/asciicast.js';
@@ -37,16 +37,7 @@ async function fetchHistory(server: TestServer, roomId: string, ticket: string |
 test('bookmark:add: checked, stamped by the server, told to every admitted member (not a waiting one), listed to joiners, paced per member on the clock, kept in the store, the recording and the audit', async (t) => {
   const clock = new ManualClock();
   const server = await startServer({}, process.env, { clock });
-  const members: Member[] = [];
-  t.after(async () => {
-    for (const member of members) member.close();
-    await server.close();
-  });
-  const join = async (...args: Parameters<typeof joinMember>): Promise<Member> => {
-    const member = await joinMember(...args);
-    members.push(member);
-    return member;
-  };
+  const join = joinerFor(t, server);
   const created = await server.createRoom();
   const owner = await join(server.url, created.id, { token: created.ownerToken, name: 'lead' });
   const viewer = await join(server.url, created.id, { name: 'watcher' });
@@ -113,16 +104,7 @@ test('bookmark:add: checked, stamped by the server, told to every admitted membe
 test('rewind: any admitted member (a viewer too) gets a one-time ticket and the history, without typed input and without what the curtain hid; not a waiting member, not twice, not forged, not for another room', async (t) => {
   // This test presents more bad tickets for one room than the token-failure backoff lets through; the last test checks that backoff.
   const server = await startServer({ recording: { ...DEFAULT_RECORDING_SETTINGS, input: true } }, process.env, { tokenFailureLimits: { FreeFailuresPerRoom: 100 } });
-  const members: Member[] = [];
-  t.after(async () => {
-    for (const member of members) member.close();
-    await server.close();
-  });
-  const join = async (...args: Parameters<typeof joinMember>): Promise<Member> => {
-    const member = await joinMember(...args);
-    members.push(member);
-    return member;
-  };
+  const join = joinerFor(t, server);
   const created = await server.createRoom();
   const other = await server.createRoom();
   const owner = await join(server.url, created.id, { token: created.ownerToken, name: 'lead' });

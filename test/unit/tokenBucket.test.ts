@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TokenBucket } from '../../server/util/tokenBucket.js';
+import { KeyedTokenBuckets, TokenBucket } from '../../server/util/tokenBucket.js';
 import { ManualClock } from '../helpers/manualClock.js';
 
 test('starts full: the burst passes at once, the next take is refused', () => {
@@ -63,4 +63,15 @@ test('a rate or burst that cannot work is refused', () => {
   for (const [rate, burst] of [[0, 5], [-1, 5], [Number.NaN, 5], [10, 0], [10, Number.NaN]] as const) {
     assert.throws(() => new TokenBucket(clock, rate, burst), RangeError, `${rate}/s burst ${burst}`);
   }
+});
+
+test('keyed buckets: each key has its own budget, made full on first use; a forgotten key starts full again', () => {
+  const clock = new ManualClock();
+  const buckets = new KeyedTokenBuckets(clock, 1, 2);
+  assert.deepEqual([buckets.tryTake('a'), buckets.tryTake('a'), buckets.tryTake('a')], [true, true, false]);
+  assert.equal(buckets.tryTake('b'), true, 'another key is not charged for the first one');
+  buckets.forget('a');
+  assert.equal(buckets.tryTake('a'), true, 'forgotten: full again');
+  clock.advance(1000);
+  assert.equal(buckets.tryTake('b'), true);
 });
