@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import yazl from 'yazl';
 import type { BookmarkRecord, MemberSessionRecord, RoomRecord, Store } from '../store/store.js';
-import { readAsciicast, wholeLinesLength } from './asciicast.js';
+import { wholeLinesLength } from './asciicast.js';
 import { clockTime, printable, readTranscript, renderTranscript, type TranscriptEntry } from './transcript.js';
 
 export const BundleLimits = {
@@ -55,22 +55,6 @@ interface ChatLine {
 function parseChatMarker(label: string): Omit<ChatLine, 'time'> | undefined {
   const match = /^chat: (.*?) \[([^\]]+)\]: (.*)$/s.exec(label);
   return match ? { name: match[1]!, memberId: match[2]!, text: match[3]! } : undefined;
-}
-
-/** The chat markers of the first `length` bytes of a recording. */
-async function readChat(path: string, length: number): Promise<ChatLine[]> {
-  const lines: ChatLine[] = [];
-  let startMs = 0;
-  for await (const item of readAsciicast(path, length)) {
-    if (!('code' in item)) {
-      startMs = item.timestamp * 1000;
-      continue;
-    }
-    if (item.code !== 'm') continue;
-    const chat = parseChatMarker(item.data);
-    if (chat) lines.push({ time: new Date(startMs + Math.round(item.time * 1000)).toISOString(), ...chat });
-  }
-  return lines;
 }
 
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -140,7 +124,7 @@ function readme(sources: BundleSources, room: RoomRecord | undefined, parts: { r
 }
 
 /**
- * Makes the room's bundle. The transcript and the chat are read from the recording first (a pass over the
+ * Makes the room's bundle. The transcript and the chat are read from the recording first (one pass over the
  * file, holding only a screen), then the zip is returned as a stream that reads the recording and the audit
  * rows while it is consumed. The recording is read up to its last whole line when this is called, so a file
  * still being written gives a consistent cut.
@@ -149,8 +133,12 @@ export async function createBundle(sources: BundleSources): Promise<Readable> {
   const { roomId, store } = sources;
   const length = sources.recording ? await wholeLinesLength(sources.recording).catch(() => 0) : 0;
   const recording = sources.recording !== undefined && length > 0 ? sources.recording : undefined;
-  const transcript = recording ? await readTranscript(recording, length) : [];
-  const chat = recording ? await readChat(recording, length) : [];
+  const chat: ChatLine[] = [];
+  // One pass over the recording: the transcript, and the chat markers on the way.
+  const transcript = recording ? await readTranscript(recording, length, (time, label) => {
+    const line = parseChatMarker(label);
+    if (line) chat.push({ time, ...line });
+  }) : [];
   const room = store.room(roomId);
 
   const zip = new yazl.ZipFile();

@@ -156,9 +156,14 @@ class TranscriptReplay implements IDisposable {
 /**
  * The commands entered in a recording, in order, each with who entered it. Reads the file as a stream: only the
  * replay's screen and the entries are held. `length` (default: up to its last whole line) bounds what is read
- * of a file still being written.
+ * of a file still being written. `onMarker` hears every marker on the way (its ISO time and label), so a caller
+ * that wants other markers too (the bundle's chat) needs no second pass over the file.
  */
-export async function readTranscript(path: string, length?: number): Promise<TranscriptEntry[]> {
+export async function readTranscript(
+  path: string,
+  length?: number,
+  onMarker?: (time: string, label: string) => void,
+): Promise<TranscriptEntry[]> {
   const readable = length ?? await wholeLinesLength(path);
   let replay: TranscriptReplay | undefined;
   let startMs = 0;
@@ -186,11 +191,12 @@ export async function readTranscript(path: string, length?: number): Promise<Tra
         const size = /^(\d+)x(\d+)$/.exec(event.data);
         if (size) replay.resize(Number(size[1]), Number(size[2]));
       } else if (event.code === 'm') {
+        const time = new Date(startMs + Math.round(event.time * 1000)).toISOString();
+        onMarker?.(time, event.data);
         const member = parseEnterMarker(event.data);
         if (!member) continue;
         const firstOfBatch = batch === undefined;
         batch ??= { prompt: '', started: false };
-        const time = new Date(startMs + Math.round(event.time * 1000)).toISOString();
         replay.enter({ time, memberId: member.memberId, name: member.name, command: null, source: 'unseen' }, batch, firstOfBatch);
       }
     }

@@ -55,6 +55,10 @@ export class RoomLedger extends Disposable {
       if (opensRecord(token)) this.store.ownerTokenRemoved(room.id, token.hash);
     });
     room.onActivity((activity) => {
+      if (activity.kind === 'bookmark') {
+        const { bookmark } = activity;
+        this.store.bookmarkAdded({ room: room.id, time: Date.parse(bookmark.at), memberId: bookmark.memberId, name: bookmark.name, label: bookmark.label });
+      }
       // A hand-over makes someone else the owner, and the owner user moves with it (RoomAccess.handOver).
       if (activity.kind === 'role' && activity.role === 'owner') this.store.ownerUserChanged(room.id, room.access.ownerUser);
     });
@@ -62,11 +66,6 @@ export class RoomLedger extends Disposable {
       // Only counted, never kept: the record holds no keystroke.
       const commands = countEnters(data);
       if (commands > 0) this.store.commandsEntered(room.id, memberId, commands);
-    });
-    room.onActivity((activity) => {
-      if (activity.kind !== 'bookmark') return;
-      const { bookmark } = activity;
-      this.store.bookmarkAdded({ room: room.id, time: Date.parse(bookmark.at), memberId: bookmark.memberId, name: bookmark.name, label: bookmark.label });
     });
     room.onExit((exit) => {
       this.store.roomClosed(room.id, { closedAt: this.clock.now(), exitReason: exit.reason, exitCode: exit.exitCode, exitSignal: exit.signal });
