@@ -106,21 +106,38 @@ export async function createCastPlayer(element: HTMLElement, cast: string, optio
  * room page pans instead of shrinking past it.
  */
 function sizing(element: HTMLElement, cast: string): { fit: 'width' } | { fit: false; terminalFontSize: string } {
-  const cols = castWidth(cast);
+  const cols = castHeader(cast).width;
   const width = element.clientWidth;
   if (cols === undefined || width === 0) return { fit: 'width' };
   const fittedFontPx = width / (cols * CastPlayerLook.CellWidthPerFontPx + 2 * CastPlayerLook.BorderPerSideEm);
   return fittedFontPx >= Readability.MinFontPx ? { fit: 'width' } : { fit: false, terminalFontSize: `${Readability.MinFontPx}px` };
 }
 
-/** The header's `width` (columns), if the first line is a readable header. */
-function castWidth(cast: string): number | undefined {
+/** What a cast's header line (its first) says that the pages use; each field only when it is there and sound. */
+export interface CastHeader {
+  /** Columns and rows at the start. */
+  width?: number;
+  height?: number;
+  /** The room's name. */
+  title?: string;
+  /** The recording's start, in ms since the epoch (the header has Unix seconds). */
+  startMs?: number;
+}
+
+/** The cast's header, empty when its first line is no readable header (the player then refuses the cast). */
+export function castHeader(cast: string): CastHeader {
+  let raw: { width?: unknown; height?: unknown; title?: unknown; timestamp?: unknown };
   try {
-    const header = JSON.parse(cast.slice(0, cast.indexOf('\n'))) as { width?: unknown };
-    return typeof header.width === 'number' && header.width > 0 ? header.width : undefined;
+    raw = JSON.parse(cast.slice(0, cast.indexOf('\n'))) as typeof raw;
   } catch {
-    return undefined;
+    return {};
   }
+  const header: CastHeader = {};
+  if (typeof raw.width === 'number' && raw.width > 0) header.width = raw.width;
+  if (typeof raw.height === 'number' && raw.height > 0) header.height = raw.height;
+  if (typeof raw.title === 'string' && raw.title.length > 0) header.title = raw.title;
+  if (typeof raw.timestamp === 'number' && Number.isFinite(raw.timestamp)) header.startMs = raw.timestamp * 1000;
+  return header;
 }
 
 /**

@@ -3,7 +3,7 @@
 // the .cast file for download.
 
 import { NOT_FOUND_MESSAGE } from '../../server/shared/events.js';
-import { castMarkers, createCastPlayer, type CastPlayer } from './castPlayer.js';
+import { castHeader, castMarkers, createCastPlayer, type CastPlayer } from './castPlayer.js';
 import { listen } from './disposable.js';
 import { formatTime, listedMarker, type ListedMarker } from './replayMarkers.js';
 import { applyPageTheme, preferredTheme } from './theme.js';
@@ -110,16 +110,6 @@ function showMessage(text: string | undefined, kind: 'info' | 'error' = 'info'):
   ui.message.setAttribute('role', kind === 'error' ? 'alert' : 'status');
 }
 
-/** The recording's title from its header line, if it has one (the room's name). */
-function castTitle(cast: string): string | undefined {
-  try {
-    const header = JSON.parse(cast.slice(0, cast.indexOf('\n'))) as { title?: unknown };
-    return typeof header.title === 'string' && header.title.length > 0 ? header.title : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function markerItem(marker: ListedMarker, seek: (seconds: number) => void): HTMLLIElement {
   const item = document.createElement('li');
   item.className = 'marker';
@@ -167,7 +157,7 @@ async function main(): Promise<void> {
     return;
   }
   const { cast, live } = fetched;
-  const title = castTitle(cast);
+  const title = castHeader(cast).title;
   if (title !== undefined) {
     ui.title.textContent = `Replay: ${title}`;
     document.title = `Replay: ${title} · ttyroom`;

@@ -4,7 +4,7 @@
 import type { CastMarker } from './castPlayer.js';
 
 /** The kinds the marker list styles apart; anything else is 'other'. */
-export type MarkerKind = 'joined' | 'left' | 'role' | 'typing' | 'curtain' | 'bookmark' | 'chat' | 'exited' | 'recording' | 'other';
+export type MarkerKind = 'joined' | 'left' | 'role' | 'typing' | 'enter' | 'curtain' | 'bookmark' | 'chat' | 'exited' | 'recording' | 'other';
 
 export interface ListedMarker extends CastMarker {
   kind: MarkerKind;
@@ -17,6 +17,7 @@ const PREFIX_KINDS: ReadonlyArray<[string, MarkerKind]> = [
   ['left:', 'left'],
   ['role:', 'role'],
   ['typing:', 'typing'],
+  ['enter:', 'enter'],
   ['curtain ', 'curtain'],
   ['bookmark:', 'bookmark'],
   ['chat:', 'chat'],

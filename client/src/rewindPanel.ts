@@ -3,7 +3,8 @@
 // The live terminal underneath keeps receiving the stream all along; this panel never touches it.
 
 import type { RewindTicketReply } from '../../server/shared/events.js';
-import { castMarkers, createCastPlayer, type CastMarker, type CastPlayer } from './castPlayer.js';
+import { listedMarker, type MarkerKind } from './replayMarkers.js';
+import { castHeader, castMarkers, createCastPlayer, type CastMarker, type CastPlayer } from './castPlayer.js';
 import { listen } from './disposable.js';
 import { Readability } from './readability.js';
 
@@ -44,32 +45,17 @@ export interface RewindMark {
  * Markers that say nothing a person scrubbing back looks for: who typed next (with input recording) and who
  * pressed Enter (one per command, for the transcript) would bury the bookmarks.
  */
-const UNLISTED_MARKER = /^(typing|enter): /;
+const UNLISTED_KINDS: ReadonlySet<MarkerKind> = new Set(['typing', 'enter']);
 const BOOKMARK_PREFIX = 'bookmark: ';
-/** The member id recorders put at the end of a marker (`… [id]`), for tools; people read the name before it. */
-const TRAILING_ID = / \[[A-Za-z0-9_-]+\]$/;
 
-/** The history's markers as the list and the timeline show them, oldest first. */
+/** The history's markers as the list and the timeline show them (read as the replay page reads them), oldest first. */
 export function rewindMarks(markers: readonly CastMarker[]): RewindMark[] {
   return markers
-    .filter((marker) => !UNLISTED_MARKER.test(marker.label))
-    .map((marker) => {
-      const text = marker.label.replace(TRAILING_ID, '');
-      return marker.label.startsWith(BOOKMARK_PREFIX)
-        ? { time: marker.time, kind: 'bookmark' as const, text: text.slice(BOOKMARK_PREFIX.length) }
-        : { time: marker.time, kind: 'event' as const, text };
-    });
-}
-
-/** The recording's start (its header's `timestamp`, Unix seconds), so marks can show the time of day. */
-function startOf(cast: string): number | undefined {
-  try {
-    const header: unknown = JSON.parse(cast.slice(0, cast.indexOf('\n')));
-    const timestamp = (header as { timestamp?: unknown }).timestamp;
-    return typeof timestamp === 'number' && Number.isFinite(timestamp) ? timestamp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+    .map(listedMarker)
+    .filter((marker) => !UNLISTED_KINDS.has(marker.kind))
+    .map(({ time, kind, text }) => (kind === 'bookmark'
+      ? { time, kind: 'bookmark' as const, text: text.slice(BOOKMARK_PREFIX.length) }
+      : { time, kind: 'event' as const, text }));
 }
 
 /** A resize event's line: `[seconds,"r","COLSxROWS"]`. */
@@ -80,19 +66,15 @@ const RESIZE_EVENT = /,"r","(\d+)x(\d+)"\]/g;
  * mounts: the player keeps the width it was given when the room grows, so it is sized for the largest grid.
  */
 function largestSizeOf(cast: string): { cols: number; rows: number } | undefined {
-  let size: { cols: number; rows: number } | undefined;
-  try {
-    const header = JSON.parse(cast.slice(0, cast.indexOf('\n'))) as { width?: unknown; height?: unknown };
-    if (typeof header.width === 'number' && typeof header.height === 'number') size = { cols: header.width, rows: header.height };
-  } catch {
-    // No readable header: the player will refuse the cast and say so.
-    return undefined;
-  }
+  const header = castHeader(cast);
+  // No readable header: the player will refuse the cast and say so.
+  if (header.width === undefined || header.height === undefined) return undefined;
+  const size = { cols: header.width, rows: header.height };
   for (const [, cols, rows] of cast.matchAll(RESIZE_EVENT)) {
-    const next = { cols: Number(cols), rows: Number(rows) };
-    size = size === undefined ? next : { cols: Math.max(size.cols, next.cols), rows: Math.max(size.rows, next.rows) };
+    size.cols = Math.max(size.cols, Number(cols));
+    size.rows = Math.max(size.rows, Number(rows));
   }
-  return size !== undefined && size.cols > 0 && size.rows > 0 ? size : undefined;
+  return size;
 }
 
 function clockTime(ms: number): string {
@@ -185,8 +167,8 @@ export class RewindPanel {
       }
       this.player = player;
       await player.seek(player.duration());
-      this.renderMarks(marks, startOf(cast));
-      const start = startOf(cast);
+      const start = castHeader(cast).startMs;
+      this.renderMarks(marks, start);
       this.ui.overlay.dataset.state = 'ready';
       this.setStatus(start === undefined
         ? 'Recorded until a moment ago. The live terminal keeps running behind this.'

@@ -2,7 +2,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { castMarkers } from '../../client/src/castPlayer.js';
+import { castHeader, castMarkers } from '../../client/src/castPlayer.js';
+import { rewindMarks } from '../../client/src/rewindPanel.js';
 import { formatTime, listedMarker, replayUrl } from '../../client/src/replayMarkers.js';
 
 test('castMarkers: the m events in order, with their times; output, torn and malformed lines are skipped', () => {
@@ -34,4 +35,25 @@ test('replay markers: kind and text without member ids; times as m:ss or h:mm:ss
   assert.deepEqual([0, 7.9, 61, 3599, 3661, -1, Number.NaN].map(formatTime), ['0:00', '0:07', '1:01', '59:59', '1:01:01', '0:00', '0:00']);
   assert.equal(replayUrl('r 1', 'tok/en'), '/replay/r%201#token=tok%2Fen');
   assert.equal(replayUrl('r1', undefined), '/replay/r1');
+});
+
+test('castHeader: size, title and start of a readable header; nothing from a line that is not one', () => {
+  const cast = `${JSON.stringify({ version: 2, width: 100, height: 30, timestamp: 1_700_000_000, title: 'war room' })}\n[0.5,"o","x"]\n`;
+  assert.deepEqual(castHeader(cast), { width: 100, height: 30, title: 'war room', startMs: 1_700_000_000_000 });
+  assert.deepEqual(castHeader(`${JSON.stringify({ version: 2, width: 0, title: '' })}\n`), {}, 'unsound fields are left out');
+  assert.deepEqual(castHeader('not json\n'), {});
+});
+
+test('rewindMarks: bookmarks by their label, events without member ids; typing and Enter markers left out', () => {
+  assert.deepEqual(rewindMarks([
+    { time: 1, label: 'joined: ada (writer) [a1]' },
+    { time: 2, label: 'typing: ada [a1]' },
+    { time: 3, label: 'enter: ada [a1]' },
+    { time: 4, label: 'bookmark: deploy started (by ada) [a1]' },
+    { time: 5, label: 'chat: bob [b2]: looks good' },
+  ]), [
+    { time: 1, kind: 'event', text: 'joined: ada (writer)' },
+    { time: 4, kind: 'bookmark', text: 'deploy started (by ada)' },
+    { time: 5, kind: 'event', text: 'chat: bob: looks good' },
+  ]);
 });
