@@ -5,7 +5,7 @@
 import { NOT_FOUND_MESSAGE } from '../../server/shared/events.js';
 import { castHeader, castMarkers, createCastPlayer, type CastPlayer } from './castPlayer.js';
 import { listen } from './disposable.js';
-import { formatTime, listedMarker, type ListedMarker } from './replayMarkers.js';
+import { formatTime, listedMarkers, type ListedMarker } from './replayMarkers.js';
 import { applyPageTheme, preferredTheme } from './theme.js';
 
 /** The header the server names a recording's state in (server/http/routes.ts RECORDING_STATE_HEADER). */
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   const seek = (seconds: number): void => {
     void player.seek(seconds);
   };
-  ui.markerList.replaceChildren(...markers.map((marker) => markerItem(listedMarker(marker), seek)));
+  ui.markerList.replaceChildren(...listedMarkers(markers).map((marker) => markerItem(marker, seek)));
   ui.markerEmpty.hidden = markers.length > 0;
   listen(ui.play, 'click', () => {
     delete document.body.dataset.ended;

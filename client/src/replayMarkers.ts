@@ -33,6 +33,38 @@ export function listedMarker(marker: CastMarker): ListedMarker {
   return { ...marker, kind, text: marker.label.replace(MEMBER_ID, '') };
 }
 
+const ENTER_PREFIX = 'enter: ';
+
+/** What an Enter run says: who entered how many commands. */
+function enteredText(name: string, count: number): string {
+  return count === 1 ? `${name} entered a command` : `${name} entered ${count} commands`;
+}
+
+/**
+ * The markers as the replay page lists them. One Enter marker comes per command, so a member's Enter presses
+ * in a row (nothing else between them) are one entry at the first of them: "alice entered 3 commands".
+ */
+export function listedMarkers(markers: readonly CastMarker[]): ListedMarker[] {
+  const listed: ListedMarker[] = [];
+  let run: { entry: ListedMarker; count: number } | undefined;
+  for (const marker of markers.map(listedMarker)) {
+    if (marker.kind !== 'enter') {
+      run = undefined;
+      listed.push(marker);
+      continue;
+    }
+    const name = marker.text.slice(ENTER_PREFIX.length);
+    if (run && run.entry.label === marker.label) {
+      run.count++;
+      run.entry.text = enteredText(name, run.count);
+      continue;
+    }
+    run = { entry: { ...marker, text: enteredText(name, 1) }, count: 1 };
+    listed.push(run.entry);
+  }
+  return listed;
+}
+
 /** "0:07", "12:30", "1:02:03": a time in the recording, seconds rounded down. */
 export function formatTime(seconds: number): string {
   const whole = Math.max(0, Math.floor(Number.isFinite(seconds) ? seconds : 0));

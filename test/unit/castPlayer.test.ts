@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { castHeader, castMarkers } from '../../client/src/castPlayer.js';
 import { rewindMarks } from '../../client/src/rewindPanel.js';
-import { formatTime, listedMarker, replayUrl } from '../../client/src/replayMarkers.js';
+import { formatTime, listedMarker, listedMarkers, replayUrl } from '../../client/src/replayMarkers.js';
 
 test('castMarkers: the m events in order, with their times; output, torn and malformed lines are skipped', () => {
   const cast = [
@@ -55,5 +55,22 @@ test('rewindMarks: bookmarks by their label, events without member ids; typing a
     { time: 1, kind: 'event', text: 'joined: ada (writer)' },
     { time: 4, kind: 'bookmark', text: 'deploy started (by ada)' },
     { time: 5, kind: 'event', text: 'chat: bob: looks good' },
+  ]);
+});
+
+test('listedMarkers: a member\'s Enter presses in a row are one entry at the first; anything between starts a new one', () => {
+  const listed = listedMarkers([
+    { time: 1, label: 'enter: alice [a1]' },
+    { time: 2, label: 'enter: alice [a1]' },
+    { time: 3, label: 'enter: alice [a1]' },
+    { time: 4, label: 'enter: bob [b2]' },
+    { time: 5, label: 'bookmark: deploy (by bob) [b2]' },
+    { time: 6, label: 'enter: bob [b2]' },
+  ]);
+  assert.deepEqual(listed.map((marker) => [marker.time, marker.kind, marker.text]), [
+    [1, 'enter', 'alice entered 3 commands'],
+    [4, 'enter', 'bob entered a command'],
+    [5, 'bookmark', 'bookmark: deploy (by bob)'],
+    [6, 'enter', 'bob entered a command'],
   ]);
 });
