@@ -14,7 +14,7 @@ import { KeyBar } from './keyBar.js';
 import { RewindPanel } from './rewindPanel.js';
 import { describeRemaining, displayName, handQueue, renderPanel, tickCountdowns, type MemberActions } from './memberPanel.js';
 import { qrSvg } from './qr.js';
-import { canWrite, type ConnectionState, type JoinFailure, RoomClient, type RoomSocket } from './roomClient.js';
+import { canWrite, type ConnectionState, type JoinFailure, RoomClient, type RoomSocket } from '../../server/shared/roomClient.js';
 import { findOwnedRoom, forgetOwnedRoom, loadName, loadPrefs, rememberOwnedRoom, saveName, savePrefs } from './storage.js';
 import { replayUrl } from './replayMarkers.js';
 import { TerminalLook, TerminalView } from './terminalView.js';

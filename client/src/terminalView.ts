@@ -14,7 +14,7 @@ import { TerminalLinks } from './links.js';
 import { Readability } from './readability.js';
 import type { ThemeName } from './theme.js';
 import { swallowTerminalQueries } from './queryHooks.js';
-import { clampSize, type TerminalSink } from './roomClient.js';
+import { clampSize, type TerminalSink } from '../../server/shared/roomClient.js';
 import { sanitizeTitle } from './title.js';
 
 export const TerminalLook = {

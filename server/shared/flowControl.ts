@@ -126,7 +126,7 @@ export const MemberFlowControl = {
   DrainCheckMs: 100,
 } as const;
 
-/** Flow control toward the server (`term:ack`) by the browser client (client/src/roomClient.ts), in ms and code units. */
+/** Flow control toward the server (`term:ack`) by the browser client (server/shared/roomClient.ts), in ms and code units. */
 export const AckPolicy = {
   /** An ack is held back at most this long, so the server's idea of our progress is never older. */
   MaxDelayMs: 100,

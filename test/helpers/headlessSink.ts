@@ -1,7 +1,7 @@
 // HeadlessSink: the browser's TerminalSink on a headless xterm, with the same queueing contract as
 // client/src/terminalView.ts, so tests can drive the real RoomClient as a browser tab does.
 
-import type { TerminalSink } from '../../client/src/roomClient.js';
+import type { TerminalSink } from '../../server/shared/roomClient.js';
 import { makeTerminal, type HeadlessTerminal } from './screens.js';
 
 /** CAN then RIS, as client/src/terminalView.ts writes before a snapshot: the parser leaves any sequence first. */

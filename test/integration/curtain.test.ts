@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait.js';
 import { io } from 'socket.io-client';
 import type { ClientSocket } from '../helpers/member.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
-import { RoomClient } from '../../client/src/roomClient.js';
+import { RoomClient } from '../../server/shared/roomClient.js';
 
 /** What the shell prints behind the curtain; the command typed is `printf 'CUR%sTAIN'`, so only its output holds this. */
 const MARKER = 'CURXTAIN';

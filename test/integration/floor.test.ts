@@ -15,7 +15,7 @@ import { waitFor } from '../helpers/wait.js';
 import { io } from 'socket.io-client';
 import type { ClientSocket } from '../helpers/member.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
-import { RoomClient } from '../../client/src/roomClient.js';
+import { RoomClient } from '../../server/shared/roomClient.js';
 
 interface Setup {
   server: TestServer;

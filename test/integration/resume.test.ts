@@ -8,7 +8,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import type { ClientSocket } from '../helpers/member.js';
 import { diffTerminals, makeTerminal, type HeadlessTerminal } from '../helpers/screens.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { RoomClient } from '../../client/src/roomClient.js';
+import { RoomClient } from '../../server/shared/roomClient.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
 
 /** E4 (docs/properties.md): the member is away this long while output keeps coming. */

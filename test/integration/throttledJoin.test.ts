@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
-import { RoomClient } from '../../client/src/roomClient.js';
+import { RoomClient } from '../../server/shared/roomClient.js';
 import { MemberFlowControl } from '../../server/shared/flowControl.js';
 import { HeadlessSink } from '../helpers/headlessSink.js';
 import type { ClientSocket } from '../helpers/member.js';

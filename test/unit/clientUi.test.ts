@@ -7,7 +7,7 @@ import type { MemberInfo } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
 import { withAlt, withCtrl } from '../../client/src/keyBar.js';
 import { describeRemaining, handQueue } from '../../client/src/memberPanel.js';
-import { parseChat, parseCredential, parseCurtain, parsePass, parseRoleChange, parseSettings, parseTyping } from '../../client/src/serverPayloads.js';
+import { parseChat, parseCredential, parseCurtain, parsePass, parseRoleChange, parseSettings, parseTyping } from '../../server/shared/serverPayloads.js';
 
 const SETTINGS = { locked: false, approval: true, floor: 'driver', chat: true, resize: 'smallest', record: true } as const;
 

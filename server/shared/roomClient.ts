@@ -1,4 +1,4 @@
-// RoomClient: the socket.io side of a room page. Joins on every connect (resuming the stream where it broke
+// RoomClient: the socket.io side of a room client (the browser's room page, the terminal's `ttyroom attach`). Joins on every connect (resuming the stream where it broke
 // off), keeps the output stream in order (snapshot, then contiguous chunks and ordered resizes), paces the
 // server with term:ack, and reports connection, catching up, role, members, settings, curtain, typing, chat,
 // bookmarks and exit; sends the floor, moderation, chat and bookmark requests and asks for rewind tickets. Knows nothing about xterm or the DOM; a TerminalSink draws.
@@ -20,11 +20,12 @@ import type {
   RoomSettings,
   RoomSettingsPatch,
   ServerToClientEvents,
-} from '../../server/shared/events.js';
-import { roleAtLeast } from '../../server/shared/events.js';
-import { AckPolicy } from '../../server/shared/flowControl.js';
-import { PayloadLimits, TerminalSize } from '../../server/shared/limits.js';
-import { Disposable, Emitter, toDisposable } from './disposable.js';
+} from './events.js';
+import { roleAtLeast } from './events.js';
+import { AckPolicy } from './flowControl.js';
+import { PayloadLimits, TerminalSize } from './limits.js';
+import { Disposable, toDisposable } from './disposable.js';
+import { Emitter } from './emitter.js';
 import {
   parseBookmark,
   parseBookmarks,

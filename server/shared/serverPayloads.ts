@@ -23,9 +23,9 @@ import type {
   RoomSettings,
   SnapshotPayload,
   TypingPayload,
-} from '../../server/shared/events.js';
-import { PayloadLimits } from '../../server/shared/limits.js';
-import { parseId, parseOffset, parseSize } from '../../server/shared/validate.js';
+} from './events.js';
+import { PayloadLimits } from './limits.js';
+import { parseId, parseOffset, parseSize } from './validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
