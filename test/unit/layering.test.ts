@@ -38,7 +38,10 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
   { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
-  { name: 'cli', mayImport: ['app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
+  // The terminal client (`attach`, `share`'s own terminal, `rooms`): a socket.io and REST client of a server, drawing
+  // the room in the local terminal through a headless xterm of the terminal layer. Never imports the server's rooms or web.
+  { name: 'termclient', mayImport: ['terminal', 'util', 'shared'] },
+  { name: 'cli', mayImport: ['termclient', 'app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
   { name: 'client', mayImport: ['shared'] },
 ];
 
