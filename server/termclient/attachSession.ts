@@ -78,6 +78,24 @@ function describeExit(exit: ExitPayload): string {
   }
 }
 
+/** Node's codes for a certificate chain it cannot verify: retrying would meet the same certificate. */
+const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The system error under socket.io's `connect_error` (engine.io wraps the WebSocket's error event in `description`). */
+function connectFailureCause(error: Error): { code?: string } {
+  const description = (error as { description?: unknown }).description;
+  const inner = (description as { error?: unknown } | undefined)?.error ?? description;
+  const code = (inner as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? { code } : {};
+}
+
 /** `room:error` codes that end this member's stay; the server disconnects right after. */
 const FINAL_ERRORS: Readonly<Record<string, string>> = {
   kicked: 'the owner removed you from the room',
@@ -120,6 +138,7 @@ export class AttachSession extends Disposable {
       ...(access.authorization !== undefined ? { extraHeaders: { authorization: access.authorization } } : {}),
       ...(access.ca !== undefined ? { ca: access.ca } : {}),
     });
+    socket.on('connect_error', (error) => this.handleConnectError(error));
     // RoomClient disconnects the socket when disposed.
     this.client = this.register(new RoomClient(socket, this.screen, {
       roomId: link.roomId,
@@ -197,6 +216,26 @@ export class AttachSession extends Disposable {
     if (this.endValue !== undefined) return;
     this.endValue = end;
     this.resolveEnd(end);
+  }
+
+  /**
+   * A refusal that retrying cannot change ends the session at once, saying what to do: a certificate this
+   * client does not trust, or a server that asks for sign-in. Anything else is a network failure, retried.
+   */
+  private handleConnectError(error: Error): void {
+    const cause = connectFailureCause(error);
+    if (cause.code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(cause.code)) {
+      this.finish({ kind: 'failed', message: `the server's certificate is not trusted (${cause.code}); for a private certificate authority, pass --ca FILE` });
+    } else if (error.message === 'unauthorized') {
+      this.finish({
+        kind: 'failed',
+        message: this.options.access.authorization === undefined
+          ? 'the server asks for sign-in: pass --user NAME with the password in TTYROOM_PASSWORD'
+          : 'the server refused the sign-in: check --user and TTYROOM_PASSWORD',
+      });
+    } else if (cause.code !== undefined) {
+      this.lastFailure = `cannot reach the server at ${this.options.link.origin}: ${cause.code}`;
+    }
   }
 
   private handleInput(data: string): void {
