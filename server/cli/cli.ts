@@ -5,6 +5,7 @@ import { ExitStatus } from './shutdown.js';
 import { userCommand } from './userCommand.js';
 import { auditCommand } from './auditCommand.js';
 import { bundleCommand } from './bundleCommand.js';
+import { roomsCommand } from './roomsCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
@@ -12,6 +13,7 @@ commands:
   serve     run the server (see: ttyroom serve --help)
   share     run a server with one room running a command, print its links, exit when it ends
             (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
+  rooms     list a running server's rooms (ttyroom rooms [--server URL] [--json]; see: ttyroom rooms --help)
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
   audit     print the audit events or member sessions the server recorded
             (ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]; see: ttyroom audit --help)
@@ -34,6 +36,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return serve(rest);
     case 'share':
       return share(rest);
+    case 'rooms':
+      return roomsCommand(rest);
     case 'user':
       return userCommand(rest);
     case 'audit':
