@@ -5,14 +5,16 @@ import { ExitStatus } from './shutdown.js';
 import { userCommand } from './userCommand.js';
 import { auditCommand } from './auditCommand.js';
 import { bundleCommand } from './bundleCommand.js';
+import { attachCommand } from './attachCommand.js';
 import { roomsCommand } from './roomsCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
 commands:
   serve     run the server (see: ttyroom serve --help)
-  share     run a server with one room running a command, print its links, exit when it ends
-            (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
+  share     share this terminal: a room running a command (default: your shell), its links and a QR code,
+            then this terminal attached as the owner (ttyroom share [options] [-- COMMAND [ARGS...]])
+  attach    join a room from this terminal with its viewer, writer or owner link (ttyroom attach URL)
   rooms     list a running server's rooms (ttyroom rooms [--server URL] [--json]; see: ttyroom rooms --help)
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
   audit     print the audit events or member sessions the server recorded
@@ -36,6 +38,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return serve(rest);
     case 'share':
       return share(rest);
+    case 'attach':
+      return attachCommand(rest);
     case 'rooms':
       return roomsCommand(rest);
     case 'user':
