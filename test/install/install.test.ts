@@ -1,6 +1,7 @@
 // What a user does to install the command, for real: `npm pack` in the checkout, `npm install -g` of the tarball
 // into a temporary prefix (native modules built on the spot), then the installed `ttyroom` run from another folder
-// serves, runs a room's program, serves the browser client and lists rooms. Slow (minutes): `npm run test:install`.
+// serves, runs a room's program, serves the browser client, lists rooms and attaches a real terminal (a pty) to a
+// room. Slow (minutes): `npm run test:install`.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pty from 'node-pty';
 import { createRoomAt } from '../helpers/serverProcess.js';
+import { makeTerminal, type HeadlessTerminal } from '../helpers/screens.js';
 import { joinMember } from '../helpers/member.js';
 import { waitFor } from '../helpers/wait.js';
 import type { RoomSummary } from '../../server/shared/events.js';
@@ -25,6 +28,20 @@ const InstallLimits = {
   /** ms for one run of the installed command (a server start, a listing). */
   CommandMs: 60_000,
 } as const;
+
+/** The pty `ttyroom attach` runs in: a common terminal size. */
+const ATTACH_SIZE = { cols: 80, rows: 24 } as const;
+
+/** Ctrl-\\ twice: attach's default detach (server/termclient/detachKeys.ts). */
+const DETACH = '\x1c\x1c';
+
+/** The text of the terminal's screen, one line per row, as a person reads it. */
+function screenText(terminal: HeadlessTerminal): string {
+  const buffer = terminal.buffer.active;
+  const lines: string[] = [];
+  for (let row = 0; row < terminal.rows; row++) lines.push(buffer.getLine(buffer.baseY + row)?.translateToString(true) ?? '');
+  return lines.join('\n');
+}
 
 /** Packages whose install scripts build their native part; npm 11 lists (and with strict-allow-scripts blocks) any other. */
 const NATIVE_PACKAGES = ['node-pty', 'better-sqlite3', 'argon2'];
@@ -111,6 +128,27 @@ test('npm pack, npm install -g into a prefix, and the installed ttyroom works fr
     const listed = await run(ttyroom, ['rooms', '--server', url, '--json'], elsewhere, InstallLimits.CommandMs);
     const rooms = JSON.parse(listed.stdout) as RoomSummary[];
     assert.deepEqual(rooms.map(({ id, name }) => ({ id, name })), [{ id: room.id, name: 'installed' }]);
+
+    // `ttyroom attach` in a real terminal: it draws the room's screen, a writer's keys reach the shell, and the
+    // detach key leaves with status 0.
+    const terminal = makeTerminal(ATTACH_SIZE.cols, ATTACH_SIZE.rows);
+    const attach = pty.spawn(ttyroom, ['attach', room.writeUrl], {
+      ...ATTACH_SIZE, cwd: elsewhere, env: { ...userEnvironment(), TERM: 'xterm-256color' } as Record<string, string>,
+    });
+    const attachExit = new Promise<number>((resolve) => attach.onExit(({ exitCode }) => resolve(exitCode)));
+    let attachEnded = false;
+    void attachExit.then(() => (attachEnded = true));
+    attach.onData((data) => terminal.write(data));
+    try {
+      await waitFor(() => screenText(terminal).includes('installed-42'), 'attach to draw the room', InstallLimits.CommandMs);
+      attach.write('echo via-attach-$((7*6))\r');
+      await waitFor(() => screenText(terminal).includes('via-attach-42'), 'keys typed in attach to reach the room', InstallLimits.CommandMs);
+      attach.write(DETACH);
+      assert.equal(await attachExit, 0);
+    } finally {
+      if (!attachEnded) attach.kill('SIGKILL');
+      terminal.dispose();
+    }
   } finally {
     if (server && server.exitCode === null && server.signalCode === null) {
       server.kill('SIGTERM');

@@ -136,7 +136,7 @@ test('rooms: HTTPS with a private CA is refused without --ca (the line says so) 
   const server = await startServer({ tls: { cert: certs.serverCert, key: certs.serverKey } });
   try {
     assert.match(server.url, /^https:/);
-    const room = await createRoom(server.url, { ca: readFileSync(certs.ca) }, { name: 'over tls' });
+    const room = await createRoom(server.url, { ca: readFileSync(certs.ca, 'utf8') }, { name: 'over tls' });
     const refused = await rooms(['--server', server.url]);
     assertOneLine(refused, 1, /^ttyroom: cannot make a TLS connection to https:\/\/127\.0\.0\.1:\d+: [A-Z_]+ .*pass --ca FILE$/m);
     const trusted = await rooms(['--server', server.url, '--ca', certs.ca]);
