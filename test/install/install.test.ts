@@ -32,7 +32,7 @@ const InstallLimits = {
 /** The pty `ttyroom attach` runs in: a common terminal size. */
 const ATTACH_SIZE = { cols: 80, rows: 24 } as const;
 
-/** Ctrl-\\ twice: attach's default detach (server/termclient/detachKeys.ts). */
+/** Ctrl-\ twice: attach's default detach (server/termclient/detachKeys.ts). */
 const DETACH = '\x1c\x1c';
 
 /** The text of the terminal's screen, one line per row, as a person reads it. */
