@@ -6,6 +6,7 @@ import { userCommand } from './userCommand.js';
 import { auditCommand } from './auditCommand.js';
 import { bundleCommand } from './bundleCommand.js';
 import { attachCommand } from './attachCommand.js';
+import { roomsCommand } from './roomsCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
@@ -14,6 +15,7 @@ commands:
   share     share this terminal: a room running a command (default: your shell), its links and a QR code,
             then this terminal attached as the owner (ttyroom share [options] [-- COMMAND [ARGS...]])
   attach    join a room from this terminal with its viewer, writer or owner link (ttyroom attach URL)
+  rooms     list a running server's rooms (ttyroom rooms [--server URL] [--json]; see: ttyroom rooms --help)
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
   audit     print the audit events or member sessions the server recorded
             (ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]; see: ttyroom audit --help)
@@ -38,6 +40,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return share(rest);
     case 'attach':
       return attachCommand(rest);
+    case 'rooms':
+      return roomsCommand(rest);
     case 'user':
       return userCommand(rest);
     case 'audit':
