@@ -160,15 +160,38 @@ export function envName(option: string): string {
 
 /** `share`'s own option: it names the room, so it is not a server setting like those in OPTIONS. */
 const SHARE_NAME_OPTION = 'name';
+/** `share`'s options about its links and its own terminal, not settings of the server (so no variables). */
+const SHARE_FLAGS = ['readonly', 'no-qr'] as const;
+const SHARE_VALUES = ['server', 'ca', 'user', 'profile'] as const;
+const SHARE_CLIENT_HELP: readonly [string, string][] = [
+  ['readonly', 'print no writer link'],
+  ['no-qr', 'print no QR code of the viewer link'],
+  ['server', 'create the room on this running server (http(s)://HOST:PORT) instead of starting one'],
+  ['ca', 'with --server: trust the certificate authority in this PEM file'],
+  ['user', 'with --server: sign in as this user (password from TTYROOM_PASSWORD)'],
+  ['profile', "with --server: the server's profile to run (default: default)"],
+];
 
 export function helpText(command: string): string {
   const share = command === 'share';
   const lines = share
     ? [
-      'usage: ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]',
+      'usage: ttyroom share [options] [--name NAME] [--readonly] [--no-qr] [-- COMMAND [ARGS...]]',
+      '       ttyroom share --server URL [--ca FILE] [--user NAME] [--profile NAME] [--name NAME] [--readonly] [--no-qr]',
       '',
-      'Starts a server with one room running COMMAND, prints the server line, then the viewer, writer and',
-      'owner links, and exits with status 0 once COMMAND has ended. Implies --once; --command is not used.',
+      'Shares this terminal. Starts a server with one room running COMMAND (default: your login shell), prints',
+      'the server line, the viewer link, the writer link (not with --readonly) and a QR code of the viewer link',
+      '(not with --no-qr), then attaches this terminal to the room as its owner: you type here, this window sizes',
+      'the room, and the room ends when COMMAND exits (share implies --once; --command is not used). Leave the',
+      'room running with the detach keys (Ctrl-\\ twice, or ~. at the start of a line); Ctrl-C in the room goes',
+      'to COMMAND. The owner link is written to a file readable by you alone (<data-dir>/share-owner-link), not',
+      'to the screen a class may be watching. When standard input or output is not a terminal, nothing is',
+      'attached: the owner link is printed too, and share exits with status 0 once COMMAND has ended.',
+      '',
+      'With --server URL the room is created on that running server through its API instead (it runs the',
+      "server's profile, default or --profile NAME; a COMMAND is refused) and this terminal attaches to it;",
+      '--ca FILE trusts a private certificate authority, --user NAME signs in with the password in',
+      'TTYROOM_PASSWORD. The room then outlives a detach, until its owner closes it.',
       '',
     ]
     : [`usage: ttyroom ${command} [options]`, ''];
@@ -179,7 +202,10 @@ export function helpText(command: string): string {
     const fallback = option.fallback === undefined ? '' : ` [default: ${option.fallback}]`;
     lines.push(line(option.name, envName(option.name), `${option.help}${fallback}`));
   }
-  if (share) lines.push(line(SHARE_NAME_OPTION, envName(SHARE_NAME_OPTION), 'name of the shared room'));
+  if (share) {
+    lines.push(line(SHARE_NAME_OPTION, envName(SHARE_NAME_OPTION), 'name of the shared room'));
+    for (const [name, help] of SHARE_CLIENT_HELP) lines.push(line(name, '', help));
+  }
   lines.push(line('help', '', 'show this help'));
   return lines.join('\n');
 }
@@ -404,6 +430,20 @@ export interface ShareArgs {
   help: boolean;
   /** The room's name; undefined lets the server pick one. */
   name: string | undefined;
+  client: ShareClientOptions;
+}
+
+/** What share does besides serving: which links it shows, and where the room is (docs/terminal-client.md). */
+export interface ShareClientOptions {
+  /** No writer link is printed. */
+  readonly: boolean;
+  /** A QR code of the viewer link is printed (for a projector). */
+  qr: boolean;
+  /** `--server URL`: create the room on this running server instead of starting one. */
+  server?: string;
+  ca?: string;
+  user?: string;
+  profile?: string;
 }
 
 /**
@@ -413,9 +453,23 @@ export interface ShareArgs {
 export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ShareArgs {
   const serverArgs: string[] = [];
   let name: { raw: string; source: string } | undefined;
+  const flags = new Set<(typeof SHARE_FLAGS)[number]>();
+  const values = new Map<(typeof SHARE_VALUES)[number], string>();
   let i = 0;
   for (; i < argv.length && argv[i] !== '--'; i++) {
     const arg = argv[i]!;
+    const flag = SHARE_FLAGS.find((candidate) => arg === `--${candidate}`);
+    if (flag !== undefined) {
+      flags.add(flag);
+      continue;
+    }
+    const valued = SHARE_VALUES.find((candidate) => arg === `--${candidate}` || arg.startsWith(`--${candidate}=`));
+    if (valued !== undefined) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (value === undefined || value.length === 0 || (!arg.includes('=') && value.startsWith('--'))) throw new ConfigError(`--${valued} needs a value`);
+      values.set(valued, value);
+      continue;
+    }
     if (arg === `--${SHARE_NAME_OPTION}` || arg.startsWith(`--${SHARE_NAME_OPTION}=`)) {
       const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
       if (raw === undefined || (!arg.includes('=') && raw.startsWith('--'))) throw new ConfigError(`--${SHARE_NAME_OPTION} needs a value`);
@@ -439,7 +493,17 @@ export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, 
     if (typeof body === 'string') throw new ConfigError(`${name.source}: ${body}`);
     roomName = body.name;
   }
-  if (parsed.help) return { config: parsed.config, help: true, name: roomName };
-  if (parsed.rest.length === 0) throw new ConfigError('share needs the command to run after --, e.g. ttyroom share -- htop');
-  return { config: { ...parsed.config, command: parsed.rest, once: true }, help: false, name: roomName };
+  const client: ShareClientOptions = { readonly: flags.has('readonly'), qr: !flags.has('no-qr') };
+  for (const [key, value] of values) client[key] = value;
+  if (parsed.help) return { config: parsed.config, help: true, name: roomName, client };
+  if (client.server === undefined) {
+    for (const key of ['ca', 'user', 'profile'] as const) {
+      if (client[key] !== undefined) throw new ConfigError(`--${key} goes with --server URL (a room on a running server)`);
+    }
+  } else if (parsed.rest.length > 0) {
+    throw new ConfigError("with --server the room runs one of that server's profiles (--profile NAME); it takes no command after --");
+  }
+  // No command: the login shell, as `serve` runs by default.
+  const command = parsed.rest.length > 0 ? parsed.rest : parsed.config.command;
+  return { config: { ...parsed.config, command, once: true }, help: false, name: roomName, client };
 }

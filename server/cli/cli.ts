@@ -5,13 +5,15 @@ import { ExitStatus } from './shutdown.js';
 import { userCommand } from './userCommand.js';
 import { auditCommand } from './auditCommand.js';
 import { bundleCommand } from './bundleCommand.js';
+import { attachCommand } from './attachCommand.js';
 
 const USAGE = `usage: ttyroom <command> [options]
 
 commands:
   serve     run the server (see: ttyroom serve --help)
-  share     run a server with one room running a command, print its links, exit when it ends
-            (ttyroom share [options] [--name NAME] -- COMMAND [ARGS...]; see: ttyroom share --help)
+  share     share this terminal: a room running a command (default: your shell), its links and a QR code,
+            then this terminal attached as the owner (ttyroom share [options] [-- COMMAND [ARGS...]])
+  attach    join a room from this terminal with its viewer, writer or owner link (ttyroom attach URL)
   user      add or remove a user of --auth local (ttyroom user add|remove NAME; see: ttyroom user --help)
   audit     print the audit events or member sessions the server recorded
             (ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]; see: ttyroom audit --help)
@@ -34,6 +36,8 @@ export async function run(argv: readonly string[]): Promise<void> {
       return serve(rest);
     case 'share':
       return share(rest);
+    case 'attach':
+      return attachCommand(rest);
     case 'user':
       return userCommand(rest);
     case 'audit':

@@ -1,11 +1,17 @@
 // Entries for `ttyroom serve` and `ttyroom share`: parse config, end a killed server's leftovers, createApp(), listen, print, shut down.
 
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.js';
-import { helpText, parseConfig, parseShareArgs, type ServerConfig } from '../config.js';
+import { helpText, parseConfig, parseShareArgs, type ServerConfig, type ShareClientOptions } from '../config.js';
 import { ConfigError } from '../util/configError.js';
-import { roomLinks } from '../http/links.js';
+import { roomLinks, type RoomLinks } from '../http/links.js';
+import { TerminalSize } from '../shared/limits.js';
+import { attachHere } from '../termclient/attachHere.js';
+import { AttachTiming, STATUS_ROWS } from '../termclient/attachSession.js';
+import { DEFAULT_DETACH_KEY, DEFAULT_ESCAPE_CHAR, parseDetachKey } from '../termclient/detachKeys.js';
+import { StderrCapture } from '../termclient/stderrCapture.js';
+import { terminalQr } from '../termclient/terminalQr.js';
 import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
 import type { Requester } from '../rooms/roomRegistry.js';
@@ -69,21 +75,83 @@ export async function share(argv: readonly string[]): Promise<void> {
     logLine(`share: command not found or not executable: ${program}`);
     process.exit(ExitStatus.Usage);
   }
+  // Without a terminal (a script, a service) there is nothing to attach: share serves and prints every link.
+  const attach = process.stdin.isTTY === true && process.stdout.isTTY === true;
   await runServer(parsed.config, (app, base, shutdown) => {
+    const request = { ...(parsed.name === undefined ? {} : { name: parsed.name }), ...(attach ? attachedGrid() : {}) };
     let created;
     try {
-      created = app.rooms.create(parsed.name === undefined ? {} : { name: parsed.name }, SHARE_REQUESTER);
+      created = app.rooms.create(request, SHARE_REQUESTER);
     } catch (error) {
       shutdown.begin(ExitStatus.Failure, `cannot start the shared room: ${String(error)}`);
       return;
     }
-    const links = roomLinks(base, created.room.id, created.ownerToken, created.writeToken);
-    process.stdout.write(
-      `viewer link: ${links.viewUrl}\n`
-      + `writer link: ${links.writeUrl}\n`
-      + `owner link:  ${links.ownerUrl}\n`,
-    );
+    const roomId = created.room.id;
+    const links = roomLinks(base, roomId, created.ownerToken, created.writeToken);
+    if (!attach) {
+      printShareLinks(links, parsed.client, { ownerLink: links.ownerUrl });
+      return;
+    }
+    const ownerLinkFile = join(parsed.config.dataDir, SHARE_OWNER_LINK_FILE);
+    writeFileSync(ownerLinkFile, `${links.ownerUrl}\n`, { mode: OWNER_LINK_FILE_MODE });
+    chmodSync(ownerLinkFile, OWNER_LINK_FILE_MODE);
+    printShareLinks(links, parsed.client, { ownerLinkFile });
+    let capture: StderrCapture | undefined;
+    void attachHere({
+      link: { origin: base, roomId, token: created.ownerToken, writeToken: created.writeToken },
+      access: {},
+      keys: { detachByte: parseDetachKey(DEFAULT_DETACH_KEY)!, escapeChar: DEFAULT_ESCAPE_CHAR },
+      reconnectTimeoutMs: AttachTiming.DefaultReconnectTimeoutMs,
+    }, (session) => {
+      capture = new StderrCapture((line) => session.notice(line));
+    }).then((end) => {
+      capture?.dispose();
+      logLine(end.message);
+      switch (end.kind) {
+        case 'exited':
+          // --once ends the server now that the room's members were told.
+          return;
+        case 'detached':
+          logLine(`the room goes on until its program ends; come back with: ttyroom attach "$(cat ${ownerLinkFile})"; Ctrl-C here ends it`);
+          return;
+        case 'signal':
+          shutdown.begin(ExitStatus.Ok, 'closing the room');
+          return;
+        case 'failed':
+          shutdown.begin(ExitStatus.Failure, 'closing the room');
+      }
+    }, (error: unknown) => {
+      capture?.dispose();
+      shutdown.begin(ExitStatus.Failure, `cannot attach this terminal: ${error instanceof Error ? error.message : String(error)}`);
+    });
   });
+}
+
+/** Where share keeps the owner link of the room it attached to: the presenter's screen may be on a projector. */
+const SHARE_OWNER_LINK_FILE = 'share-owner-link';
+/** The owner link is a credential: readable by the operator alone. */
+const OWNER_LINK_FILE_MODE = 0o600;
+
+/** The room's grid for this terminal: the window less the status line, within the limits a room takes. */
+function attachedGrid(): { cols: number; rows: number } {
+  const cols = process.stdout.columns || TerminalSize.DefaultCols;
+  const rows = (process.stdout.rows || TerminalSize.DefaultRows + STATUS_ROWS) - STATUS_ROWS;
+  return {
+    cols: Math.min(TerminalSize.MaxCols, Math.max(TerminalSize.MinCols, cols)),
+    rows: Math.min(TerminalSize.MaxRows, Math.max(TerminalSize.MinRows, rows)),
+  };
+}
+
+/**
+ * The lines scripts and people read (docs/terminal-client.md): `viewer link: URL`, `writer link: URL` unless
+ * --readonly, then the owner link or where it is, and a QR code of the viewer link on a terminal unless --no-qr.
+ */
+function printShareLinks(links: RoomLinks, client: ShareClientOptions, owner: { ownerLink: string } | { ownerLinkFile: string }): void {
+  let text = `viewer link: ${links.viewUrl}\n`;
+  if (!client.readonly) text += `writer link: ${links.writeUrl}\n`;
+  text += 'ownerLink' in owner ? `owner link:  ${owner.ownerLink}\n` : `owner link:  in ${owner.ownerLinkFile} (readable by you alone)\n`;
+  if (client.qr && process.stdout.isTTY) text += `${terminalQr(links.viewUrl).join('\n')}\n`;
+  process.stdout.write(text);
 }
 
 /**

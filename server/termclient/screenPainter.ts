@@ -133,16 +133,18 @@ export class ScreenPainter {
     this.modes = undefined;
     this.shape = undefined;
     this.cursorShown = undefined;
+    // The screen first: a terminal may restore modes saved with it (tmux does the cursor's visibility), and
+    // what is reset after the switch is what the user's shell then has.
     return (
+      SEQUENCE.syncEnd +
+      SEQUENCE.alternateScreenOff +
       SEQUENCE.resetPen +
       SEQUENCE.applicationCursorKeysOff +
       SEQUENCE.applicationKeypadOff +
       SEQUENCE.bracketedPasteOff +
       cursorShape(CURSOR_SHAPE.default) +
       SEQUENCE.cursorShow +
-      SEQUENCE.autowrapOn +
-      SEQUENCE.syncEnd +
-      SEQUENCE.alternateScreenOff
+      SEQUENCE.autowrapOn
     );
   }
 

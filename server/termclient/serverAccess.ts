@@ -18,7 +18,7 @@ export interface RoomLink {
 /** What every request to the server carries besides the room's own credential. */
 export interface ServerAccess {
   /** PEM of the CA that signed the server's certificate (`--ca FILE`); the system's CAs otherwise. */
-  ca?: Buffer;
+  ca?: string;
   /** `Basic …` for a server with sign-in (`--user NAME`, password from TTYROOM_PASSWORD). */
   authorization?: string;
 }
@@ -73,7 +73,7 @@ export function serverAccess(options: { caFile?: string; user?: string }, env: N
   const access: ServerAccess = {};
   if (options.caFile !== undefined) {
     try {
-      access.ca = readFileSync(options.caFile);
+      access.ca = readFileSync(options.caFile, 'utf8');
     } catch (error) {
       throw new ConfigError(`--ca: cannot read ${options.caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }

@@ -118,10 +118,12 @@ test('share: prints the server line, then viewer and writer links (capability in
     }
   }));
 
-test('share refuses a missing command or --command with status 2 and one line; --help documents it', () => {
+test('share refuses --command, misplaced client options and a missing program with status 2 and one line; --help documents it', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['share', '--port', '0'], /share needs the command to run after --/],
-    [['share', '--port', '0', '--'], /share needs the command to run after --/],
+    [['share', '--port', '0', '--ca', 'ca.pem', '--', 'bash'], /--ca goes with --server URL/],
+    [['share', '--profile', 'ops'], /--profile goes with --server URL/],
+    [['share', '--server', 'http://127.0.0.1:9', '--', 'bash'], /takes no command after --/],
+    [['share', '--server'], /--server needs a value/],
     [['share', '--command', 'bash', '--', 'bash'], /not --command/],
     [['share', '--name', '--', 'bash'], /--name needs a value/],
     [['share', '--timeout', 'soon', '--', 'bash'], /--timeout must be a number of seconds/],
@@ -139,8 +141,8 @@ test('share refuses a missing command or --command with status 2 and one line; -
   }
   const help = spawnSync(process.execPath, [BIN, 'share', '--help'], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /^usage: ttyroom share \[options\] \[--name NAME\] -- COMMAND \[ARGS\.\.\.\]/);
-  for (const word of ['--name', 'TTYROOM_NAME', '--once', '--timeout', '--shutdown-deadline']) assert.ok(help.stdout.includes(word), `share --help mentions ${word}`);
+  assert.match(help.stdout, /^usage: ttyroom share \[options\] \[--name NAME\] \[--readonly\] \[--no-qr\] \[-- COMMAND \[ARGS\.\.\.\]\]/);
+  for (const word of ['--name', 'TTYROOM_NAME', '--once', '--timeout', '--shutdown-deadline', '--readonly', '--no-qr', '--server', 'login shell']) assert.ok(help.stdout.includes(word), `share --help mentions ${word}`);
   const top = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', timeout: 10_000 });
   assert.match(top.stdout, /^\s+share\s/m);
 });

@@ -1,0 +1,95 @@
+// StatusLine: the one line under the room's grid in `attach` — room, role, members, recording, connection —
+// and the room's notices for a few seconds each (role changes, curtain, idle warnings), never inside the grid.
+
+import type { Role } from '../shared/events.js';
+import type { ConnectionState } from '../shared/roomClient.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
+import { Emitter } from '../shared/emitter.js';
+import type { Clock } from '../util/clock.js';
+
+export const StatusTiming = {
+  /** How long a notice stays on the status line, in ms: long enough to read a sentence. */
+  NoticeMs: 6_000,
+} as const;
+
+/** Between the status line's parts. */
+const SEPARATOR = ' · ';
+/** Control and bidi characters: a notice comes from the server, and the status line must stay one plain line. */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+export interface StatusFacts {
+  role?: Role | undefined;
+  members?: number;
+  recording?: boolean;
+  connection?: ConnectionState;
+  waiting?: boolean;
+  catchingUp?: boolean;
+  /** Said while the local window cannot show the whole grid. */
+  sizeWarning?: string | undefined;
+}
+
+export class StatusLine extends Disposable {
+  private readonly changedEmitter = this.register(new Emitter<void>());
+  readonly onChanged = this.changedEmitter.event;
+  private facts: StatusFacts = { connection: 'connecting' };
+  private noticeText: string | undefined;
+  private noticeTimer: IDisposable | undefined;
+
+  constructor(private readonly clock: Clock, private readonly fixed: { roomId: string; detachHint: string }) {
+    super();
+    this.register(toDisposable(() => this.noticeTimer?.dispose()));
+  }
+
+  get hasNotice(): boolean {
+    return this.noticeText !== undefined;
+  }
+
+  update(facts: StatusFacts): void {
+    const next = { ...this.facts, ...facts };
+    if (JSON.stringify(next) === JSON.stringify(this.facts)) return;
+    this.facts = next;
+    this.changedEmitter.fire();
+  }
+
+  /** Shows `message` for StatusTiming.NoticeMs (a newer notice replaces it). */
+  notice(message: string): void {
+    this.noticeText = message.replace(UNSAFE, ' ');
+    this.noticeTimer?.dispose();
+    this.noticeTimer = this.clock.setTimer(StatusTiming.NoticeMs, () => {
+      this.noticeTimer = undefined;
+      this.noticeText = undefined;
+      this.changedEmitter.fire();
+    });
+    this.changedEmitter.fire();
+  }
+
+  /** The line as plain text, at most `width` columns (the painter pads it and paints it in reverse video). */
+  text(width: number): string {
+    // A notice is news: it takes the line (after the name) so a narrow window still shows it whole.
+    const line = this.noticeText !== undefined ? [this.name(), this.noticeText].join(SEPARATOR) : this.factsLine();
+    const points = Array.from(line);
+    return points.length > width ? `${points.slice(0, Math.max(0, width - 1)).join('')}…` : line;
+  }
+
+  private name(): string {
+    return `ttyroom ${this.fixed.roomId}`;
+  }
+
+  private factsLine(): string {
+    const facts = this.facts;
+    const parts = [this.name()];
+    if (facts.connection === 'reconnecting') parts.push('reconnecting…');
+    else if (facts.connection === 'connecting') parts.push('connecting…');
+    else if (facts.connection === 'disconnected') parts.push('disconnected');
+    else if (facts.waiting) parts.push('waiting for the owner to let you in');
+    else {
+      if (facts.role !== undefined) parts.push(facts.role === 'viewer' ? 'watching' : facts.role);
+      if (facts.members !== undefined) parts.push(`${facts.members} here`);
+      if (facts.recording) parts.push('● recording');
+      if (facts.catchingUp) parts.push('catching up…');
+    }
+    const tail = facts.sizeWarning ?? this.fixed.detachHint;
+    if (tail.length > 0) parts.push(tail);
+    return parts.join(SEPARATOR);
+  }
+}

@@ -1,0 +1,129 @@
+// How `ttyroom attach` reaches a server: https with a private CA (--ca), sign-in (--user, TTYROOM_PASSWORD), and
+// the clear one-line refusals (an untrusted certificate, a missing or wrong sign-in, a bad link, no terminal).
+// attach runs in a real pseudo-terminal (node-pty): it needs one, and its output is read as it comes.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test, type TestContext } from 'node:test';
+import pty from 'node-pty';
+import { BIN } from '../helpers/serverProcess.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { makeCertificates } from '../helpers/certificates.js';
+import { authConfig } from '../helpers/signin.js';
+import { waitFor } from '../helpers/wait.js';
+import { roomLinks } from '../../server/http/links.js';
+
+/** Generous: node starts, connects and draws on a loaded machine. */
+const ATTACH_TIMEOUT_MS = 30_000;
+/** The detach key, twice (Ctrl-\ Ctrl-\). */
+const DETACH = '\x1c\x1c';
+
+interface AttachProcess {
+  output(): string;
+  write(data: string): void;
+  exited: Promise<number>;
+}
+
+function runAttach(t: TestContext, args: readonly string[], env: Record<string, string> = {}): AttachProcess {
+  const child = pty.spawn(process.execPath, [BIN, 'attach', ...args], {
+    cols: 100,
+    rows: 30,
+    env: { ...process.env, ...env } as Record<string, string>,
+  });
+  let output = '';
+  child.onData((data) => {
+    output += data;
+  });
+  const exited = new Promise<number>((resolve) => child.onExit(({ exitCode }) => resolve(exitCode)));
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  t.after(() => {
+    if (!done) child.kill('SIGKILL');
+  });
+  return { output: () => output, write: (data) => child.write(data), exited };
+}
+
+async function withServer(t: TestContext, overrides: Parameters<typeof startServer>[0]): Promise<TestServer> {
+  const server = await startServer(overrides);
+  t.after(() => server.close());
+  return server;
+}
+
+test('https with a private CA: --ca FILE attaches; without it attach ends at once, naming the certificate and --ca', async (t) => {
+  const certs = makeCertificates();
+  t.after(() => certs.remove());
+  const server = await withServer(t, { tls: { cert: certs.serverCert, key: certs.serverKey } });
+  // Straight from the registry: this test's own fetch does not trust the private CA either.
+  const made = server.app.rooms.create({}, { address: 'test' });
+  const created = roomLinks(server.url, made.room.id, made.ownerToken, made.writeToken);
+  assert.ok(created.writeUrl.startsWith('https://'));
+
+  const trusted = runAttach(t, [created.writeUrl, '--ca', certs.ca]);
+  await waitFor(() => trusted.output().includes('writer'), 'attached over https', ATTACH_TIMEOUT_MS);
+  trusted.write(DETACH);
+  assert.equal(await trusted.exited, 0);
+
+  const untrusted = runAttach(t, [created.writeUrl]);
+  assert.equal(await untrusted.exited, 1);
+  assert.match(untrusted.output(), /ttyroom: the server's certificate is not trusted \([A-Z_]+\); for a private certificate authority, pass --ca FILE/);
+});
+
+test('sign-in: --user with TTYROOM_PASSWORD attaches; none, or a wrong password, ends at once saying so', async (t) => {
+  const alice = { user: 'alice', password: 'pa:ss word' };
+  const server = await withServer(t, { auth: authConfig('/nonexistent', { mode: 'basic', credential: alice }) });
+  // With sign-in on, creating a room takes the credential too.
+  const answer = await fetch(`${server.url}/api/rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${alice.user}:${alice.password}`).toString('base64')}` },
+    body: '{}',
+  });
+  assert.equal(answer.status, 201);
+  const response = (await answer.json()) as { viewUrl: string };
+
+  const signedIn = runAttach(t, [response.viewUrl, '--user', 'alice'], { TTYROOM_PASSWORD: alice.password });
+  // alice created the room, so her sign-in makes her its owner, whatever the link.
+  await waitFor(() => signedIn.output().includes('· owner ·'), 'attached as the signed-in owner', ATTACH_TIMEOUT_MS)
+    .catch((error: unknown) => assert.fail(`${String(error)}: ${JSON.stringify(signedIn.output().slice(-600))}`));
+  signedIn.write(DETACH);
+  assert.equal(await signedIn.exited, 0);
+
+  const anonymous = runAttach(t, [response.viewUrl]);
+  assert.equal(await anonymous.exited, 1);
+  assert.match(anonymous.output(), /the server asks for sign-in: pass --user NAME with the password in TTYROOM_PASSWORD/);
+
+  const wrong = runAttach(t, [response.viewUrl, '--user', 'alice'], { TTYROOM_PASSWORD: 'nope' });
+  assert.equal(await wrong.exited, 1);
+  assert.match(wrong.output(), /the server refused the sign-in/);
+});
+
+test('a link that is no link, a missing password, or no terminal: status 2 and one line, nothing attempted', () => {
+  const cases: Array<[string[], RegExp, Record<string, string>]> = [
+    [['attach'], /which room\?/, {}],
+    [['attach', 'ftp://example.org/r/abc'], /a room link is http: or https:/, {}],
+    [['attach', 'http://127.0.0.1:9/lobby'], /not a room link/, {}],
+    [['attach', 'http://127.0.0.1:9/r/abc', '--user', 'alice'], /set the password in TTYROOM_PASSWORD/, {}],
+    [['attach', 'http://127.0.0.1:9/r/abc', '--detach-key', 'alt-x'], /--detach-key/, {}],
+    [['attach', 'http://127.0.0.1:9/r/abc', '--reconnect-timeout', '0'], /--reconnect-timeout/, {}],
+    [['attach', 'http://127.0.0.1:9/r/abc', '--ca', '/no/such/ca.pem'], /--ca: cannot read \/no\/such\/ca\.pem: ENOENT/, {}],
+    // spawnSync's stdin and stdout are pipes.
+    [['attach', 'http://127.0.0.1:9/r/abc'], /needs a terminal/, {}],
+  ];
+  for (const [args, message, env] of cases) {
+    const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, TTYROOM_PASSWORD: '', ...env } });
+    if (args.includes('--user')) {
+      // An empty variable still counts as set; this case wants it unset.
+      const unset = { ...process.env };
+      delete unset.TTYROOM_PASSWORD;
+      const again = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 10_000, env: unset });
+      assert.equal(again.status, 2, `${args.join(' ')}: ${again.stderr}`);
+      assert.match(again.stderr.trim(), message);
+      continue;
+    }
+    assert.equal(result.status, 2, `${args.join(' ')}: status 2 (stderr: ${result.stderr})`);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `${args.join(' ')}: one line: ${result.stderr}`);
+    assert.match(lines[0]!, message);
+  }
+});

@@ -1,0 +1,70 @@
+// The detach keys of `ttyroom attach`: twice the detach key, or `~.` at a line's start, leaves; everything else
+// reaches the room unchanged and in order, held keys included; a paste is never read as a command.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DetachKeys, describeDetachByte, parseDetachKey, parseEscapeChar } from '../../server/termclient/detachKeys.js';
+import { ConfigError } from '../../server/util/configError.js';
+
+const CTRL_BACKSLASH = 0x1c;
+
+function keys(): DetachKeys {
+  return new DetachKeys({ detachByte: CTRL_BACKSLASH, escapeChar: '~' });
+}
+
+test('the detach key twice in a row detaches, whether in one read or two', () => {
+  assert.deepEqual(keys().feed('ls\x1c\x1c'), { forward: 'ls', detach: true });
+  const split = keys();
+  assert.deepEqual(split.feed('x\x1c'), { forward: 'x', detach: false });
+  assert.deepEqual(split.feed('\x1c'), { forward: '', detach: true });
+});
+
+test('a single detach key is held, then sent on with the next key (Ctrl-\\ still reaches a program)', () => {
+  const filter = keys();
+  assert.deepEqual(filter.feed('\x1c'), { forward: '', detach: false });
+  assert.deepEqual(filter.feed('q'), { forward: '\x1cq', detach: false });
+});
+
+test('~. at the start of the input or after Enter detaches; elsewhere it is text', () => {
+  assert.deepEqual(keys().feed('~.'), { forward: '', detach: true });
+  assert.deepEqual(keys().feed('echo hi\r~.'), { forward: 'echo hi\r', detach: true });
+  assert.deepEqual(keys().feed('a~.b'), { forward: 'a~.b', detach: false });
+  const split = keys();
+  assert.deepEqual(split.feed('\r~'), { forward: '\r', detach: false });
+  assert.deepEqual(split.feed('.'), { forward: '', detach: true });
+});
+
+test('~~ sends one ~, and ~ with any other key sends both', () => {
+  assert.deepEqual(keys().feed('~~x'), { forward: '~x', detach: false });
+  assert.deepEqual(keys().feed('~/bin'), { forward: '~/bin', detach: false });
+});
+
+test('a bracketed paste is text: neither ~. nor the detach key inside it is a command, and a held key goes first', () => {
+  const paste = '\x1b[200~line\r~.\x1c\x1c\x1b[201~';
+  assert.deepEqual(keys().feed(paste), { forward: paste, detach: false });
+  const held = keys();
+  assert.deepEqual(held.feed('\x1c'), { forward: '', detach: false });
+  assert.deepEqual(held.feed(paste), { forward: `\x1c${paste}`, detach: false });
+  // The paste's end is found across reads too.
+  const split = keys();
+  assert.deepEqual(split.feed('\x1b[200~a\r~'), { forward: '\x1b[200~a\r~', detach: false });
+  assert.deepEqual(split.feed('.\x1b[201~'), { forward: '.\x1b[201~', detach: false });
+  assert.deepEqual(split.feed('\r~.'), { forward: '\r', detach: true });
+});
+
+test('turned off, the keys are plain input', () => {
+  const none = new DetachKeys({});
+  assert.deepEqual(none.feed('\x1c\x1c\r~.'), { forward: '\x1c\x1c\r~.', detach: false });
+});
+
+test('--detach-key and --escape read their values; a bad one is a ConfigError naming the option', () => {
+  assert.equal(parseDetachKey('ctrl-\\'), CTRL_BACKSLASH);
+  assert.equal(parseDetachKey('ctrl-a'), 0x01);
+  assert.equal(parseDetachKey('C-]'), 0x1d);
+  assert.equal(parseDetachKey('none'), undefined);
+  assert.equal(describeDetachByte(CTRL_BACKSLASH), 'Ctrl-\\');
+  for (const bad of ['ctrl-[', 'ctrl-@', 'alt-x', 'x', 'ctrl-1']) assert.throws(() => parseDetachKey(bad), (error: unknown) => error instanceof ConfigError && error.message.startsWith('--detach-key'), bad);
+  assert.equal(parseEscapeChar('%'), '%');
+  assert.equal(parseEscapeChar('none'), undefined);
+  for (const bad of ['', 'ab', ' ', '\x01']) assert.throws(() => parseEscapeChar(bad), (error: unknown) => error instanceof ConfigError && error.message.startsWith('--escape'), JSON.stringify(bad));
+});
