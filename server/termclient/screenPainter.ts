@@ -127,7 +127,7 @@ export class ScreenPainter {
     return SEQUENCE.alternateScreenOn + SEQUENCE.resetPen + SEQUENCE.home + SEQUENCE.clearScreen;
   }
 
-  /** What to write when leaving: every mode a frame may have set back to its default, then the user's own screen. */
+  /** What to write when leaving: the user's own screen, then every mode a frame may have set back to its default. */
   leave(): string {
     this.needsFull = true;
     this.modes = undefined;
