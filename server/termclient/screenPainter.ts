@@ -64,7 +64,7 @@ const STEADY_OFFSET = 1;
 const ORIGIN = 1;
 /** The last code point a local terminal is sure to draw one cell wide, as the room's xterm does (printable ASCII). */
 const LAST_ASCII = 0x7e;
-/** The row the status line takes, counted from the bottom of the local terminal. */
+/** Rows the status line takes at the bottom of the local terminal. */
 const STATUS_ROWS = 1;
 
 /** Control characters (C0, DEL, C1) and bidi overrides and isolates: a status line is plain text, drawn left to right. */
@@ -127,7 +127,7 @@ export class ScreenPainter {
     return SEQUENCE.alternateScreenOn + SEQUENCE.resetPen + SEQUENCE.home + SEQUENCE.clearScreen;
   }
 
-  /** What to write when leaving: every mode a frame may have set back to its default, then the user's own screen. */
+  /** What to write when leaving: the user's own screen, then every mode a frame may have set back to its default. */
   leave(): string {
     this.needsFull = true;
     this.modes = undefined;

@@ -112,13 +112,16 @@ export function sgrForPen(pen: Pen): string {
   return `\x1b[${params.join(';')}m`;
 }
 
-/** Palette colours 0–15 use the short codes, as programs usually emit them. */
+/**
+ * Each colour in the mode it was set in: the 16 colours by their short codes, a 256-palette colour by
+ * `38;5;n` even below 16 (some terminals brighten a bold short-code colour, never a 256-palette one).
+ */
 function colourParams(mode: number, colour: number, base: number, extended: number): string[] {
   if (mode === COLOUR_MODE.Rgb) return [String(extended), '2', String((colour >> 16) & 0xff), String((colour >> 8) & 0xff), String(colour & 0xff)];
   if (mode === COLOUR_MODE.Default) return [];
+  if (mode === COLOUR_MODE.Palette256) return [String(extended), '5', String(colour)];
   if (colour < 8) return [String(base + colour)];
-  if (colour < 16) return [String(base + 60 + colour - 8)];
-  return [String(extended), '5', String(colour)];
+  return [String(base + 60 + colour - 8)];
 }
 
 /** A run of blank (never written or erased) cells sharing one background. */
