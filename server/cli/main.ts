@@ -1,9 +1,14 @@
 // Entries for `ttyroom serve` and `ttyroom share`: parse config, end a killed server's leftovers, createApp(), listen, print, shut down.
 
-import { accessSync, chmodSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsConstants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.js';
-import { helpText, parseConfig, parseShareArgs, type ServerConfig, type ShareClientOptions } from '../config.js';
+import { helpText, parseConfig, parseShareArgs, type ServerConfig, type ShareArgs, type ShareClientOptions } from '../config.js';
+import type { CreatedRoom } from '../shared/events.js';
+import { createRoom, ServerRequestError } from '../termclient/serverRequest.js';
+import { parseServerUrl, serverAccess } from '../termclient/serverAccess.js';
+import { reportEnd } from './attachCommand.js';
+import { fail } from './commandLine.js';
 import { ConfigError } from '../util/configError.js';
 import { roomLinks, type RoomLinks } from '../http/links.js';
 import { TerminalSize } from '../shared/limits.js';
@@ -69,6 +74,7 @@ export async function share(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${helpText('share')}\n`);
     return;
   }
+  if (parsed.client.server !== undefined) return shareOnServer(parsed.client.server, parsed);
   // A typo would otherwise print links to a room whose program already failed, and exit 0.
   const program = parsed.config.command[0]!;
   if (!isExecutable(program, parsed.config.cwd, process.env.PATH)) {
@@ -92,9 +98,7 @@ export async function share(argv: readonly string[]): Promise<void> {
       printShareLinks(links, parsed.client, { ownerLink: links.ownerUrl });
       return;
     }
-    const ownerLinkFile = join(parsed.config.dataDir, SHARE_OWNER_LINK_FILE);
-    writeFileSync(ownerLinkFile, `${links.ownerUrl}\n`, { mode: OWNER_LINK_FILE_MODE });
-    chmodSync(ownerLinkFile, OWNER_LINK_FILE_MODE);
+    const ownerLinkFile = keepOwnerLink(parsed.config.dataDir, links.ownerUrl);
     printShareLinks(links, parsed.client, { ownerLinkFile });
     let capture: StderrCapture | undefined;
     void attachHere({
@@ -126,6 +130,59 @@ export async function share(argv: readonly string[]): Promise<void> {
     });
   });
 }
+
+/**
+ * `share --server URL`: the room is made on a running server through its API (running one of its profiles),
+ * then this terminal attaches to it as the owner. The room outlives this process unless its program ends.
+ */
+async function shareOnServer(server: string, parsed: ShareArgs): Promise<void> {
+  const { client } = parsed;
+  const { origin, access } = parseOrExit(() => ({
+    origin: parseServerUrl(server),
+    access: serverAccess({ ...(client.ca !== undefined ? { caFile: client.ca } : {}), ...(client.user !== undefined ? { user: client.user } : {}) }, process.env),
+  }));
+  const attach = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const body = {
+    ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+    ...(client.profile !== undefined ? { profile: client.profile } : {}),
+    ...(attach ? attachedGrid() : {}),
+  };
+  let created: CreatedRoom;
+  try {
+    created = await createRoom(origin, access, body);
+  } catch (error) {
+    if (error instanceof ServerRequestError) fail(ExitStatus.Failure, `share: ${error.message}`);
+    throw error;
+  }
+  if (!attach) {
+    printShareLinks(created, client, { ownerLink: created.ownerUrl });
+    return;
+  }
+  const ownerLinkFile = keepOwnerLink(parsed.config.dataDir, created.ownerUrl);
+  printShareLinks(created, client, { ownerLinkFile });
+  const end = await attachHere({
+    link: { origin, roomId: created.id, token: created.ownerToken, writeToken: created.writeToken },
+    access,
+    keys: { detachByte: parseDetachKey(DEFAULT_DETACH_KEY)!, escapeChar: DEFAULT_ESCAPE_CHAR },
+    reconnectTimeoutMs: AttachTiming.DefaultReconnectTimeoutMs,
+  });
+  const status = reportEnd(end);
+  if (end.kind === 'detached') logLine(`come back with: ttyroom attach "$(cat ${ownerLinkFile})"`);
+  process.exit(status);
+}
+
+/** Writes the owner link where only this user reads it, and returns the file's path. */
+function keepOwnerLink(dataDir: string, ownerUrl: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
+  const file = join(dataDir, SHARE_OWNER_LINK_FILE);
+  writeFileSync(file, `${ownerUrl}\n`, { mode: OWNER_LINK_FILE_MODE });
+  // writeFileSync keeps an existing file's mode.
+  chmodSync(file, OWNER_LINK_FILE_MODE);
+  return file;
+}
+
+/** A data folder share makes for the owner link (the server makes its own the same way). */
+const DATA_DIR_MODE = 0o700;
 
 /** Where share keeps the owner link of the room it attached to: the presenter's screen may be on a projector. */
 const SHARE_OWNER_LINK_FILE = 'share-owner-link';

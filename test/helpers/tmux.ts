@@ -58,8 +58,12 @@ export class Tmux {
     return this.run(['display-message', '-p', '-t', 'test', format]).trim();
   }
 
+  /**
+   * The pane's command has ended and tmux has its exit status or signal: tmux marks a pane dead when its
+   * terminal closes, which can come before it reaps the process and knows the status.
+   */
   get dead(): boolean {
-    return this.format('#{pane_dead}') === '1';
+    return this.format('#{pane_dead}') === '1' && this.format('#{pane_dead_status}#{pane_dead_signal}') !== '';
   }
 
   resize(cols: number, rows: number): void {
