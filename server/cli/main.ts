@@ -11,6 +11,7 @@ import { reportEnd } from './attachCommand.js';
 import { fail } from './commandLine.js';
 import { ConfigError } from '../util/configError.js';
 import { roomLinks, type RoomLinks } from '../http/links.js';
+import { isWildcardHost, linkOrigin } from '../http/originPolicy.js';
 import { TerminalSize } from '../shared/limits.js';
 import { attachHere } from '../termclient/attachHere.js';
 import { AttachTiming, STATUS_ROWS } from '../termclient/attachSession.js';
@@ -93,7 +94,11 @@ export async function share(argv: readonly string[]): Promise<void> {
       return;
     }
     const roomId = created.room.id;
-    const links = roomLinks(base, roomId, created.ownerToken, created.writeToken);
+    const port = new URL(base).port;
+    // The links are for other machines; this terminal attaches over loopback when the server is on every interface.
+    const shared = linkOrigin({ scheme: app.scheme, host: parsed.config.host, port: Number(port), configured: parsed.config.allowedOrigins, listening: base });
+    const attachOrigin = parsed.config.allowedOrigins !== undefined ? shared : isWildcardHost(parsed.config.host) ? `${app.scheme}://127.0.0.1:${port}` : base;
+    const links = roomLinks(shared, roomId, created.ownerToken, created.writeToken);
     if (!attach) {
       printShareLinks(links, parsed.client, { ownerLink: links.ownerUrl });
       return;
@@ -102,7 +107,7 @@ export async function share(argv: readonly string[]): Promise<void> {
     printShareLinks(links, parsed.client, { ownerLinkFile });
     let capture: StderrCapture | undefined;
     void attachHere({
-      link: { origin: base, roomId, token: created.ownerToken, writeToken: created.writeToken },
+      link: { origin: attachOrigin, roomId, token: created.ownerToken, writeToken: created.writeToken },
       access: {},
       keys: { detachByte: parseDetachKey(DEFAULT_DETACH_KEY)!, escapeChar: DEFAULT_ESCAPE_CHAR },
       reconnectTimeoutMs: AttachTiming.DefaultReconnectTimeoutMs,

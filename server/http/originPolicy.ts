@@ -13,6 +13,11 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'] as const;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
 
+/** Whether `host` means every interface (0.0.0.0, ::). */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARD_HOSTS.has(host.toLowerCase());
+}
+
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
 
 /**
@@ -57,6 +62,21 @@ function urlHost(host: string): string {
 /** The addresses of this machine's interfaces, for a server bound to every interface. */
 function interfaceHosts(): string[] {
   return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((info) => urlHost(info.address.replace(/%.*$/, ''))));
+}
+
+/**
+ * Where people on other machines reach a server listening on `host` (what links to hand out): the operator's
+ * first --allowed-origins entry when there is one (the name they publish), else, on a wildcard host, this
+ * machine's first external address (IPv4 first, as the one most networks route), else `listening`.
+ */
+export function linkOrigin(options: { scheme: 'http' | 'https'; host: string; port: number; configured: readonly string[] | undefined; listening: string }): string {
+  const first = options.configured?.[0];
+  if (first !== undefined) return first;
+  if (!isWildcardHost(options.host)) return options.listening;
+  const external = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((info) => !info.internal);
+  const chosen = external.find((info) => info.family === 'IPv4') ?? external[0];
+  if (chosen === undefined) return options.listening;
+  return normalizeOrigin(`${options.scheme}://${urlHost(chosen.address.replace(/%.*$/, ''))}:${options.port}`) ?? options.listening;
 }
 
 /**
