@@ -56,7 +56,7 @@ export function penOf(a: AttributeSource): Pen {
   return { ...new PenReader().of(a) };
 }
 
-function samePen(a: Pen, b: Pen): boolean {
+export function samePen(a: Pen, b: Pen): boolean {
   return a.fgMode === b.fgMode && a.fg === b.fg && sameBackground(a, b) && a.flags === b.flags;
 }
 
@@ -75,7 +75,7 @@ function eraseOf(pen: Pen): Pen {
  * same. A serialize of 10 000 lines otherwise spends a third of its time collecting that garbage. The pens it
  * returns are shared: read them, never change them.
  */
-class PenReader {
+export class PenReader {
   private last: Pen = DEFAULT_PEN;
   private lastErase: Pen = DEFAULT_PEN;
 

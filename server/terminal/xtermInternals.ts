@@ -25,6 +25,7 @@ interface CoreShape {
   buffers: { normal: BufferShape; alt: BufferShape };
   coreService: { isCursorHidden: boolean; decPrivateModes: { cursorStyle?: CursorStyle; cursorBlink?: boolean } };
   coreMouseService: { activeEncoding: string };
+  unicodeService: { getStringCellWidth(text: string): number };
   _oscLinkService: { getLinkData(urlId: number): { id?: string; uri: string } | undefined };
   _inputHandler: {
     parse: (...args: unknown[]) => unknown;
@@ -84,6 +85,7 @@ export function assertInternals(terminal: Terminal): void {
     typeof c.coreService?.isCursorHidden === 'boolean' &&
     typeof c.coreService.decPrivateModes === 'object' &&
     typeof c.coreMouseService?.activeEncoding === 'string' &&
+    typeof c.unicodeService?.getStringCellWidth === 'function' &&
     typeof c._inputHandler?.parse === 'function' &&
     typeof c._inputHandler._curAttrData?.isBold === 'function' &&
     typeof c._inputHandler._curAttrData.extended?.urlId === 'number' &&
@@ -155,6 +157,11 @@ export function readActiveLink(terminal: Terminal): { uri: string; id: string | 
   if (!data) return undefined;
   const ownUnderline = (pen.fg & UNDERLINE_FLAG) !== 0 || (pen.extended._ext & UNDERLINE_STYLE_MASK) !== 0;
   return { uri: data.uri, id: data.id, underlinedByLink: !ownUnderline };
+}
+
+/** Cells `text` takes in this terminal's grid (its unicode version), for text drawn beside the grid. */
+export function stringCellWidth(terminal: Terminal, text: string): number {
+  return core(terminal).unicodeService.getStringCellWidth(text);
 }
 
 /** Parses `data` synchronously, so the mirror decides how big a slice of parsing holds up the thread. */
