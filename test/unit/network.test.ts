@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { normalizeOrigin, OriginPolicy, parseHostHeader, parseOriginList, servedOrigins } from '../../server/http/originPolicy.js';
+import { linkOrigin, normalizeOrigin, OriginPolicy, parseHostHeader, parseOriginList, servedOrigins } from '../../server/http/originPolicy.js';
+import { networkInterfaces } from 'node:os';
 import { ClientAddress, parseTrustProxy, plainAddress } from '../../server/net/clientAddress.js';
 import { ConnectionLimiter, ConnectionLimits, limitKey } from '../../server/http/connectionLimiter.js';
 import { RefusalTally } from '../../server/audit/refusalTally.js';
@@ -184,4 +185,19 @@ test('RefusalTally: one record per address per interval with the count; bounded 
   tally.dispose();
   assert.equal(log.records.length, 4, 'dispose writes what is still uncounted');
   assert.equal(clock.pending, 0);
+});
+
+test('links handed out name where others reach the server: the published origin, an external address, never 0.0.0.0', () => {
+  const base = { scheme: 'http' as const, port: 7681, listening: 'http://0.0.0.0:7681' };
+  assert.equal(linkOrigin({ ...base, host: '0.0.0.0', configured: ['https://term.example.com', 'http://10.0.0.5:7681'] }), 'https://term.example.com');
+  assert.equal(linkOrigin({ ...base, host: '127.0.0.1', configured: undefined, listening: 'http://127.0.0.1:7681' }), 'http://127.0.0.1:7681');
+  const external = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((info) => !info.internal);
+  const wildcard = linkOrigin({ ...base, host: '0.0.0.0', configured: undefined });
+  if (external.length === 0) {
+    assert.equal(wildcard, base.listening, 'no external interface: the listening address is all there is');
+  } else {
+    const host = new URL(wildcard).hostname.replace(/^\[|\]$/g, '');
+    assert.ok(external.some((info) => info.address.replace(/%.*$/, '') === host), `${wildcard} is an external address of this machine`);
+    assert.equal(new URL(wildcard).port, '7681');
+  }
 });
