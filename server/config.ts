@@ -313,7 +313,7 @@ export interface ParsedArgs {
 }
 
 /** Reads options from argv first, then TTYROOM_* variables, then defaults. Throws ConfigError. */
-export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd()): ParsedArgs {
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd(), options: { share?: boolean } = {}): ParsedArgs {
   const values = new Map<string, string | number>();
   let help = false;
   let rest: string[] = [];
@@ -388,7 +388,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
   const auth = buildAuthConfig(
     {
       auth: text('auth'),
-      allowUnauthenticated: get<number>('allow-unauthenticated', 0) === 1,
+      // share makes its one room itself and --once refuses any other, so nobody who reaches it can start a
+      // program: without sign-in they watch through the viewer link, and type only with the writer link.
+      allowUnauthenticated: get<number>('allow-unauthenticated', 0) === 1 || options.share === true,
       credential: text('credential'),
       usersFile: text('users-file') === undefined ? undefined : resolve(cwd, text('users-file')!),
       creators: text('creators'),
@@ -484,7 +486,7 @@ export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, 
   // The command comes from after `--`: a TTYROOM_COMMAND meant for `serve` is neither used nor checked.
   const serverEnv = { ...env };
   delete serverEnv[envName('command')];
-  const parsed = parseConfig([...serverArgs, ...argv.slice(i)], serverEnv, cwd);
+  const parsed = parseConfig([...serverArgs, ...argv.slice(i)], serverEnv, cwd, { share: true });
   const nameVariable = envName(SHARE_NAME_OPTION);
   if (name === undefined && env[nameVariable] !== undefined) name = { raw: env[nameVariable]!, source: nameVariable };
   let roomName: string | undefined;

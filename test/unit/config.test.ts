@@ -428,8 +428,9 @@ describe('parseShareArgs', () => {
   });
 
   const failures: ReadonlyArray<[string[], NodeJS.ProcessEnv, RegExp]> = [
-    [[], {}, /share needs the command to run after --/],
-    [['--port', '0', '--'], {}, /share needs the command/],
+    [['--server', 'http://127.0.0.1:1', '--', 'vim'], {}, /takes no command after --/],
+    [['--ca', 'ca.pem'], {}, /--ca goes with --server URL/],
+    [['--server'], {}, /--server needs a value/],
     [['--command', 'vim', '--', 'vim'], {}, /not --command/],
     [['--command=vim', '--', 'vim'], {}, /not --command/],
     [['--name'], {}, /--name needs a value/],
@@ -449,7 +450,7 @@ describe('parseShareArgs', () => {
 describe("helpText('share')", () => {
   const text = helpText('share');
   test('shows the share usage and --name with TTYROOM_NAME, and leaves out --command', () => {
-    assert.match(text.split('\n')[0]!, /^usage: ttyroom share \[options\] \[--name NAME\] -- COMMAND \[ARGS\.\.\.\]$/);
+    assert.match(text.split('\n')[0]!, /^usage: ttyroom share \[options\] \[--name NAME\] \[--readonly\] \[--no-qr\] \[-- COMMAND \[ARGS\.\.\.\]\]$/);
     assert.match(text, /--name\s+TTYROOM_NAME\s/);
     assert.doesNotMatch(text, /^\s+--command\s/m, 'no option line for --command');
   });
@@ -501,4 +502,20 @@ describe('network options', () => {
     assert.match(configErrorFrom(() => parseConfig(['--tls-key', 'k.pem'], ENV, CWD)).message, /--tls-cert and --tls-key go together/);
     assert.match(configErrorFrom(() => parseConfig(['--tls-ca-crt', 'ca.pem'], ENV, CWD)).message, /--tls-ca-crt needs --tls-cert/);
   });
+});
+
+test('share may listen on every interface without sign-in (its one room is the only one); serve may not', () => {
+  const shared = parseShareArgs(['--host', '0.0.0.0', '--', 'bash'], {}, '/tmp');
+  assert.equal(shared.config.auth.mode, 'none');
+  assert.equal(shared.config.once, true, 'share implies --once, which refuses any other room');
+  assert.throws(() => parseConfig(['--host', '0.0.0.0'], {}, '/tmp'), /refusing to listen on 0\.0\.0\.0 without sign-in/);
+});
+
+test('share without a command runs the login shell; its client options are read and checked', () => {
+  const shared = parseShareArgs(['--readonly', '--no-qr'], { SHELL: '/bin/zsh' }, '/tmp');
+  assert.deepEqual(shared.config.command, ['/bin/zsh', '-l']);
+  assert.deepEqual(shared.client, { readonly: true, qr: false });
+  const remote = parseShareArgs(['--server', 'https://term.example.com', '--ca', 'ca.pem', '--user', 'alice', '--profile', 'ops'], {}, '/tmp');
+  assert.deepEqual(remote.client, { readonly: false, qr: true, server: 'https://term.example.com', ca: 'ca.pem', user: 'alice', profile: 'ops' });
+  assert.throws(() => parseShareArgs(['--user', 'alice', '--', 'bash'], {}, '/tmp'), /--user goes with --server URL/);
 });
