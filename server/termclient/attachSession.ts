@@ -305,11 +305,14 @@ export class AttachSession extends Disposable {
     const local = this.options.local.size();
     const grid = { cols: this.screen.terminal.cols, rows: this.screen.terminal.rows };
     const drives = this.client.mayResize;
-    const cut = !drives && (local.cols < grid.cols || local.rows < grid.rows);
-    this.status.update({ sizeWarning: cut ? `your window ${local.cols}×${local.rows} is smaller than the room's ${grid.cols}×${grid.rows}` : undefined });
+    // Before the first snapshot the grid is a placeholder, not the room's size: nothing to warn about yet.
+    const known = this.client.ptySize !== undefined;
+    const cut = known && !drives && (local.cols < grid.cols || local.rows < grid.rows);
+    this.status.update({ sizeWarning: cut ? `window ${local.cols}×${local.rows} < room ${grid.cols}×${grid.rows}: enlarge it` : undefined });
     // The status line takes the last row when this client sizes the grid to leave it free, when the window
-    // has a row to spare, or for a moment to show a notice (the grid's row under it is repainted after).
-    const showStatus = drives || local.rows > grid.rows || this.status.hasNotice;
+    // has a row to spare, while the window cuts the grid (the user must know what is missing), or for a
+    // moment to show a notice (the grid's row under it is repainted after).
+    const showStatus = drives || local.rows > grid.rows || cut || this.status.hasNotice;
     const layout = `${local.cols}x${local.rows}:${showStatus}`;
     if (layout !== this.lastLayout) this.fullPaint = true;
     this.lastLayout = layout;

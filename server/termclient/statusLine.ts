@@ -65,19 +65,17 @@ export class StatusLine extends Disposable {
 
   /** The line as plain text, at most `width` columns (the painter pads it and paints it in reverse video). */
   text(width: number): string {
-    // A notice is news: it takes the line (after the name) so a narrow window still shows it whole.
-    const line = this.noticeText !== undefined ? [this.name(), this.noticeText].join(SEPARATOR) : this.factsLine();
+    // A notice is news, and a window too small hides part of the room: either takes the line (after a short
+    // name) so a narrow window still shows it whole.
+    const urgent = this.noticeText ?? this.facts.sizeWarning;
+    const line = urgent !== undefined ? ['ttyroom', urgent].join(SEPARATOR) : this.factsLine();
     const points = Array.from(line);
     return points.length > width ? `${points.slice(0, Math.max(0, width - 1)).join('')}…` : line;
   }
 
-  private name(): string {
-    return `ttyroom ${this.fixed.roomId}`;
-  }
-
   private factsLine(): string {
     const facts = this.facts;
-    const parts = [this.name()];
+    const parts = [`ttyroom ${this.fixed.roomId}`];
     if (facts.connection === 'reconnecting') parts.push('reconnecting…');
     else if (facts.connection === 'connecting') parts.push('connecting…');
     else if (facts.connection === 'disconnected') parts.push('disconnected');
@@ -88,8 +86,7 @@ export class StatusLine extends Disposable {
       if (facts.recording) parts.push('● recording');
       if (facts.catchingUp) parts.push('catching up…');
     }
-    const tail = facts.sizeWarning ?? this.fixed.detachHint;
-    if (tail.length > 0) parts.push(tail);
+    if (this.fixed.detachHint.length > 0) parts.push(this.fixed.detachHint);
     return parts.join(SEPARATOR);
   }
 }

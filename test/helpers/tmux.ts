@@ -2,13 +2,15 @@
 // no config file) with one window running a command; keys are sent and the pane read back as the user sees it.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Whether tmux is installed: the tests that need it are skipped, saying so, on a machine without it. */
 export const TMUX_MISSING = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0 ? undefined : 'tmux is not installed (.ci/run installs it)';
 
+/** How long the pane's shell waits after the command, in seconds: longer than any test; closing tmux ends it. */
+const HOLD_SECONDS = 3600;
 /** The longest a tmux command may take, in ms: they answer at once, but a loaded machine is slow. */
 const TMUX_COMMAND_TIMEOUT_MS = 30_000;
 
@@ -16,14 +18,17 @@ export class Tmux {
   private readonly dir = mkdtempSync(join(tmpdir(), 'ttyroom-tmux-'));
   private readonly socket = join(this.dir, 'socket');
 
+  private readonly statusFile = join(this.dir, 'status');
+
   /**
    * Starts a detached session of `cols` × `rows` running `command` (a shell command line) with `env` added.
-   * The pane stays after the command ends (remain-on-exit), so its exit status and last screen can be read.
+   * The command's exit status is written to a file and the pane's shell then waits, so the last screen and
+   * the terminal's modes can be read after it ended (tmux's own pane_dead_status is sometimes never set).
    */
   constructor(cols: number, rows: number, command: string, env: Record<string, string> = {}) {
     const exports = Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}; `).join('');
-    this.run(['-f', '/dev/null', 'new-session', '-d', '-s', 'test', '-x', String(cols), '-y', String(rows), `${exports}exec ${command}`]);
-    this.run(['set-option', '-t', 'test', 'remain-on-exit', 'on']);
+    const script = `${exports}${command}; echo $? > ${shellQuote(this.statusFile)}; exec sleep ${HOLD_SECONDS}`;
+    this.run(['-f', '/dev/null', 'new-session', '-d', '-s', 'test', '-x', String(cols), '-y', String(rows), script]);
     // The window takes the size asked for, not the size of a client (there is none).
     this.run(['set-option', '-g', 'window-size', 'manual']);
   }
@@ -58,12 +63,11 @@ export class Tmux {
     return this.run(['display-message', '-p', '-t', 'test', format]).trim();
   }
 
-  /**
-   * The pane's command has ended and tmux has its exit status or signal: tmux marks a pane dead when its
-   * terminal closes, which can come before it reaps the process and knows the status.
-   */
-  get dead(): boolean {
-    return this.format('#{pane_dead}') === '1' && this.format('#{pane_dead_status}#{pane_dead_signal}') !== '';
+  /** The command's exit status once it has ended (a shell's: 128 + N after signal N), else undefined. */
+  exitStatus(): number | undefined {
+    if (!existsSync(this.statusFile)) return undefined;
+    const text = readFileSync(this.statusFile, 'utf8');
+    return text.endsWith('\n') ? Number(text) : undefined;
   }
 
   resize(cols: number, rows: number): void {

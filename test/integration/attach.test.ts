@@ -135,8 +135,8 @@ test('a watcher attached in tmux: its keys never reach the shell, the status lin
   await waitFor(() => tmux.lines().some((line) => line.includes('WRITER-4')), 'the watcher sees it', DRAW_TIMEOUT_MS);
 
   tmux.sendKeys(['C-c']);
-  await waitFor(() => tmux.dead, 'attach ended', DRAW_TIMEOUT_MS);
-  assert.equal(tmux.format('#{pane_dead_status}'), '0');
+  await waitFor(() => tmux.exitStatus() !== undefined, 'attach ended', DRAW_TIMEOUT_MS);
+  assert.equal(tmux.exitStatus(), 0);
   assert.equal(tmux.format('#{alternate_on}'), '0', 'the alternate screen was left');
   assert.equal(room.exited, undefined, 'the room goes on');
 });
@@ -179,4 +179,21 @@ test('a network drop: attach reconnects and resumes; the pane ends exactly as th
   const lines = tmux.lines().filter((line) => /^LINE-\d+$/.test(line)).map((line) => Number(line.slice(5)));
   assert.deepEqual(lines, Array.from({ length: 24 }, (_, i) => i + 1), 'every line once, in order');
   assert.deepEqual(await paneMatchesMirror(server, tmux, created.id, created.ownerToken, { cols: 60, rows: 30 }), []);
+});
+
+test('a watcher whose window is smaller than the room is told so on the status line, and sees the grid cut, not rewrapped', { skip: TMUX_MISSING }, async (t) => {
+  const server = await withServer(t);
+  const created = await server.createRoom({ cols: 80, rows: 24 });
+  const writer = await joinMember(server.url, created.id, { token: created.writeToken, name: 'typist' });
+  t.after(() => writer.close());
+  writer.socket.emit('term:input', `clear; printf '%s\\n' ${'A'.repeat(70)}B\r`);
+  await waitFor(async () => (await mirrorText(server, created.id)).includes('AB'), 'the long line is on the screen', DRAW_TIMEOUT_MS);
+  const tmux = startTmux(t, 50, 12, attachCommand(created.viewUrl));
+  await waitFor(() => /window 50×12 < room 80×24: enlarge it/.test(tmux.lines().at(-1) ?? ''), 'the status line says the window is too small', DRAW_TIMEOUT_MS)
+    .catch((error: unknown) => assert.fail(`${String(error)}; the status line: ${tmux.lines().at(-1)}`));
+  const mirrorLines = (await mirrorText(server, created.id)).split('\n');
+  const row = mirrorLines.findIndex((line) => line.startsWith('AAAA'));
+  await waitFor(() => tmux.lines()[row]?.startsWith('A') === true, 'the room is drawn', DRAW_TIMEOUT_MS);
+  assert.equal(tmux.lines()[row], 'A'.repeat(50), 'the row is cut at the window\'s edge, never wrapped onto the next');
+  assert.notEqual(tmux.lines()[row + 1]?.startsWith('A'), true);
 });

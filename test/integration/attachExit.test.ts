@@ -2,7 +2,7 @@
 // normal screen, the cursor shown, the keypad and cursor keys in their normal modes; and the exit status says why.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -13,8 +13,6 @@ import { waitFor } from '../helpers/wait.js';
 
 /** Generous: tmux, node and the shell all start and draw on a loaded machine. */
 const DRAW_TIMEOUT_MS = 30_000;
-/** How long the pane's shell waits after the attach, in seconds: longer than any test; tmux's end ends it. */
-const HOLD_SECONDS = 3600;
 
 interface Run {
   tmux: Tmux;
@@ -32,8 +30,8 @@ async function attachRun(t: TestContext, link: string, extra: readonly string[],
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const marker = `exit-run-${process.pid}-${++runs}`;
   const attach = [process.execPath, BIN, 'attach', link, '--name', marker, ...extra].map(shellQuote).join(' ');
-  // The shell stays after the attach (a dead pane's cursor reads hidden in tmux); the test ends it with tmux.
-  const script = `stty -a > ${shellQuote(join(dir, 'before'))}; ${attach}; status=$?; stty -a > ${shellQuote(join(dir, 'after'))}; echo $status > ${shellQuote(join(dir, 'status'))}; exec sleep ${HOLD_SECONDS}`;
+  // stty runs in the same terminal right before and after; the Tmux helper keeps the pane alive after it.
+  const script = `stty -a > ${shellQuote(join(dir, 'before'))}; ${attach}; status=$?; stty -a > ${shellQuote(join(dir, 'after'))}; exit $status`;
   const tmux = new Tmux(80, 25, `bash --noprofile --norc -c ${shellQuote(script)}`);
   t.after(() => tmux.close());
   await waitFor(() => ready.test(tmux.lines().at(-1) ?? ''), `the status line matches ${ready}`, DRAW_TIMEOUT_MS);
@@ -45,10 +43,10 @@ async function attachRun(t: TestContext, link: string, extra: readonly string[],
       return pid;
     },
     async finished() {
-      await waitFor(() => existsSync(join(dir, 'status')), 'attach ended', DRAW_TIMEOUT_MS);
+      await waitFor(() => tmux.exitStatus() !== undefined, 'attach ended', DRAW_TIMEOUT_MS);
       const before = readFileSync(join(dir, 'before'), 'utf8');
       const after = readFileSync(join(dir, 'after'), 'utf8');
-      return { status: Number(readFileSync(join(dir, 'status'), 'utf8')), sameStty: before === after, before, after };
+      return { status: tmux.exitStatus()!, sameStty: before === after, before, after };
     },
   };
 }

@@ -71,8 +71,8 @@ test('share -- bash in tmux: links, QR, the presenter\'s keys reach viewers, the
   }, 'the room follows the window', DRAW_TIMEOUT_MS);
 
   tmux.sendKeys(['exit 3', 'Enter']);
-  await waitFor(() => tmux.dead, 'share ended with the shell', DRAW_TIMEOUT_MS);
-  assert.equal(tmux.format('#{pane_dead_status}'), '0', 'share exits 0 once its command ended (as --once)');
+  await waitFor(() => tmux.exitStatus() !== undefined, 'share ended with the shell', DRAW_TIMEOUT_MS);
+  assert.equal(tmux.exitStatus(), 0, 'share exits 0 once its command ended (as --once)');
   await waitFor(() => viewer.exits.length > 0, 'the viewer was told', DRAW_TIMEOUT_MS);
   assert.equal(viewer.exits[0]!.exitCode, 3);
   assert.equal(tmux.format('#{alternate_on}'), '0', 'the terminal is back on its normal screen');
