@@ -133,7 +133,7 @@ export async function share(argv: readonly string[]): Promise<void> {
       capture?.dispose();
       shutdown.begin(ExitStatus.Failure, `cannot attach this terminal: ${error instanceof Error ? error.message : String(error)}`);
     });
-  });
+  }, { ownersDoNotCount: attach });
 }
 
 /**
@@ -221,7 +221,7 @@ function printShareLinks(links: RoomLinks, client: ShareClientOptions, owner: { 
  * stdout line, calls `ready`, and shuts down gracefully on SIGTERM/SIGINT, at the end of a --once room,
  * or when --timeout runs out.
  */
-async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void): Promise<void> {
+async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void, options: { ownersDoNotCount?: boolean } = {}): Promise<void> {
   await recoverLeftovers(config.dataDir, logLine);
   const app = parseOrExit(() => createApp(config));
   const shutdown = new Shutdown(app, {
@@ -248,7 +248,7 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
     // Scripts read the address from this first line (README.md, Usage).
     process.stdout.write(`ttyroom listening on ${base}\n`);
 
-    const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs });
+    const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs, ownersDoNotCount: options.ownersDoNotCount === true });
     watcher.onRoomEnded(() => shutdown.begin(ExitStatus.Ok, "the room's process ended and its members were told (--once); exiting"));
     watcher.onJoinTimeout(() => shutdown.begin(ExitStatus.NobodyJoined, `nobody joined within ${config.joinTimeoutMs / 1000} s (--timeout); exiting`));
     ready(app, base, shutdown);

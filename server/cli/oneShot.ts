@@ -9,6 +9,8 @@ export interface OneShotOptions {
   once: boolean;
   /** `--timeout`: report if nobody has joined any room this long after the watch began; 0 = never. */
   joinTimeoutMs: number;
+  /** Owners joining do not count for --timeout (share with its presenter attached as the owner: "nobody else came"). */
+  ownersDoNotCount?: boolean;
 }
 
 export class OneShotWatcher extends Disposable {
@@ -33,7 +35,11 @@ export class OneShotWatcher extends Disposable {
       this.register(toDisposable(() => this.stopJoinClock()));
     }
     this.register(rooms.onRoomCreated((room) => {
-      if (this.joinTimer) room.onJoin(() => this.stopJoinClock());
+      if (this.joinTimer) {
+        room.onJoin(({ role }) => {
+          if (!(options.ownersDoNotCount === true && role === 'owner')) this.stopJoinClock();
+        });
+      }
       // The registry accepts no second room under --once, so the first one is the one.
       if (options.once) {
         room.onExit(() => {

@@ -77,3 +77,16 @@ test('share -- bash in tmux: links, QR, the presenter\'s keys reach viewers, the
   assert.equal(viewer.exits[0]!.exitCode, 3);
   assert.equal(tmux.format('#{alternate_on}'), '0', 'the terminal is back on its normal screen');
 });
+
+test('share --timeout: the presenter attached is nobody else; when nobody else comes, status 3 and the terminal given back', { skip: TMUX_MISSING }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-share-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const command = [process.execPath, BIN, 'share', '--port', '0', '--data-dir', dataDir, '--timeout', '2', '--no-qr', '--', ...TEST_SHELL_LINE.split(' ')].map(shellQuote).join(' ');
+  const tmux = new Tmux(80, 24, command);
+  t.after(() => tmux.close());
+  await waitFor(() => tmux.exitStatus() !== undefined, 'share gave up waiting', DRAW_TIMEOUT_MS);
+  assert.equal(tmux.exitStatus(), 3);
+  assert.equal(tmux.format('#{alternate_on}'), '0', 'the terminal is back on its normal screen');
+  assert.equal(tmux.format('#{cursor_flag}'), '1', 'with its cursor');
+  assert.match(tmux.lines().join('\n'), /nobody joined within 2 s/);
+});
