@@ -181,6 +181,11 @@ export class AttachSession extends Disposable {
       else this.status.notice(error.message);
     }));
     this.register(client.onJoinFailed((failure) => { this.lastFailure = failure.message; }));
+    // A hand-over made us the owner: our old link stops working, so later joins (after a drop) use the new token.
+    this.register(client.onCredential((token) => {
+      client.useToken(token);
+      socket.auth = { token };
+    }));
     this.register(client.onExit((exit) => this.finish({ kind: 'exited', status: exitStatusOf(exit), message: describeExit(exit) })));
     this.register(toDisposable(() => {
       this.paintPending?.dispose();

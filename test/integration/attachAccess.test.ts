@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import pty from 'node-pty';
 import { BIN } from '../helpers/serverProcess.js';
@@ -11,6 +12,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { makeCertificates } from '../helpers/certificates.js';
 import { authConfig } from '../helpers/signin.js';
 import { waitFor } from '../helpers/wait.js';
+import { joinMember } from '../helpers/member.js';
 import { roomLinks } from '../../server/http/links.js';
 
 /** Generous: node starts, connects and draws on a loaded machine. */
@@ -126,4 +128,31 @@ test('a link that is no link, a missing password, or no terminal: status 2 and o
     assert.equal(lines.length, 1, `${args.join(' ')}: one line: ${result.stderr}`);
     assert.match(lines[0]!, message);
   }
+});
+
+test('made the owner by a hand-over, attach keeps being the owner after a network drop (it rejoins with its new token)', async (t) => {
+  const server = await withServer(t, {});
+  const connections = new Set<Socket>();
+  server.app.httpServer.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+  });
+  const created = await server.createRoom();
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  const attach = runAttach(t, [created.writeUrl, '--name', 'successor']);
+  await waitFor(() => attach.output().includes('· writer ·'), 'attached as a writer', ATTACH_TIMEOUT_MS);
+  await waitFor(() => owner.members.some((member) => member.name === 'successor'), 'the owner sees the writer', ATTACH_TIMEOUT_MS);
+  const successor = owner.members.find((member) => member.name === 'successor')!;
+  owner.socket.emit('room:handover', { memberId: successor.id });
+  await waitFor(() => attach.output().includes('you are the owner now'), 'attach was told', ATTACH_TIMEOUT_MS);
+
+  const before = attach.output().length;
+  for (const socket of connections) socket.destroy();
+  await waitFor(() => attach.output().slice(before).includes('reconnecting'), 'attach lost the connection', ATTACH_TIMEOUT_MS);
+  await waitFor(() => /· (owner|writer|watching) ·/.test(attach.output().slice(attach.output().lastIndexOf('reconnecting'))), 'attach is back', ATTACH_TIMEOUT_MS);
+  const after = attach.output().slice(attach.output().lastIndexOf('reconnecting'));
+  assert.match(after, /· owner ·/, 'back as the owner, not as the writer its link says');
+  attach.write(DETACH);
+  assert.equal(await attach.exited, 0);
 });

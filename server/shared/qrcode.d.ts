@@ -1,4 +1,4 @@
-// The one part of the `qrcode` package the client uses, typed here: @types/qrcode pulls Node's types into the browser build.
+// The one part of the `qrcode` package ttyroom uses (the browser's share dialog and the terminal's share), typed here: @types/qrcode pulls Node's types into the browser build.
 
 declare module 'qrcode' {
   interface BitMatrix {
