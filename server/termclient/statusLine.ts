@@ -65,21 +65,31 @@ export class StatusLine extends Disposable {
 
   /** The line as plain text, at most `width` columns (the painter pads it and paints it in reverse video). */
   text(width: number): string {
-    // A notice is news, and a window too small hides part of the room: either takes the line (after a short
-    // name) so a narrow window still shows it whole.
-    const urgent = this.noticeText ?? this.facts.sizeWarning;
-    const line = urgent !== undefined ? ['ttyroom', urgent].join(SEPARATOR) : this.factsLine();
+    // A lost connection, a notice (news) and a window too small to show the whole room take the line, after a
+    // short name, so a narrow window still shows them whole; the connection first, as what you see is stale.
+    const urgent = [this.connectionTrouble(), this.noticeText, this.facts.sizeWarning].filter((part) => part !== undefined);
+    const line = urgent.length > 0 ? ['ttyroom', ...urgent].join(SEPARATOR) : this.factsLine();
     const points = Array.from(line);
     return points.length > width ? `${points.slice(0, Math.max(0, width - 1)).join('')}…` : line;
+  }
+
+  private connectionTrouble(): string | undefined {
+    switch (this.facts.connection) {
+      case 'reconnecting':
+        return 'reconnecting…';
+      case 'connecting':
+        return 'connecting…';
+      case 'disconnected':
+        return 'disconnected';
+      default:
+        return undefined;
+    }
   }
 
   private factsLine(): string {
     const facts = this.facts;
     const parts = [`ttyroom ${this.fixed.roomId}`];
-    if (facts.connection === 'reconnecting') parts.push('reconnecting…');
-    else if (facts.connection === 'connecting') parts.push('connecting…');
-    else if (facts.connection === 'disconnected') parts.push('disconnected');
-    else if (facts.waiting) parts.push('waiting for the owner to let you in');
+    if (facts.waiting) parts.push('waiting for the owner to let you in');
     else {
       if (facts.role !== undefined) parts.push(facts.role === 'viewer' ? 'watching' : facts.role);
       if (facts.members !== undefined) parts.push(`${facts.members} here`);
