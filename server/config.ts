@@ -160,7 +160,7 @@ export function envName(option: string): string {
 
 /** `share`'s own option: it names the room, so it is not a server setting like those in OPTIONS. */
 const SHARE_NAME_OPTION = 'name';
-/** `share`'s options about its links and its own terminal, not settings of the server (so no variables). */
+/** `share`'s options about its links and its own terminal, not settings of the server (read here, not in OPTIONS). */
 const SHARE_FLAGS = ['readonly', 'no-qr'] as const;
 const SHARE_VALUES = ['server', 'ca', 'user', 'profile'] as const;
 const SHARE_CLIENT_HELP: readonly [string, string][] = [
@@ -204,7 +204,7 @@ export function helpText(command: string): string {
   }
   if (share) {
     lines.push(line(SHARE_NAME_OPTION, envName(SHARE_NAME_OPTION), 'name of the shared room'));
-    for (const [name, help] of SHARE_CLIENT_HELP) lines.push(line(name, '', help));
+    for (const [name, help] of SHARE_CLIENT_HELP) lines.push(line(name, envName(name), help));
   }
   lines.push(line('help', '', 'show this help'));
   return lines.join('\n');
@@ -495,15 +495,37 @@ export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, 
     if (typeof body === 'string') throw new ConfigError(`${name.source}: ${body}`);
     roomName = body.name;
   }
+  // As every option, share's own may come from TTYROOM_<OPTION>; the command line wins.
+  for (const flag of SHARE_FLAGS) {
+    const variable = envName(flag);
+    const raw = env[variable];
+    if (flags.has(flag) || raw === undefined || raw === '') continue;
+    if (raw !== '0' && raw !== '1') throw new ConfigError(`${variable} must be 1 or 0, got "${raw}"`);
+    if (raw === '1') flags.add(flag);
+  }
   const client: ShareClientOptions = { readonly: flags.has('readonly'), qr: !flags.has('no-qr') };
   for (const [key, value] of values) client[key] = value;
-  if (parsed.help) return { config: parsed.config, help: true, name: roomName, client };
+  const serverFromEnv = client.server === undefined && (env[envName('server')] ?? '') !== '';
   if (client.server === undefined) {
     for (const key of ['ca', 'user', 'profile'] as const) {
-      if (client[key] !== undefined) throw new ConfigError(`--${key} goes with --server URL (a room on a running server)`);
+      if (client[key] !== undefined && !serverFromEnv) throw new ConfigError(`--${key} goes with --server URL (a room on a running server)`);
     }
-  } else if (parsed.rest.length > 0) {
-    throw new ConfigError("with --server the room runs one of that server's profiles (--profile NAME); it takes no command after --");
+  }
+  // The variables fill in what the command line left out; TTYROOM_CA or TTYROOM_USER set for attach do not
+  // disturb a local share, since they only go with a server.
+  for (const key of SHARE_VALUES) {
+    const raw = env[envName(key)];
+    if (client[key] === undefined && raw !== undefined && raw !== '') client[key] = raw;
+  }
+  if (client.server === undefined) {
+    delete client.ca;
+    delete client.user;
+    delete client.profile;
+  }
+  if (parsed.help) return { config: parsed.config, help: true, name: roomName, client };
+  if (client.server !== undefined && parsed.rest.length > 0) {
+    const source = serverFromEnv ? envName('server') : '--server';
+    throw new ConfigError(`with ${source} the room runs one of that server's profiles (--profile NAME); it takes no command after --`);
   }
   // No command: the login shell, as `serve` runs by default.
   const command = parsed.rest.length > 0 ? parsed.rest : parsed.config.command;

@@ -12,6 +12,7 @@ import {
 } from '../termclient/detachKeys.js';
 import { parseRoomLink, PASSWORD_ENV, serverAccess, type RoomLink, type ServerAccess } from '../termclient/serverAccess.js';
 import { ConfigError } from '../util/configError.js';
+import { envName } from '../config.js';
 import { commandArgs, fail, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
@@ -32,6 +33,9 @@ Leave without ending the room: the detach key twice (default Ctrl-\\ Ctrl-\\), o
   --detach-key KEY         ctrl-LETTER, ctrl-\\, ctrl-], ctrl-^, ctrl-_ or none (default ${DEFAULT_DETACH_KEY})
   --escape CHAR            the escape character of ${DEFAULT_ESCAPE_CHAR}. (default ${DEFAULT_ESCAPE_CHAR}), or none
   --reconnect-timeout S    give up when the server stays unreachable this long (default ${AttachTiming.DefaultReconnectTimeoutMs / 1000})
+
+Each option can also be set with its variable, TTYROOM_ and the option's name (TTYROOM_DETACH_KEY=ctrl-a);
+the command line wins. TTYROOM_NAME is your name here, as it is the room's name under share.
 
 Exit status: the room program's (128 + N when ended by signal N), 0 after a detach, 1 when refused, removed
 or cut off, 2 for a usage error, 128 + N when this client gets signal N.`;
@@ -69,6 +73,14 @@ function parseAttachArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Attac
     url = arg;
   }
   if (url === undefined) throw new UsageError('which room? ttyroom attach URL (the viewer, writer or owner link the room\'s owner gave you)');
+  // Every option may also come from its TTYROOM_<OPTION> variable; the command line wins.
+  const fromEnv = new Set<ValueOption>();
+  for (const name of VALUE_OPTIONS) {
+    const variable = env[envName(name)];
+    if (values.has(name) || variable === undefined || variable.length === 0) continue;
+    values.set(name, variable);
+    fromEnv.add(name);
+  }
   try {
     const keys: DetachKeyOptions = {};
     const detachByte = parseDetachKey(values.get('detach-key') ?? DEFAULT_DETACH_KEY);
@@ -96,7 +108,11 @@ function parseAttachArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Attac
     if (name !== undefined) args.name = name;
     return args;
   } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
+    if (error instanceof ConfigError) {
+      // A bad value from a variable is named by the variable, or the user looks for an option they never typed.
+      const option = /^--([a-z-]+)/.exec(error.message)?.[1] as ValueOption | undefined;
+      throw new UsageError(option !== undefined && fromEnv.has(option) ? error.message.replace(`--${option}`, envName(option)) : error.message);
+    }
     throw error;
   }
 }

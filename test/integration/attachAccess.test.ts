@@ -109,6 +109,8 @@ test('a link that is no link, a missing password, or no terminal: status 2 and o
     [['attach', 'http://127.0.0.1:9/r/abc', '--detach-key', 'alt-x'], /--detach-key/, {}],
     [['attach', 'http://127.0.0.1:9/r/abc', '--reconnect-timeout', '0'], /--reconnect-timeout/, {}],
     [['attach', 'http://127.0.0.1:9/r/abc', '--ca', '/no/such/ca.pem'], /--ca: cannot read \/no\/such\/ca\.pem: ENOENT/, {}],
+    [['attach', 'http://127.0.0.1:9/r/abc'], /^ttyroom: TTYROOM_DETACH_KEY: expected ctrl-LETTER/, { TTYROOM_DETACH_KEY: 'alt-x' }],
+    [['attach', 'http://127.0.0.1:9/r/abc'], /^ttyroom: TTYROOM_RECONNECT_TIMEOUT: seconds/, { TTYROOM_RECONNECT_TIMEOUT: 'soon' }],
     // spawnSync's stdin and stdout are pipes.
     [['attach', 'http://127.0.0.1:9/r/abc'], /needs a terminal/, {}],
   ];

@@ -519,3 +519,12 @@ test('share without a command runs the login shell; its client options are read 
   assert.deepEqual(remote.client, { readonly: false, qr: true, server: 'https://term.example.com', ca: 'ca.pem', user: 'alice', profile: 'ops' });
   assert.throws(() => parseShareArgs(['--user', 'alice', '--', 'bash'], {}, '/tmp'), /--user goes with --server URL/);
 });
+
+test('share reads its own options from TTYROOM_<OPTION> too; the server-only ones wait for a server', () => {
+  assert.deepEqual(parseShareArgs(['--', 'bash'], { TTYROOM_READONLY: '1', TTYROOM_NO_QR: '0' }, '/tmp').client, { readonly: true, qr: true });
+  assert.deepEqual(parseShareArgs(['--', 'bash'], { TTYROOM_CA: 'ca.pem', TTYROOM_USER: 'alice' }, '/tmp').client, { readonly: false, qr: true }, 'set for attach, they leave a local share alone');
+  assert.deepEqual(parseShareArgs([], { TTYROOM_SERVER: 'https://term.example.com', TTYROOM_CA: 'ca.pem' }, '/tmp').client, { readonly: false, qr: true, server: 'https://term.example.com', ca: 'ca.pem' });
+  assert.deepEqual(parseShareArgs(['--server', 'http://a.example:1'], { TTYROOM_SERVER: 'http://b.example:2' }, '/tmp').client.server, 'http://a.example:1', 'the command line wins');
+  assert.throws(() => parseShareArgs(['--', 'bash'], { TTYROOM_READONLY: 'yes' }, '/tmp'), /TTYROOM_READONLY must be 1 or 0/);
+  assert.throws(() => parseShareArgs(['--', 'bash'], { TTYROOM_SERVER: 'http://b.example:2' }, '/tmp'), /with TTYROOM_SERVER the room runs one of that server's profiles/);
+});
