@@ -24,7 +24,8 @@ screen is drawn here with a status line under it, and your keys reach the room w
 When your role sizes the room, this window does; otherwise the status line says when it is too small.
 
 Leave without ending the room: the detach key twice (default Ctrl-\\ Ctrl-\\), or ${DEFAULT_ESCAPE_CHAR}. at the start of a line
-(as in ssh; ${DEFAULT_ESCAPE_CHAR}${DEFAULT_ESCAPE_CHAR} sends one ${DEFAULT_ESCAPE_CHAR}). A watcher also leaves with Ctrl-C.
+(as in ssh; ${DEFAULT_ESCAPE_CHAR}${DEFAULT_ESCAPE_CHAR} sends one ${DEFAULT_ESCAPE_CHAR}). A watcher also leaves with Ctrl-C. At the start of a line,
+${DEFAULT_ESCAPE_CHAR}h raises or lowers your hand (asking the owner for the keyboard) and ${DEFAULT_ESCAPE_CHAR}? lists these commands.
 
   --name NAME              your name in the member list (a signed-in user is known by the sign-in name)
   --ca FILE                trust the certificate authority in FILE (PEM) for an https server with a private CA

@@ -8,7 +8,7 @@ import type { ExitPayload, MemberInfo, NoticePayload, Role } from '../shared/eve
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import { canWrite, type ConnectionState, RoomClient, type RoomSocket } from '../shared/roomClient.js';
 import type { Clock } from '../util/clock.js';
-import { DetachKeys, describeDetachByte, type DetachKeyOptions } from './detachKeys.js';
+import { DetachKeys, describeDetachByte, type DetachKeyOptions, type EscapeCommand } from './detachKeys.js';
 import type { LocalSize, LocalTerminalPort } from './localTerminal.js';
 import { RoomScreen } from './roomScreen.js';
 import { ScreenPainter } from './screenPainter.js';
@@ -116,6 +116,8 @@ export class AttachSession extends Disposable {
   private lastFailure: string | undefined;
   private everJoined = false;
   private shownRole: Role | undefined;
+  /** Whether our hand is up, as the last member list said. */
+  private handUp = false;
   private endValue: AttachEnd | undefined;
   private resolveEnd!: (end: AttachEnd) => void;
   /** Settles once, when the session is over; the caller restores the terminal and exits. */
@@ -126,10 +128,7 @@ export class AttachSession extends Disposable {
     const { link, access, clock, local } = options;
     this.painter = new ScreenPainter(this.screen.terminal);
     this.keys = new DetachKeys(options.keys);
-    this.status = this.register(new StatusLine(clock, {
-      roomId: link.roomId,
-      detachHint: this.detachHint(),
-    }));
+    this.status = this.register(new StatusLine(clock, { detachHint: this.detachHint() }));
 
     const socket: RoomSocket = io(link.origin, {
       transports: ['websocket'],
@@ -167,7 +166,10 @@ export class AttachSession extends Disposable {
     }));
     this.register(client.onSettings(() => this.followLocalSize()));
     this.register(client.onRole((role) => this.handleRole(role)));
-    this.register(client.onMembers((members: MemberInfo[]) => this.status.update({ members: members.length })));
+    this.register(client.onMembers((members: MemberInfo[]) => {
+      this.handUp = members.some((member) => member.id === client.memberId && member.hand);
+      this.status.update({ members: members.length });
+    }));
     this.register(client.onSettings((settings) => this.status.update({ recording: settings.record })));
     this.register(client.onWaiting((waiting) => this.status.update({ waiting })));
     this.register(client.onCatchingUp((catchingUp) => this.status.update({ catchingUp })));
@@ -209,12 +211,15 @@ export class AttachSession extends Disposable {
     this.status.notice(message);
   }
 
+  /** How to leave, and where the rest is, as short as the status line needs it. */
   private detachHint(): string {
     const { detachByte, escapeChar } = this.options.keys;
-    const hints: string[] = [];
-    if (detachByte !== undefined) hints.push(`${describeDetachByte(detachByte)} twice`);
-    if (escapeChar !== undefined) hints.push(`Enter ${escapeChar}.`);
-    return hints.length > 0 ? `detach: ${hints.join(' or ')}` : '';
+    const ways: string[] = [];
+    if (detachByte !== undefined) ways.push(`${describeDetachByte(detachByte)} twice`);
+    if (escapeChar !== undefined) ways.push(`${escapeChar}.`);
+    const hints = ways.length > 0 ? [`${ways.join(' or ')} leaves`] : [];
+    if (escapeChar !== undefined) hints.push(`${escapeChar}? help`);
+    return hints.join(' · ');
   }
 
   private finish(end: AttachEnd): void {
@@ -245,7 +250,8 @@ export class AttachSession extends Disposable {
 
   private handleInput(data: string): void {
     if (this.endValue !== undefined) return;
-    const { forward, detach } = this.keys.feed(data);
+    const { forward, detach, commands } = this.keys.feed(data);
+    for (const command of commands) this.runCommand(command);
     if (forward.length > 0) {
       if (canWrite(this.client.role)) {
         this.client.sendInput(forward);
@@ -257,6 +263,23 @@ export class AttachSession extends Disposable {
       }
     }
     if (detach) this.detach();
+  }
+
+  private runCommand(command: EscapeCommand): void {
+    if (command === 'help') {
+      const escape = this.options.keys.escapeChar!;
+      this.status.notice(`${escape}. leave · ${escape}h raise or lower your hand · ${escape}${escape} send ${escape}`);
+      return;
+    }
+    if (canWrite(this.client.role)) {
+      this.status.notice('you have the keyboard already');
+    } else if (this.handUp) {
+      this.client.lowerHand();
+      this.status.notice('hand lowered');
+    } else {
+      this.client.raiseHand();
+      this.status.notice('hand raised: the owner sees it and may give you the keyboard');
+    }
   }
 
   private handleRole(role: Role | undefined): void {

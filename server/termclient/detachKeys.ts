@@ -1,5 +1,6 @@
-// The keys that leave `ttyroom attach` without ending the room: a detach key pressed twice (Ctrl-\ by
-// default, as Ctrl-P Ctrl-Q is docker's) and ssh's escape `~.` at the start of a line. Everything else goes on.
+// The keys that leave `ttyroom attach` without ending the room — a detach key pressed twice (Ctrl-\ by
+// default, as Ctrl-P Ctrl-Q is docker's) and ssh's escape `~.` at the start of a line — and the other escape
+// commands (`~h` raises or lowers your hand, `~?` lists them). Everything else goes on to the room.
 
 import { ConfigError } from '../util/configError.js';
 
@@ -18,8 +19,15 @@ const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
 /** What counts as the end of a line for the escape character: Enter sends CR in raw mode, a paste may hold LF. */
 const LINE_ENDS = new Set(['\r', '\n']);
-/** The escape commands: `~.` detaches, `~~` sends one escape character. */
+/** The escape commands: `~.` detaches, `~~` sends one escape character, and these. */
 const DETACH_COMMAND = '.';
+export const ESCAPE_COMMANDS = {
+  /** Raise your hand, or lower it (asking for the keyboard from a terminal). */
+  h: 'hand',
+  /** List the escape commands (on the status line). */
+  '?': 'help',
+} as const;
+export type EscapeCommand = (typeof ESCAPE_COMMANDS)[keyof typeof ESCAPE_COMMANDS];
 
 /** `ctrl-X` (a letter, or one of `\ ] ^ _ @ [`) → its control byte; `none` → undefined. */
 export function parseDetachKey(text: string): number | undefined {
@@ -51,6 +59,8 @@ export interface FilteredInput {
   forward: string;
   /** The user asked to leave; `forward` holds what came before the request. */
   detach: boolean;
+  /** Escape commands typed, in order (none leaves; only `~.` does). */
+  commands: EscapeCommand[];
 }
 
 /**
@@ -69,6 +79,7 @@ export class DetachKeys {
 
   feed(data: string): FilteredInput {
     let forward = '';
+    const commands: EscapeCommand[] = [];
     let i = 0;
     while (i < data.length) {
       if (this.inPaste) {
@@ -89,13 +100,19 @@ export class DetachKeys {
       i += 1;
       if (this.heldDetach) {
         this.heldDetach = false;
-        if (char.charCodeAt(0) === this.options.detachByte) return { forward, detach: true };
+        if (char.charCodeAt(0) === this.options.detachByte) return { forward, detach: true, commands };
         forward += String.fromCharCode(this.options.detachByte!);
         this.lineStart = false;
       }
       if (this.heldEscape) {
         this.heldEscape = false;
-        if (char === DETACH_COMMAND) return { forward, detach: true };
+        if (char === DETACH_COMMAND) return { forward, detach: true, commands };
+        const command = (ESCAPE_COMMANDS as Record<string, EscapeCommand | undefined>)[char];
+        if (command !== undefined) {
+          commands.push(command);
+          // Still at the start of the line: another command may follow, as in ssh.
+          continue;
+        }
         // `~~` is one `~`; any other key sends the `~` and itself.
         forward += this.options.escapeChar!;
         this.lineStart = false;
@@ -112,7 +129,7 @@ export class DetachKeys {
       forward += char;
       this.lineStart = LINE_ENDS.has(char);
     }
-    return { forward, detach: false };
+    return { forward, detach: false, commands };
   }
 
   /** Sends on a held key before something that cannot complete a request (a paste). */

@@ -35,7 +35,7 @@ export class StatusLine extends Disposable {
   private noticeText: string | undefined;
   private noticeTimer: IDisposable | undefined;
 
-  constructor(private readonly clock: Clock, private readonly fixed: { roomId: string; detachHint: string }) {
+  constructor(private readonly clock: Clock, private readonly fixed: { detachHint: string }) {
     super();
     this.register(toDisposable(() => this.noticeTimer?.dispose()));
   }
@@ -88,7 +88,8 @@ export class StatusLine extends Disposable {
 
   private factsLine(): string {
     const facts = this.facts;
-    const parts = [`ttyroom ${this.fixed.roomId}`];
+    // No room id: it is in the link, and the line is short.
+    const parts = ['ttyroom'];
     if (facts.waiting) parts.push('waiting for the owner to let you in');
     else {
       if (facts.role !== undefined) parts.push(facts.role === 'viewer' ? 'watching' : facts.role);

@@ -158,3 +158,24 @@ test('made the owner by a hand-over, attach keeps being the owner after a networ
   attach.write(DETACH);
   assert.equal(await attach.exited, 0);
 });
+
+test('a watcher raises its hand from the terminal with ~h (the owner sees it), lowers it again, and ~? lists the commands', async (t) => {
+  const server = await withServer(t, {});
+  const created = await server.createRoom();
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  const attach = runAttach(t, [created.viewUrl, '--name', 'responder']);
+  await waitFor(() => attach.output().includes('watching'), 'attached as a watcher', ATTACH_TIMEOUT_MS);
+  const responder = (): { hand: boolean } | undefined => owner.members.find((member) => member.name === 'responder');
+  await waitFor(() => responder() !== undefined, 'the owner sees the watcher', ATTACH_TIMEOUT_MS);
+
+  attach.write('~h');
+  await waitFor(() => responder()?.hand === true, 'the owner sees the hand up', ATTACH_TIMEOUT_MS);
+  await waitFor(() => attach.output().includes('hand raised'), 'the watcher is told', ATTACH_TIMEOUT_MS);
+  attach.write('~h');
+  await waitFor(() => responder()?.hand === false, 'the hand is down again', ATTACH_TIMEOUT_MS);
+  attach.write('~?');
+  await waitFor(() => attach.output().includes('~h raise or lower your hand'), 'the commands are listed', ATTACH_TIMEOUT_MS);
+  attach.write('~.');
+  assert.equal(await attach.exited, 0);
+});
