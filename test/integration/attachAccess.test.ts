@@ -179,3 +179,28 @@ test('a watcher raises its hand from the terminal with ~h (the owner sees it), l
   attach.write('~.');
   assert.equal(await attach.exited, 0);
 });
+
+test('the room\'s notices reach the status line: the keyboard given and taken back, the curtain down and up', async (t) => {
+  const server = await withServer(t, {});
+  const created = await server.createRoom();
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  const attach = runAttach(t, [created.viewUrl, '--name', 'student']);
+  await waitFor(() => attach.output().includes('watching'), 'attached as a watcher', ATTACH_TIMEOUT_MS);
+  await waitFor(() => owner.members.some((member) => member.name === 'student'), 'the owner sees the watcher', ATTACH_TIMEOUT_MS);
+  const student = owner.members.find((member) => member.name === 'student')!;
+  const seen = (text: string): Promise<void> => waitFor(() => attach.output().includes(text), `the status line says "${text}"`, ATTACH_TIMEOUT_MS);
+
+  owner.socket.emit('member:role', { memberId: student.id, role: 'writer' });
+  await seen('you are a writer now: your keys reach the room');
+  attach.write('echo FROM-THE-STUDENT-$((2+3))\r');
+  await waitFor(async () => (await server.app.rooms.get(created.id)!.screenText()).includes('FROM-THE-STUDENT-5'), 'the student\'s keys reached the room', ATTACH_TIMEOUT_MS);
+  owner.socket.emit('member:role', { memberId: student.id, role: 'viewer' });
+  await seen('the keyboard was taken back: you are watching');
+  owner.socket.emit('room:curtain', { down: true });
+  await seen('the curtain is down: the owner is working privately');
+  owner.socket.emit('room:curtain', { down: false, clear: false });
+  await seen('the curtain is up');
+  attach.write(DETACH);
+  assert.equal(await attach.exited, 0);
+});
