@@ -14,6 +14,7 @@ import { authConfig } from '../helpers/signin.js';
 import { waitFor } from '../helpers/wait.js';
 import { joinMember } from '../helpers/member.js';
 import { roomLinks } from '../../server/http/links.js';
+import type { CreatedRoom, MemberInfo } from '../../server/shared/events.js';
 
 /** Generous: node starts, connects and draws on a loaded machine. */
 const ATTACH_TIMEOUT_MS = 30_000;
@@ -132,6 +133,17 @@ test('a link that is no link, a missing password, or no terminal: status 2 and o
   }
 });
 
+/** An owner (a socket.io member) and `name` attached in a pty with `link`, each seeing the other; the owner's view of it. */
+async function ownerAndAttached(t: TestContext, server: TestServer, link: (created: CreatedRoom) => string, name: string) {
+  const created = await server.createRoom();
+  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
+  t.after(() => owner.close());
+  const attach = runAttach(t, [link(created), '--name', name]);
+  await waitFor(() => owner.members.some((member) => member.name === name) && /· (owner|writer|watching) ·/.test(attach.output()), 'attached, and seen by the owner', ATTACH_TIMEOUT_MS);
+  const member = (): MemberInfo => owner.members.find((candidate) => candidate.name === name)!;
+  return { created, owner, attach, member };
+}
+
 test('made the owner by a hand-over, attach keeps being the owner after a network drop (it rejoins with its new token)', async (t) => {
   const server = await withServer(t, {});
   const connections = new Set<Socket>();
@@ -139,13 +151,9 @@ test('made the owner by a hand-over, attach keeps being the owner after a networ
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
   });
-  const created = await server.createRoom();
-  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
-  t.after(() => owner.close());
-  const attach = runAttach(t, [created.writeUrl, '--name', 'successor']);
-  await waitFor(() => attach.output().includes('· writer ·'), 'attached as a writer', ATTACH_TIMEOUT_MS);
-  await waitFor(() => owner.members.some((member) => member.name === 'successor'), 'the owner sees the writer', ATTACH_TIMEOUT_MS);
-  const successor = owner.members.find((member) => member.name === 'successor')!;
+  const { owner, attach, member } = await ownerAndAttached(t, server, (created) => created.writeUrl, 'successor');
+  assert.equal(member().role, 'writer');
+  const successor = member();
   owner.socket.emit('room:handover', { memberId: successor.id });
   await waitFor(() => attach.output().includes('you are the owner now'), 'attach was told', ATTACH_TIMEOUT_MS);
 
@@ -161,19 +169,13 @@ test('made the owner by a hand-over, attach keeps being the owner after a networ
 
 test('a watcher raises its hand from the terminal with ~h (the owner sees it), lowers it again, and ~? lists the commands', async (t) => {
   const server = await withServer(t, {});
-  const created = await server.createRoom();
-  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
-  t.after(() => owner.close());
-  const attach = runAttach(t, [created.viewUrl, '--name', 'responder']);
-  await waitFor(() => attach.output().includes('watching'), 'attached as a watcher', ATTACH_TIMEOUT_MS);
-  const responder = (): { hand: boolean } | undefined => owner.members.find((member) => member.name === 'responder');
-  await waitFor(() => responder() !== undefined, 'the owner sees the watcher', ATTACH_TIMEOUT_MS);
+  const { attach, member: responder } = await ownerAndAttached(t, server, (created) => created.viewUrl, 'responder');
 
   attach.write('~h');
-  await waitFor(() => responder()?.hand === true, 'the owner sees the hand up', ATTACH_TIMEOUT_MS);
+  await waitFor(() => responder().hand === true, 'the owner sees the hand up', ATTACH_TIMEOUT_MS);
   await waitFor(() => attach.output().includes('hand raised'), 'the watcher is told', ATTACH_TIMEOUT_MS);
   attach.write('~h');
-  await waitFor(() => responder()?.hand === false, 'the hand is down again', ATTACH_TIMEOUT_MS);
+  await waitFor(() => responder().hand === false, 'the hand is down again', ATTACH_TIMEOUT_MS);
   attach.write('~?');
   await waitFor(() => attach.output().includes('~h raise or lower your hand'), 'the commands are listed', ATTACH_TIMEOUT_MS);
   attach.write('~.');
@@ -182,13 +184,8 @@ test('a watcher raises its hand from the terminal with ~h (the owner sees it), l
 
 test('the room\'s notices reach the status line: the keyboard given and taken back, the curtain down and up', async (t) => {
   const server = await withServer(t, {});
-  const created = await server.createRoom();
-  const owner = await joinMember(server.url, created.id, { token: created.ownerToken, name: 'lead' });
-  t.after(() => owner.close());
-  const attach = runAttach(t, [created.viewUrl, '--name', 'student']);
-  await waitFor(() => attach.output().includes('watching'), 'attached as a watcher', ATTACH_TIMEOUT_MS);
-  await waitFor(() => owner.members.some((member) => member.name === 'student'), 'the owner sees the watcher', ATTACH_TIMEOUT_MS);
-  const student = owner.members.find((member) => member.name === 'student')!;
+  const { created, owner, attach, member } = await ownerAndAttached(t, server, (room) => room.viewUrl, 'student');
+  const student = member();
   const seen = (text: string): Promise<void> => waitFor(() => attach.output().includes(text), `the status line says "${text}"`, ATTACH_TIMEOUT_MS);
 
   owner.socket.emit('member:role', { memberId: student.id, role: 'writer' });
