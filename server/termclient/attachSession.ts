@@ -160,6 +160,8 @@ export class AttachSession extends Disposable {
 
     const client = this.client;
     this.register(client.onState((state) => this.handleState(state)));
+    // The client starts out connecting, which it never reports as a change: the wait for the server starts now.
+    this.handleState(client.state);
     this.register(client.onJoined(() => {
       this.everJoined = true;
       this.followLocalSize();
@@ -338,9 +340,10 @@ export class AttachSession extends Disposable {
     const cut = known && !drives && (local.cols < grid.cols || local.rows < grid.rows);
     this.status.update({ sizeWarning: cut ? `window ${local.cols}×${local.rows} < room ${grid.cols}×${grid.rows}: enlarge it` : undefined });
     // The status line takes the last row when this client sizes the grid to leave it free, when the window
-    // has a row to spare, while the window cuts the grid (the user must know what is missing), or for a
-    // moment to show a notice (the grid's row under it is repainted after).
-    const showStatus = drives || local.rows > grid.rows || cut || this.status.hasNotice;
+    // has a row to spare, while the window cuts the grid (the user must know what is missing), while the
+    // connection is not up (what is shown is stale, or nothing yet), or for a moment to show a notice (the
+    // grid's row under it is repainted after).
+    const showStatus = drives || local.rows > grid.rows || cut || this.client.state !== 'connected' || this.status.hasNotice;
     const layout = `${local.cols}x${local.rows}:${showStatus}`;
     if (layout !== this.lastLayout) this.fullPaint = true;
     this.lastLayout = layout;

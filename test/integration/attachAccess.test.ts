@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import pty from 'node-pty';
 import { BIN } from '../helpers/serverProcess.js';
@@ -27,10 +27,10 @@ interface AttachProcess {
   exited: Promise<number>;
 }
 
-function runAttach(t: TestContext, args: readonly string[], env: Record<string, string> = {}): AttachProcess {
+function runAttach(t: TestContext, args: readonly string[], env: Record<string, string> = {}, size = { cols: 100, rows: 30 }): AttachProcess {
   const child = pty.spawn(process.execPath, [BIN, 'attach', ...args], {
-    cols: 100,
-    rows: 30,
+    cols: size.cols,
+    rows: size.rows,
     env: { ...process.env, ...env } as Record<string, string>,
   });
   let output = '';
@@ -99,6 +99,24 @@ test('sign-in: --user with TTYROOM_PASSWORD attaches; none, or a wrong password,
   const wrong = runAttach(t, [response.viewUrl, '--user', 'alice'], { TTYROOM_PASSWORD: 'nope' });
   assert.equal(await wrong.exited, 1);
   assert.match(wrong.output(), /the server refused the sign-in/);
+});
+
+/** A loopback port nothing listens on: one the system just gave out, closed again. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('a server that cannot be reached: the status line says connecting…, and attach gives up after --reconnect-timeout with status 1', { timeout: ATTACH_TIMEOUT_MS }, async (t) => {
+  const port = await closedPort();
+  // A window the size of the room's placeholder grid (80×24): there is no spare row for the status line.
+  const attach = runAttach(t, [`http://127.0.0.1:${port}/r/AbCdEfGhIjKlMnOp`, '--reconnect-timeout', '1'], {}, { cols: 80, rows: 24 });
+  assert.equal(await attach.exited, 1);
+  assert.ok(attach.output().includes('connecting…'), 'the user saw why the screen is empty');
+  assert.match(attach.output(), new RegExp(`ttyroom: cannot reach the server at http://127\\.0\\.0\\.1:${port} \\(tried for 1 s\\)`));
 });
 
 test('a link that is no link, a missing password, or no terminal: status 2 and one line, nothing attempted', () => {
