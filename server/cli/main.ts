@@ -115,7 +115,8 @@ export async function share(argv: readonly string[]): Promise<void> {
       capture = new StderrCapture((line) => session.notice(line));
     }).then((end) => {
       capture?.dispose();
-      logLine(end.message);
+      // A signal closes the room here, so attach's own line (the room goes on) would be wrong.
+      if (end.kind !== 'signal') logLine(end.message);
       switch (end.kind) {
         case 'exited':
           // --once ends the server now that the room's members were told.
@@ -124,7 +125,8 @@ export async function share(argv: readonly string[]): Promise<void> {
           logLine(`the room goes on until its program ends; come back with: ttyroom attach "$(cat ${ownerLinkFile})"; Ctrl-C here ends it`);
           return;
         case 'signal':
-          shutdown.begin(ExitStatus.Ok, 'closing the room');
+          // SIGINT and SIGTERM began the shutdown already (runServer's handler), saying so.
+          shutdown.begin(ExitStatus.Ok, `${end.signal} received, closing the room`);
           return;
         case 'failed':
           shutdown.begin(ExitStatus.Failure, 'closing the room');

@@ -37,7 +37,7 @@ export type AttachEnd =
   /** Refused, removed or cut off: the message says which. */
   | { kind: 'failed'; message: string }
   /** A signal ended the client (Ctrl-C outside raw mode, SIGTERM, SIGHUP): `status` is 128 + its number. */
-  | { kind: 'signal'; status: number; message: string };
+  | { kind: 'signal'; signal: string; status: number; message: string };
 
 export interface AttachOptions {
   link: RoomLink;
@@ -200,7 +200,7 @@ export class AttachSession extends Disposable {
 
   /** Ends the session for a signal the client received; the room goes on. */
   endBySignal(signal: string, status: number): void {
-    this.finish({ kind: 'signal', status, message: `${signal} received; left room ${this.options.link.roomId}, which goes on` });
+    this.finish({ kind: 'signal', signal, status, message: `${signal} received; left room ${this.options.link.roomId}, which goes on` });
   }
 
   /** Leaves the room without ending it, as the detach keys do. */

@@ -90,3 +90,34 @@ test('share --timeout: the presenter attached is nobody else; when nobody else c
   assert.equal(tmux.format('#{cursor_flag}'), '1', 'with its cursor');
   assert.match(tmux.lines().join('\n'), /nobody joined within 2 s/);
 });
+
+test('share, attached, gets SIGTERM or SIGHUP: the room is closed, the terminal given back as stty found it, and nothing says the room goes on', { skip: TMUX_MISSING }, async (t) => {
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    await t.test(signal, async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'ttyroom-share-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const marker = `share-signal-${process.pid}-${signal}`;
+      const share = [process.execPath, BIN, 'share', '--port', '0', '--data-dir', join(dir, 'data'), '--name', marker, '--no-qr', '--', ...TEST_SHELL_LINE.split(' ')].map(shellQuote).join(' ');
+      const script = `stty -a > ${shellQuote(join(dir, 'before'))}; ${share}; status=$?; stty -a > ${shellQuote(join(dir, 'after'))}; exit $status`;
+      const tmux = new Tmux(80, 24, `bash --noprofile --norc -c ${shellQuote(script)}`);
+      t.after(() => tmux.close());
+      await waitFor(() => /owner/.test(tmux.lines().at(-1) ?? ''), 'share attached', DRAW_TIMEOUT_MS);
+      // The room's program asks for modes the painter mirrors, so giving the terminal back must undo them.
+      tmux.sendKeys(["printf '\\033[?1h\\033=\\033[?2004h\\033[?25l'", 'Enter']);
+      await waitFor(() => tmux.format('#{keypad_flag}') === '1', 'the program\'s modes reached the pane', DRAW_TIMEOUT_MS);
+      const pid = tmux.pidOf(marker);
+      assert.ok(pid !== undefined, 'share is running');
+      process.kill(pid, signal);
+      await waitFor(() => tmux.exitStatus() !== undefined, 'share ended', DRAW_TIMEOUT_MS);
+      assert.equal(tmux.exitStatus(), 0, 'a graceful stop, as serve\'s');
+      assert.equal(readFileSync(join(dir, 'before'), 'utf8'), readFileSync(join(dir, 'after'), 'utf8'), 'stty -a is the same after as before');
+      assert.equal(tmux.format('#{alternate_on}'), '0', 'back on the normal screen');
+      assert.equal(tmux.format('#{cursor_flag}'), '1', 'the cursor is shown');
+      assert.equal(tmux.format('#{keypad_flag}'), '0', 'keypad in normal mode');
+      assert.equal(tmux.format('#{keypad_cursor_flag}'), '0', 'cursor keys in normal mode');
+      const said = tmux.lines().join('\n');
+      assert.match(said, new RegExp(`${signal} received`));
+      assert.doesNotMatch(said, /goes on/, 'share closes its room; it does not go on');
+    });
+  }
+});
