@@ -74,9 +74,13 @@ export class Tmux {
     this.run(['resize-window', '-t', 'test', '-x', String(cols), '-y', String(rows)]);
   }
 
-  /** The pid of the newest process in the pane whose command line contains `marker` (the pane's shell, or a child). */
-  pidOf(marker: string): number | undefined {
+  /**
+   * The pid of the process in the pane whose command line contains `marker`, preferring one that `program` runs
+   * (the shell that started it has the marker in its command line too, and pids wrap, so the newest is not it).
+   */
+  pidOf(marker: string, program: string = process.execPath): number | undefined {
     let found: number | undefined;
+    let foundRunsProgram = false;
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       let cmdline: string;
@@ -85,7 +89,12 @@ export class Tmux {
       } catch {
         continue;
       }
-      if (cmdline.includes(marker) && !cmdline.includes('tmux')) found = Math.max(found ?? 0, Number(entry));
+      if (!cmdline.includes(marker) || cmdline.includes('tmux')) continue;
+      const runsProgram = cmdline.split('\0')[0] === program;
+      if (found === undefined || (runsProgram && !foundRunsProgram) || (runsProgram === foundRunsProgram && Number(entry) > found)) {
+        found = Number(entry);
+        foundRunsProgram = runsProgram;
+      }
     }
     return found;
   }
