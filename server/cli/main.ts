@@ -84,6 +84,8 @@ export async function share(argv: readonly string[]): Promise<void> {
   }
   // Without a terminal (a script, a service) there is nothing to attach: share serves and prints every link.
   const attach = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  /** This terminal shows the room now (until it detaches or the session ends). */
+  let attached = false;
   await runServer(parsed.config, (app, base, shutdown) => {
     const request = { ...(parsed.name === undefined ? {} : { name: parsed.name }), ...(attach ? attachedGrid() : {}) };
     let created;
@@ -106,6 +108,7 @@ export async function share(argv: readonly string[]): Promise<void> {
     const ownerLinkFile = keepOwnerLink(parsed.config.dataDir, links.ownerUrl);
     printShareLinks(links, parsed.client, { ownerLinkFile });
     let capture: StderrCapture | undefined;
+    attached = true;
     void attachHere({
       link: { origin: attachOrigin, roomId, token: created.ownerToken, writeToken: created.writeToken },
       access: {},
@@ -114,14 +117,21 @@ export async function share(argv: readonly string[]): Promise<void> {
     }, (session) => {
       capture = new StderrCapture((line) => session.notice(line));
     }).then((end) => {
+      attached = false;
       capture?.dispose();
       // A signal closes the room here, so attach's own line (the room goes on) would be wrong.
       if (end.kind !== 'signal') logLine(end.message);
       switch (end.kind) {
         case 'exited':
-          // --once ends the server now that the room's members were told.
+          // The presenter saw the end: the server goes, with the command's status (as attach's).
+          shutdown.begin(end.status, 'the room ended; exiting');
           return;
         case 'detached':
+          // From now on the room's end ends the server (--once), unless it already has.
+          if (created.room.exited !== undefined) {
+            shutdown.begin(ExitStatus.Ok, "the room's process had ended; exiting");
+            return;
+          }
           logLine(`the room goes on until its program ends; come back with: ttyroom attach "$(cat ${ownerLinkFile})"; Ctrl-C here ends it`);
           return;
         case 'signal':
@@ -135,7 +145,7 @@ export async function share(argv: readonly string[]): Promise<void> {
       capture?.dispose();
       shutdown.begin(ExitStatus.Failure, `cannot attach this terminal: ${error instanceof Error ? error.message : String(error)}`);
     });
-  }, { ownersDoNotCount: attach });
+  }, { ownersDoNotCount: attach, holdOnceEnd: () => attached });
 }
 
 /**
@@ -223,7 +233,17 @@ function printShareLinks(links: RoomLinks, client: ShareClientOptions, owner: { 
  * stdout line, calls `ready`, and shuts down gracefully on SIGTERM/SIGINT, at the end of a --once room,
  * or when --timeout runs out.
  */
-async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void, options: { ownersDoNotCount?: boolean } = {}): Promise<void> {
+interface RunServerOptions {
+  /** --timeout counts no owner's join (share's presenter attached as the owner is nobody else). */
+  ownersDoNotCount?: boolean;
+  /**
+   * While this says true, the end of the --once room does not end the server: share's attached terminal
+   * must first get the room's last screen and exit, even when the command ended before it joined.
+   */
+  holdOnceEnd?: () => boolean;
+}
+
+async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void, options: RunServerOptions = {}): Promise<void> {
   await recoverLeftovers(config.dataDir, logLine);
   const app = parseOrExit(() => createApp(config));
   const shutdown = new Shutdown(app, {
@@ -251,7 +271,10 @@ async function runServer(config: ServerConfig, ready: (app: App, base: string, s
     process.stdout.write(`ttyroom listening on ${base}\n`);
 
     const watcher = new OneShotWatcher(app.rooms, { once: config.once, joinTimeoutMs: config.joinTimeoutMs, ownersDoNotCount: options.ownersDoNotCount === true });
-    watcher.onRoomEnded(() => shutdown.begin(ExitStatus.Ok, "the room's process ended and its members were told (--once); exiting"));
+    watcher.onRoomEnded(() => {
+      if (options.holdOnceEnd?.() === true) return;
+      shutdown.begin(ExitStatus.Ok, "the room's process ended and its members were told (--once); exiting");
+    });
     watcher.onJoinTimeout(() => shutdown.begin(ExitStatus.NobodyJoined, `nobody joined within ${config.joinTimeoutMs / 1000} s (--timeout); exiting`));
     ready(app, base, shutdown);
   });

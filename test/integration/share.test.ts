@@ -72,7 +72,7 @@ test('share -- bash in tmux: links, QR, the presenter\'s keys reach viewers, the
 
   tmux.sendKeys(['exit 3', 'Enter']);
   await waitFor(() => tmux.exitStatus() !== undefined, 'share ended with the shell', DRAW_TIMEOUT_MS);
-  assert.equal(tmux.exitStatus(), 0, 'share exits 0 once its command ended (as --once)');
+  assert.equal(tmux.exitStatus(), 3, 'attached, share exits with its command\'s status');
   await waitFor(() => viewer.exits.length > 0, 'the viewer was told', DRAW_TIMEOUT_MS);
   assert.equal(viewer.exits[0]!.exitCode, 3);
   assert.equal(tmux.format('#{alternate_on}'), '0', 'the terminal is back on its normal screen');
@@ -120,4 +120,16 @@ test('share, attached, gets SIGTERM or SIGHUP: the room is closed, the terminal 
       assert.doesNotMatch(said, /goes on/, 'share closes its room; it does not go on');
     });
   }
+});
+
+test('share -- a command that ends at once: the presenter\'s terminal still gets the room\'s end, and share its status', { skip: TMUX_MISSING }, async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-share-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const command = [process.execPath, BIN, 'share', '--port', '0', '--data-dir', dataDir, '--no-qr', '--', 'sh', '-c', 'echo FAST; exit 5'].map(shellQuote).join(' ');
+  const tmux = new Tmux(80, 24, command);
+  t.after(() => tmux.close());
+  await waitFor(() => tmux.exitStatus() !== undefined, 'share ended', DRAW_TIMEOUT_MS);
+  assert.equal(tmux.exitStatus(), 5);
+  assert.match(tmux.lines().join('\n'), /ttyroom: the room's program exited with status 5/, 'the attached terminal was told, not refused');
+  assert.equal(tmux.format('#{alternate_on}'), '0');
 });
