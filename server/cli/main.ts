@@ -1,6 +1,6 @@
 // Entries for `ttyroom serve` and `ttyroom share`: parse config, end a killed server's leftovers, createApp(), listen, print, shut down.
 
-import { accessSync, chmodSync, constants as fsConstants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, fchmodSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.js';
 import { helpText, parseConfig, parseShareArgs, type ServerConfig, type ShareArgs, type ShareClientOptions } from '../config.js';
@@ -192,9 +192,14 @@ async function shareOnServer(server: string, parsed: ShareArgs): Promise<void> {
 function keepOwnerLink(dataDir: string, ownerUrl: string): string {
   mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
   const file = join(dataDir, SHARE_OWNER_LINK_FILE);
-  writeFileSync(file, `${ownerUrl}\n`, { mode: OWNER_LINK_FILE_MODE });
-  // writeFileSync keeps an existing file's mode.
-  chmodSync(file, OWNER_LINK_FILE_MODE);
+  // An existing file keeps its mode on open: tighten it before the new token is written into it.
+  const fd = openSync(file, 'w', OWNER_LINK_FILE_MODE);
+  try {
+    fchmodSync(fd, OWNER_LINK_FILE_MODE);
+    writeFileSync(fd, `${ownerUrl}\n`);
+  } finally {
+    closeSync(fd);
+  }
   return file;
 }
 

@@ -22,6 +22,11 @@ export const AttachTiming = {
   ReconnectDelayMaxMs: 2_000,
 } as const;
 
+export const AttachLimits = {
+  /** Code units of keys kept while the first join is on its way (a paste at most); older ones are dropped. */
+  MaxHeldInputUnits: 64 * 1024,
+} as const;
+
 /** Rows the status line takes under a grid this client sizes: one, as tmux's. */
 export const STATUS_ROWS = 1;
 /** Ctrl-C: a watcher's way out, since its keys reach nobody. */
@@ -115,6 +120,8 @@ export class AttachSession extends Disposable {
   private reconnectTimer: IDisposable | undefined;
   private lastFailure: string | undefined;
   private everJoined = false;
+  /** Keys typed before the first join (see handleInput). */
+  private heldInput = '';
   private shownRole: Role | undefined;
   /** Whether our hand is up, as the last member list said. */
   private handUp = false;
@@ -165,6 +172,10 @@ export class AttachSession extends Disposable {
     this.register(client.onJoined(() => {
       this.everJoined = true;
       this.followLocalSize();
+      // What was typed before the first join goes now if this role may type; a watcher's goes nowhere.
+      const held = this.heldInput;
+      this.heldInput = '';
+      if (held.length > 0 && canWrite(client.role)) client.sendInput(held);
     }));
     this.register(client.onSettings(() => this.followLocalSize()));
     this.register(client.onRole((role) => this.handleRole(role)));
@@ -255,7 +266,10 @@ export class AttachSession extends Disposable {
     const { forward, detach, commands } = this.keys.feed(data);
     for (const command of commands) this.runCommand(command);
     if (forward.length > 0) {
-      if (canWrite(this.client.role)) {
+      if (this.client.role === undefined && !this.everJoined) {
+        // Typed before the room said who we are (a presenter typing at once, a slow link): kept until it does.
+        this.heldInput = (this.heldInput + forward).slice(-AttachLimits.MaxHeldInputUnits);
+      } else if (canWrite(this.client.role)) {
         this.client.sendInput(forward);
       } else if (forward.includes(CTRL_C)) {
         this.detach();

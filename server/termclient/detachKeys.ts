@@ -74,6 +74,8 @@ export class DetachKeys {
   /** At the start of a line, where the escape character is a command (true at first, as in ssh). */
   private lineStart = true;
   private inPaste = false;
+  /** The last characters of a paste read so far, in case its end marker is split across reads. */
+  private pasteTail = '';
 
   constructor(private readonly options: DetachKeyOptions) {}
 
@@ -83,10 +85,17 @@ export class DetachKeys {
     let i = 0;
     while (i < data.length) {
       if (this.inPaste) {
-        const end = data.indexOf(PASTE_END, i);
-        const stop = end === -1 ? data.length : end + PASTE_END.length;
+        // The paste's end may be split across reads: look for it with the tail of the last read in front.
+        const text = this.pasteTail + data.slice(i);
+        const end = text.indexOf(PASTE_END);
+        const stop = end === -1 ? data.length : i + end + PASTE_END.length - this.pasteTail.length;
         forward += data.slice(i, stop);
-        if (end !== -1) this.inPaste = false;
+        if (end !== -1) {
+          this.inPaste = false;
+          this.pasteTail = '';
+        } else {
+          this.pasteTail = text.slice(-(PASTE_END.length - 1));
+        }
         this.lineStart = false;
         i = stop;
         continue;

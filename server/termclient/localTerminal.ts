@@ -1,7 +1,7 @@
 // LocalTerminal: the user's own terminal under `attach` and `share` — raw mode, its size, its keys — and the
 // promise to give it back exactly as found on every way out (stty settings, screen, modes, cursor).
 
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 import { ConfigError } from '../util/configError.js';
@@ -101,7 +101,8 @@ export class TtyTerminal extends Disposable implements LocalTerminalPort {
 
   /**
    * Node resets a terminal's settings as the process exits and aborts (a core dump, status 134) when the
-   * terminal hung up meanwhile; it skips descriptors that were closed, so those of the dead terminal are.
+   * terminal hung up meanwhile; it skips descriptors that were closed or now name another file, so those of
+   * the dead terminal are pointed at /dev/null.
    */
   private letGoOfDeadTerminal(): void {
     const streams = [process.stdin, process.stdout, process.stderr] as const;
@@ -111,8 +112,11 @@ export class TtyTerminal extends Disposable implements LocalTerminalPort {
       stream.on('error', () => undefined);
       try {
         closeSync(fd);
+        // The lowest free descriptor is the one just closed: /dev/null takes its place, so a file or socket
+        // opened later (share shutting down) cannot land on 0–2 and receive stray log writes.
+        openSync('/dev/null', fd === 0 ? 'r' : 'w');
       } catch {
-        // Already closed.
+        // Already closed, or no /dev/null: nothing more to do for a terminal that is gone.
       }
     });
   }

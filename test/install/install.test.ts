@@ -69,7 +69,7 @@ function run(file: string, args: readonly string[], cwd: string, timeoutMs: numb
   });
 }
 
-test('npm pack, npm install -g into a prefix, and the installed ttyroom works from another folder', async (t) => {
+test('npm pack, npm install -g into a prefix, and the installed ttyroom (serve, rooms, attach, share) works from another folder', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'ttyroom-install-'));
   const packDir = join(work, 'pack');
   const prefix = join(work, 'prefix');
@@ -148,6 +148,31 @@ test('npm pack, npm install -g into a prefix, and the installed ttyroom works fr
     } finally {
       if (!attachEnded) attach.kill('SIGKILL');
       terminal.dispose();
+    }
+
+    // `ttyroom share` in a real terminal, from the installed copy: it prints the viewer link, attaches this
+    // terminal as the owner, the room runs what is typed here, and it ends with the shell's status.
+    const shareTerminal = makeTerminal(ATTACH_SIZE.cols, ATTACH_SIZE.rows);
+    const share = pty.spawn(ttyroom, ['share', '--port', '0', '--data-dir', join(work, 'share-data'), '--no-qr', '--', 'bash', '--noprofile', '--norc'], {
+      ...ATTACH_SIZE, cwd: elsewhere, env: { ...userEnvironment(), TERM: 'xterm-256color' } as Record<string, string>,
+    });
+    const shareExit = new Promise<number>((resolve) => share.onExit(({ exitCode }) => resolve(exitCode)));
+    let shareEnded = false;
+    void shareExit.then(() => (shareEnded = true));
+    let shareOutput = '';
+    share.onData((data) => {
+      shareOutput += data;
+      shareTerminal.write(data);
+    });
+    try {
+      await waitFor(() => /viewer link: http:\/\/127\.0\.0\.1:\d+\/r\//.test(shareOutput) && shareOutput.includes('· owner ·'), 'share to print its link and attach', InstallLimits.CommandMs);
+      share.write('echo via-share-$((6*7))\r');
+      await waitFor(() => screenText(shareTerminal).includes('via-share-42'), 'keys typed in share to reach its room', InstallLimits.CommandMs);
+      share.write('exit 4\r');
+      assert.equal(await shareExit, 4);
+    } finally {
+      if (!shareEnded) share.kill('SIGKILL');
+      shareTerminal.dispose();
     }
   } finally {
     if (server && server.exitCode === null && server.signalCode === null) {

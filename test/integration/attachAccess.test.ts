@@ -219,3 +219,14 @@ test('the room\'s notices reach the status line: the keyboard given and taken ba
   attach.write(DETACH);
   assert.equal(await attach.exited, 0);
 });
+
+test('keys typed before attach has joined are kept, and reach the room once it is known to be a writer', async (t) => {
+  const server = await withServer(t, {});
+  const created = await server.createRoom();
+  const attach = runAttach(t, [created.writeUrl]);
+  // At once: the terminal holds them until attach reads, which is before its join is answered.
+  attach.write('echo EARLY-$((1+1))\r');
+  await waitFor(async () => (await server.app.rooms.get(created.id)!.screenText()).includes('EARLY-2'), 'the early keys reached the shell', ATTACH_TIMEOUT_MS);
+  attach.write(DETACH);
+  assert.equal(await attach.exited, 0);
+});

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -41,6 +41,9 @@ function tempDir(t: TestContext): string {
 test('share --server in a terminal: the room is made there, this terminal types as its owner, a detach leaves it running', async (t) => {
   const server = await withServer(t);
   const dataDir = tempDir(t);
+  // A file left by an earlier share, readable by all: the new owner link must not be readable even for a moment.
+  writeFileSync(join(dataDir, 'share-owner-link'), 'old\n');
+  chmodSync(join(dataDir, 'share-owner-link'), 0o644);
   const child = pty.spawn(process.execPath, [BIN, 'share', '--server', server.url, '--name', 'remote demo', '--no-qr', '--data-dir', dataDir], {
     cols: 90,
     rows: 25,

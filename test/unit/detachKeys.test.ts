@@ -76,3 +76,13 @@ test('~h and ~? at a line\'s start are commands, not input; another may follow; 
   assert.deepEqual(keys().feed('a~h'), { forward: 'a~h', detach: false, commands: [] }, 'not at a line\'s start');
   assert.deepEqual(keys().feed('~hls'), { forward: 'ls', detach: false, commands: ['hand'] });
 });
+
+test('a paste whose end marker is split across reads still ends: the keys after it are commands again', () => {
+  const filter = keys();
+  assert.deepEqual(filter.feed('\x1b[200~text\x1b[2'), { forward: '\x1b[200~text\x1b[2', detach: false, commands: [] });
+  assert.deepEqual(filter.feed('01~'), { forward: '01~', detach: false, commands: [] });
+  assert.deepEqual(filter.feed('\r~.'), { forward: '\r', detach: true, commands: [] });
+  const oneByOne = keys();
+  for (const char of '\x1b[200~x\x1b[201~') assert.equal(oneByOne.feed(char).detach, false);
+  assert.deepEqual(oneByOne.feed('\x1c\x1c'), { forward: '', detach: true, commands: [] });
+});
