@@ -33,7 +33,13 @@ export async function attachHere(options: AttachHereOptions, started?: (session:
       setClosingSequence: (sequence) => local.setClosingSequence(sequence),
     });
     started?.(session);
-    return await session.ended;
+    const end = await session.ended;
+    session.dispose();
+    local.dispose();
+    // As with ssh, what the program last showed stays in the terminal after it ended (not with tmux, which
+    // leaves with the alternate screen): printed as text on the restored screen.
+    if (end.kind === 'exited' && end.lastScreen.length > 0) process.stdout.write(`${end.lastScreen.join('\n')}\n`);
+    return end;
   } finally {
     session?.dispose();
     local.dispose();

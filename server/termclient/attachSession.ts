@@ -36,7 +36,7 @@ const BELL = '\x07';
 
 export type AttachEnd =
   /** The room's program ended: `status` is its exit status as a shell reports it (128 + signal number). */
-  | { kind: 'exited'; status: number; message: string }
+  | { kind: 'exited'; status: number; message: string; lastScreen: string[] }
   /** The user left; the room goes on. */
   | { kind: 'detached'; message: string }
   /** Refused, removed or cut off: the message says which. */
@@ -201,7 +201,12 @@ export class AttachSession extends Disposable {
       client.useToken(token);
       socket.auth = { token };
     }));
-    this.register(client.onExit((exit) => this.finish({ kind: 'exited', status: exitStatusOf(exit), message: describeExit(exit) })));
+    this.register(client.onExit((exit) => {
+      // The last screen goes with the alternate screen: keep it as text, once the output before the exit is parsed.
+      void this.screen.settled().then(() => {
+        this.finish({ kind: 'exited', status: exitStatusOf(exit), message: describeExit(exit), lastScreen: this.screen.text() });
+      });
+    }));
     this.register(toDisposable(() => {
       this.paintPending?.dispose();
       this.reconnectTimer?.dispose();

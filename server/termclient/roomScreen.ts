@@ -65,6 +65,20 @@ export class RoomScreen extends Disposable implements TerminalSink {
     });
   }
 
+  /** Resolves once everything written so far is parsed. */
+  settled(): Promise<void> {
+    return new Promise((resolve) => this.terminal.write('', resolve));
+  }
+
+  /** The screen as plain text rows, trailing blanks and blank rows at the bottom left out. */
+  text(): string[] {
+    const buffer = this.terminal.buffer.active;
+    const rows: string[] = [];
+    for (let y = 0; y < this.terminal.rows; y++) rows.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? '');
+    while (rows.length > 0 && rows.at(-1) === '') rows.pop();
+    return rows;
+  }
+
   private changed(): void {
     if (!this.isDisposed) this.changedEmitter.fire();
   }

@@ -131,5 +131,6 @@ test('share -- a command that ends at once: the presenter\'s terminal still gets
   await waitFor(() => tmux.exitStatus() !== undefined, 'share ended', DRAW_TIMEOUT_MS);
   assert.equal(tmux.exitStatus(), 5);
   assert.match(tmux.lines().join('\n'), /ttyroom: the room's program exited with status 5/, 'the attached terminal was told, not refused');
+  assert.match(tmux.lines().join('\n'), /^FAST$/m, 'the room\'s last screen stays in the terminal after it ended');
   assert.equal(tmux.format('#{alternate_on}'), '0');
 });
