@@ -26,7 +26,7 @@ import { SocketServer, type KeepaliveTiming } from './realtime/socketServer.js';
 import { RoomRegistry } from './rooms/roomRegistry.js';
 import { DEFAULT_RECORDING_SETTINGS, Recordings } from './recording/recordings.js';
 import { StoreRecordingIndex } from './recording/recordingIndex.js';
-import type { Profile } from './rooms/room.js';
+import { DEFAULT_PROFILE, type ProfileDefinition } from './rooms/profiles.js';
 import { childEnvironment } from './terminal/ptySession.js';
 import { MirrorHost } from './terminal/mirrorHost.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -37,7 +37,7 @@ import { loginRouter } from './http/loginRoutes.js';
 import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 import { HistoryTickets } from './auth/historyTickets.js';
 
-export const DEFAULT_PROFILE = 'default';
+export { DEFAULT_PROFILE };
 
 /** What tests (and embedders) can swap in; every field has the production default. */
 export interface AppOptions {
@@ -150,7 +150,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
 
   const mirrors = new MirrorHost(config.mirrorWorkers);
   const [file, ...args] = config.command;
-  const profiles = new Map<string, Profile>([[DEFAULT_PROFILE, { name: DEFAULT_PROFILE, file: file!, args }]]);
+  const profiles = new Map<string, ProfileDefinition>([[DEFAULT_PROFILE, { type: 'command', name: DEFAULT_PROFILE, file: file!, args }]]);
+  for (const profile of config.profiles ?? []) profiles.set(profile.name, profile);
   const rooms = new RoomRegistry({
     profiles,
     defaultProfile: DEFAULT_PROFILE,

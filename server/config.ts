@@ -1,5 +1,6 @@
 // The one place command-line options and TTYROOM_* variables are read, validated and documented.
 
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './shared/flowControl.js';
@@ -10,8 +11,12 @@ import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
 import { parseOriginList } from './http/originPolicy.js';
 import type { TlsFiles } from './http/tls.js';
 import { ConfigError } from './util/configError.js';
+import { splitCommandLine } from './util/commandLine.js';
+
+export { splitCommandLine };
 import { DEFAULT_RECORDING_SETTINGS, type RecordingSettings } from './recording/recordings.js';
 import { RecordingLimits } from './recording/recorder.js';
+import { parseProfilesFile, type ProfileDefinition } from './rooms/profiles.js';
 
 export interface ServerConfig {
   host: string;
@@ -57,6 +62,8 @@ export interface ServerConfig {
   retentionDays?: number;
   /** Recording (--no-record, --record-input, --record-chat, --max-recording-mb, ...); undefined = DEFAULT_RECORDING_SETTINGS. */
   recording?: RecordingSettings;
+  /** Profiles from --profiles FILE, besides the default one --command sets; undefined = none. */
+  profiles?: readonly ProfileDefinition[];
 }
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
@@ -116,6 +123,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'host', kind: 'string', fallback: ConfigDefaults.Host, help: 'address to listen on (loopback by default; see SECURITY in README)' },
   { name: 'port', kind: 'port', fallback: String(ConfigDefaults.Port), help: 'port to listen on; 0 picks a free one' },
   { name: 'command', kind: 'string', fallback: undefined, help: 'default profile command line (default: your login shell, as a login shell)' },
+  { name: 'profiles', kind: 'string', fallback: undefined, help: 'JSON file of operator-defined room profiles (command, exec) besides the default one; see README, Profiles' },
   { name: 'data-dir', kind: 'string', fallback: ConfigDefaults.DataDir, help: 'folder for server state' },
   { name: 'cwd', kind: 'string', fallback: undefined, help: 'working directory of room processes (default: the current directory)' },
   { name: 'scrollback', kind: 'count', max: ConfigDefaults.MaxScrollback, fallback: String(ConfigDefaults.Scrollback), help: `lines of scrollback kept per room (at most ${ConfigDefaults.MaxScrollback})` },
@@ -211,42 +219,6 @@ export function helpText(command: string): string {
   return lines.join('\n');
 }
 
-/** Splits a command line like a POSIX shell does for words: quotes and backslashes, no expansion. */
-export function splitCommandLine(line: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quote === "'") {
-      if (ch === "'") quote = undefined;
-      else word += ch;
-    } else if (quote === '"') {
-      if (ch === '"') quote = undefined;
-      else if (ch === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) word += line[++i];
-      else word += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      inWord = true;
-    } else if (ch === '\\') {
-      if (i + 1 >= line.length) throw new ConfigError('--command ends with a lone backslash');
-      word += line[++i];
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += ch;
-      inWord = true;
-    }
-  }
-  if (quote) throw new ConfigError(`--command has an unclosed ${quote} quote`);
-  if (inWord) words.push(word);
-  return words;
-}
-
 /** The user's login shell, started as a login shell like a new terminal window would. */
 export function loginShellCommand(env: NodeJS.ProcessEnv): string[] {
   let shell = env.SHELL;
@@ -313,6 +285,18 @@ export interface ParsedArgs {
   rest: string[];
 }
 
+/** The profiles of --profiles FILE; a file that cannot be read or used is a ConfigError naming it. */
+function profilesSetting(path: string | undefined, cwd: string): { profiles?: readonly ProfileDefinition[] } {
+  if (path === undefined) return {};
+  let source: string;
+  try {
+    source = readFileSync(resolve(cwd, path), 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--profiles ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return { profiles: parseProfilesFile(source, path) };
+}
+
 /** Reads options from argv first, then TTYROOM_* variables, then defaults. Throws ConfigError. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd(), options: { share?: boolean } = {}): ParsedArgs {
   const values = new Map<string, string | number>();
@@ -374,6 +358,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     auth: noAuth(dataDir),
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
+    ...profilesSetting(values.get('profiles') as string | undefined, cwd),
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
     retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
     recording: {

@@ -1,4 +1,4 @@
-// REST API (docs/protocol.md, HTTP routes): create, list, inspect, read the screen of, and close rooms; health check.
+// REST API (docs/protocol.md, HTTP routes): create, list, inspect, read the screen of, and close rooms; list profiles; health check.
 
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -52,6 +52,11 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
       if (error instanceof RoomError) return sendError(res, error.code, error.message);
       throw error;
     }
+  });
+
+  // Anyone allowed in, as GET /rooms: what the lobby's form needs, never a command, argv or pattern.
+  router.get('/profiles', (_req, res) => {
+    res.json(registry.profileSummaries());
   });
 
   router.get('/rooms', (req, res) => {

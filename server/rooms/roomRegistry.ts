@@ -13,12 +13,14 @@ import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 import type { RoomTransport } from './ports.js';
 import type { MirrorHost } from '../terminal/mirrorHost.js';
-import { Room, type Profile, type RoomResize } from './room.js';
+import { Room, type RoomResize } from './room.js';
+import { launchOf, profileSummary, type ProfileDefinition, type ProfileSummary } from './profiles.js';
 
 export type { Requester } from '../auth/requester.js';
 
 export interface RegistryOptions {
-  profiles: ReadonlyMap<string, Profile>;
+  /** By name; the first is listed first. */
+  profiles: ReadonlyMap<string, ProfileDefinition>;
   defaultProfile: string;
   scrollback: number;
   /** Recent output kept per room for reconnecting members, in code units. */
@@ -51,6 +53,11 @@ export interface RegistryOptions {
 /** The key rooms are counted by for the per-user cap. */
 function creatorKey(requester: Requester): string {
   return requester.user !== undefined ? `user:${requester.user}` : `address:${requester.address}`;
+}
+
+/** A create request's params as flat audit facts (`param.pod: "web-1"`). */
+function paramsDetail(params: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(params ?? {}).map(([name, value]) => [`param.${name}`, value]));
 }
 
 /** The settings a create request chose; the rest are DEFAULT_SETTINGS. */
@@ -117,6 +124,9 @@ export class RoomRegistry extends Disposable {
     const profileName = request.profile ?? this.options.defaultProfile;
     const profile = this.options.profiles.get(profileName);
     if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
+    // The params are checked and the argv built before the caps are counted, so a refused request spawns nothing.
+    const launch = launchOf(profile, request.params, request.args);
+    if (typeof launch === 'string') throw new RoomError('bad-request', launch);
     const creator = creatorKey(requester);
     this.checkCaps(creator, requester);
     const id = this.unusedId();
@@ -125,7 +135,7 @@ export class RoomRegistry extends Disposable {
     const room = new Room({
       id,
       name: request.name ?? `room ${id.slice(0, 6)}`,
-      profile: request.args?.length ? { ...profile, args: [...profile.args, ...request.args] } : profile,
+      profile: launch,
       access: {
         private: request.private === true,
         ...(requester.user !== undefined ? { ownerUser: requester.user } : {}),
@@ -178,10 +188,17 @@ export class RoomRegistry extends Disposable {
       room: id,
       actor: requester.user,
       address: requester.address,
-      detail: { profile: profile.name, pid: room.pid, private: room.access.accessPolicy.private },
+      // Param values are recorded: they name what the room opened (which pod), they passed the operator's rules, and
+      // they are in the process's argv for anyone on the host to see anyway; they are never credentials.
+      detail: { profile: profile.name, ...paramsDetail(request.params), pid: room.pid, private: room.access.accessPolicy.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };
+  }
+
+  /** The profiles a client may pick, as GET /api/profiles shows them. */
+  profileSummaries(): ProfileSummary[] {
+    return [...this.options.profiles.values()].map(profileSummary);
   }
 
   get(id: string): Room | undefined {

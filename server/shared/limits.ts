@@ -37,6 +37,12 @@ export const PayloadLimits = {
   /** `--permit-arguments`: extra arguments a create request may add to its profile's command. */
   MaxArgs: 32,
   MaxArgLength: 1024,
+  /** Params of one create request (an exec profile's `{placeholders}`): a form, not a document. */
+  MaxParams: 16,
+  /** A param's name, as the profiles file allows it. */
+  MaxParamNameLength: 64,
+  /** One param value: a Kubernetes pod name may be 253 characters; twice that is still no script. */
+  MaxParamValueLength: 512,
   /** A timed grant of the keyboard: at most a day; for longer, grant without a time. */
   MaxGrantSeconds: 24 * 3600,
   /** Writers named in one `room:curtain` audience: more than a room has writers in practice. */

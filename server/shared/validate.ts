@@ -252,6 +252,8 @@ export interface CreateRoomBody {
   allowedUsers?: string[];
   /** Added to the profile's arguments; only accepted under `--permit-arguments`. */
   args?: string[];
+  /** Values of an exec profile's `{placeholders}`; their content is checked against the profile's rules by the registry. */
+  params?: Record<string, string>;
   /** The room's first settings (room:settings changes them later); `locked` is not one: a locked room admits only its owner. */
   floor?: FloorMode;
   approval?: boolean;
@@ -275,6 +277,22 @@ function parseArgs(value: unknown): string[] | string {
     if (typeof arg !== 'string' || arg.length > MaxArgLength || CONTROL_CHARACTERS.test(arg)) return wanted;
   }
   return [...(value as string[])];
+}
+
+/** The shape and size of `params` only: which names exist and what a value may be is the profile's to say. */
+function parseParams(value: unknown): Record<string, string> | string {
+  const { MaxParams, MaxParamNameLength, MaxParamValueLength } = PayloadLimits;
+  if (!isRecord(value)) return 'params must be an object of param name → string value';
+  const entries = Object.entries(value);
+  if (entries.length > MaxParams) return `params must have at most ${MaxParams} entries`;
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, item] of entries) {
+    if (name.length > MaxParamNameLength || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `unknown param "${name.slice(0, MaxParamNameLength)}"`;
+    if (typeof item !== 'string') return `param "${name}" must be a string`;
+    if (item.length > MaxParamValueLength) return `param "${name}" must be at most ${MaxParamValueLength} characters`;
+    params[name] = item;
+  }
+  return params;
 }
 
 function parseAllowedUsers(value: unknown): string[] | string {
@@ -349,7 +367,12 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (typeof args === 'string') return args;
     body.args = args;
   }
-  const known = new Set(['name', 'profile', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record']);
+  if (value.params !== undefined) {
+    const params = parseParams(value.params);
+    if (typeof params === 'string') return params;
+    body.params = params;
+  }
+  const known = new Set(['name', 'profile', 'params', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const BIN = fileURLToPath(new URL('../../bin/ttyroom.js', import.meta.url));
 
@@ -54,6 +57,31 @@ test('bad options and bad TTYROOM_* values exit with status 2 and one clear line
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `${args.join(' ')}: one line`);
     assert.match(lines[0]!, message);
+  }
+});
+
+test('a bad --profiles file (or TTYROOM_PROFILES) stops serve with status 2 and one line naming the file and the field', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'ttyroom-profiles-'));
+  try {
+    const bad = join(folder, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ profiles: [{ name: 'pod', type: 'exec', argv: ['kubectl', '{pod}'], params: { pod: { pattern: '(' } } }] }));
+    const syntax = join(folder, 'syntax.json');
+    writeFileSync(syntax, '{\n  "profiles": [,]\n}\n');
+    const cases: Array<[string[], NodeJS.ProcessEnv, RegExp]> = [
+      [['serve', '--port', '0', '--profiles', bad], {}, /^ttyroom: --profiles .*bad\.json: profiles\[0\]\.params\.pod\.pattern: not a valid regular expression$/],
+      [['serve', '--port', '0'], { TTYROOM_PROFILES: syntax }, /^ttyroom: --profiles .*syntax\.json: line 2, column 16: not valid JSON/],
+      [['serve', '--port', '0', '--profiles', join(folder, 'missing.json')], {}, /--profiles .*missing\.json: cannot be read \(ENOENT\)/],
+    ];
+    for (const [args, env, message] of cases) {
+      const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10_000 });
+      assert.equal(result.status, 2, `${args.join(' ')}: status 2; stderr: ${result.stderr}`);
+      assert.equal(result.stdout, '', 'no URL: the server never started');
+      const lines = result.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `${args.join(' ')}: one line`);
+      assert.match(lines[0]!, message);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 
