@@ -85,10 +85,34 @@ export async function roomRecordKept(id: string, token?: string): Promise<boolea
   }
 }
 
+/** One profile as GET /api/profiles describes it: what the create form needs (docs/protocol.md, ProfileSummary). */
+export interface ProfileChoice {
+  name: string;
+  type: string;
+  description?: string;
+  params: { name: string; description?: string; values?: string[] }[];
+}
+
+function isProfileChoice(value: unknown): value is ProfileChoice {
+  if (!isRecord(value) || typeof value.name !== 'string' || typeof value.type !== 'string' || !Array.isArray(value.params)) return false;
+  if (value.description !== undefined && typeof value.description !== 'string') return false;
+  return value.params.every((param: unknown) => isRecord(param) && typeof param.name === 'string'
+    && (param.description === undefined || typeof param.description === 'string')
+    && (param.values === undefined || (Array.isArray(param.values) && param.values.every((item: unknown) => typeof item === 'string'))));
+}
+
+export async function listProfiles(): Promise<ProfileChoice[]> {
+  const body = await requestJson('/api/profiles');
+  if (!Array.isArray(body)) throw unreadable();
+  return body.filter(isProfileChoice);
+}
+
 /** What the lobby's create form sends; every field is optional and the server has a default for each. */
 export interface CreateRoomRequest {
   name?: string;
   profile?: string;
+  /** The chosen exec profile's param values. */
+  params?: Record<string, string>;
   floor?: FloorMode;
   approval?: boolean;
   chat?: boolean;

@@ -5,7 +5,7 @@
 import type { RoomSummary } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
 import { sanitizeName } from '../../server/shared/validate.js';
-import { ApiRequestError, createRoom, getRoom, listRooms, roomRecordKept, type CreateRoomRequest } from './api.js';
+import { ApiRequestError, createRoom, getRoom, listProfiles, listRooms, roomRecordKept, type CreateRoomRequest, type ProfileChoice } from './api.js';
 import { replayUrl } from './replayMarkers.js';
 import { Debouncer, listen } from './disposable.js';
 import { applyPageTheme, preferredTheme } from './theme.js';
@@ -29,7 +29,10 @@ const ui = {
   listError: element('list-error', HTMLElement),
   form: element('create-form', HTMLFormElement),
   nameInput: element('create-name', HTMLInputElement),
-  profileInput: element('create-profile', HTMLInputElement),
+  profileField: element('profile-field', HTMLElement),
+  profileSelect: element('create-profile', HTMLSelectElement),
+  profileDescription: element('profile-description', HTMLElement),
+  params: element('create-params', HTMLElement),
   approval: element('create-approval', HTMLInputElement),
   chat: element('create-chat', HTMLInputElement),
   record: element('create-record', HTMLInputElement),
@@ -227,6 +230,82 @@ function isWebUrl(url: string): boolean {
   }
 }
 
+/** The server's profiles, once GET /api/profiles answered; empty until then (the form then uses the default). */
+let profiles: ProfileChoice[] = [];
+
+function chosenProfile(): ProfileChoice | undefined {
+  return profiles.find((profile) => profile.name === ui.profileSelect.value);
+}
+
+/** One input per param of the chosen profile: a select when the operator listed its values. */
+function renderParams(): void {
+  const profile = chosenProfile();
+  ui.profileDescription.textContent = profile?.description ?? '';
+  ui.profileDescription.hidden = profile?.description === undefined;
+  const fields = (profile?.params ?? []).map((param) => {
+    const field = document.createElement('div');
+    field.className = 'field';
+    const id = `param-${param.name}`;
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.textContent = param.name;
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (param.values !== undefined) {
+      input = document.createElement('select');
+      for (const value of param.values) input.append(new Option(value, value));
+    } else {
+      input = document.createElement('input');
+      input.type = 'text';
+      input.spellcheck = false;
+      input.autocapitalize = 'none';
+      input.required = true;
+      input.maxLength = PayloadLimits.MaxParamValueLength;
+    }
+    input.id = id;
+    input.name = id;
+    input.dataset.param = param.name;
+    field.append(label, input);
+    if (param.description !== undefined) {
+      const hint = document.createElement('span');
+      hint.className = 'hint';
+      hint.id = `${id}-hint`;
+      hint.textContent = param.description;
+      input.setAttribute('aria-describedby', hint.id);
+      field.append(hint);
+    }
+    return field;
+  });
+  ui.params.replaceChildren(...fields);
+  ui.params.hidden = fields.length === 0;
+}
+
+async function loadProfiles(): Promise<void> {
+  try {
+    profiles = await listProfiles();
+  } catch {
+    // A server without the route, or a passing failure: the form still creates rooms of the default profile.
+    return;
+  }
+  ui.profileSelect.replaceChildren(...profiles.map((profile) => new Option(profile.name, profile.name)));
+  // With one profile there is nothing to choose; the picker would only take room.
+  ui.profileField.hidden = profiles.length < 2;
+  renderParams();
+}
+
+/** Marks the param a refusal names ('param "pod" …'), so the form shows which input to fix. */
+function markRefusedParam(message: string): void {
+  const named = /param "([A-Za-z0-9_]+)"/.exec(message)?.[1];
+  for (const input of ui.params.querySelectorAll<HTMLElement>('[data-param]')) {
+    const refused = input.dataset.param === named;
+    if (refused) {
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    } else {
+      input.removeAttribute('aria-invalid');
+    }
+  }
+}
+
 function radioValue(name: string): string | undefined {
   return ui.form.querySelector<HTMLInputElement>(`input[name="${name}"]:checked`)?.value;
 }
@@ -236,8 +315,12 @@ function readForm(): CreateRoomRequest {
   const request: CreateRoomRequest = { approval: ui.approval.checked, chat: ui.chat.checked, record: ui.record.checked };
   const name = ui.nameInput.value.trim();
   if (name.length > 0) request.name = name;
-  const profile = ui.profileInput.value.trim();
-  if (profile.length > 0) request.profile = profile;
+  const profile = chosenProfile();
+  if (profile !== undefined) {
+    request.profile = profile.name;
+    const inputs = [...ui.params.querySelectorAll<HTMLInputElement | HTMLSelectElement>('[data-param]')];
+    if (inputs.length > 0) request.params = Object.fromEntries(inputs.map((input) => [input.dataset.param!, input.value]));
+  }
   const floor = radioValue('floor');
   if (floor === 'driver' || floor === 'many') request.floor = floor;
   const resize = radioValue('resize');
@@ -257,14 +340,15 @@ async function handleCreate(event: SubmitEvent): Promise<void> {
     rememberOwnedRoom({ id: created.id, name: created.name, ownerUrl: created.ownerUrl, private: request.private === true });
     location.assign(created.ownerUrl);
   } catch (error) {
-    showError(ui.createError, error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    showError(ui.createError, message);
+    markRefusedParam(message);
     ui.submit.disabled = false;
   }
 }
 
 applyPageTheme(preferredTheme());
 ui.nameInput.maxLength = PayloadLimits.MaxRoomNameLength;
-ui.profileInput.maxLength = PayloadLimits.MaxProfileLength;
 ui.memberName.maxLength = PayloadLimits.MaxNameLength;
 ui.memberName.value = loadName() ?? '';
 const clearSaved = new Debouncer(SavedNoticeMs, () => {
@@ -282,6 +366,11 @@ listen(ui.nameForm, 'submit', (event) => {
   storeName();
 });
 listen(ui.form, 'submit', (event) => void handleCreate(event));
+listen(ui.profileSelect, 'change', () => {
+  showError(ui.createError, undefined);
+  renderParams();
+});
+void loadProfiles();
 renderYourRooms();
 void pruneYourRooms();
 void refreshLoop();
