@@ -3,6 +3,7 @@
 // drives the room's size when the role does; after a network drop it resumes with nothing lost or repeated.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { BIN } from '../helpers/serverProcess.js';
@@ -86,7 +87,10 @@ async function withServer(t: TestContext): Promise<TestServer> {
   return server;
 }
 
-test('a writer attached in tmux: its keys reach the shell, and after vim draws in colour on the alternate screen the pane is the mirror\'s screen', { skip: TMUX_MISSING }, async (t) => {
+/** vim draws the full-screen test; .ci/run installs it with tmux. */
+const VIM_MISSING = spawnSync('vim', ['--version'], { encoding: 'utf8' }).status === 0 ? undefined : 'vim is not installed (.ci/run installs it)';
+
+test('a writer attached in tmux: its keys reach the shell, and after vim draws in colour on the alternate screen the pane is the mirror\'s screen', { skip: TMUX_MISSING ?? VIM_MISSING }, async (t) => {
   const server = await withServer(t);
   const created = await server.createRoom({ cols: 80, rows: 24 });
   // One row more than the room: the status line sits under the grid.
