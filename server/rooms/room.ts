@@ -37,6 +37,8 @@ import { RoomBookmarks, type BookmarkResult } from './bookmarks.js';
 import { RejoinPasses } from './rejoinPasses.js';
 import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roomTimeouts.js';
 import { StreamHistory } from './streamHistory.js';
+import { RoomTelemetry } from './roomTelemetry.js';
+import { SessionSampler } from '../terminal/processTelemetry.js';
 
 export interface Profile {
   name: string;
@@ -233,6 +235,8 @@ export class Room extends Disposable {
   private readonly bookmarks: RoomBookmarks;
   private readonly passes: RejoinPasses;
   private readonly clock: Clock;
+  /** Samples the process session while an admitted member is there (the numbers show nothing of the screen). */
+  private readonly telemetry: RoomTelemetry;
   /** The size the room was created with: the 'fixed' policy's. */
   private readonly createdSize: { cols: number; rows: number };
   /** While the curtain is down: the writers the owner chose to keep behind it (owners always are). */
@@ -313,6 +317,10 @@ export class Room extends Disposable {
     this.register(this.pty.onData((data) => this.batcher.push(data)));
     this.register(this.pty.onExit((exit) => this.handlePtyExit(exit)));
     this.register(this.pty.onTreeEnded(() => this.processesEndedEmitter.fire()));
+    const identity = this.pty.identity;
+    this.telemetry = this.register(new RoomTelemetry(clock, identity ? new SessionSampler(identity, clock) : undefined,
+      (payload) => this.transport.everyone.send('room:telemetry', payload)));
+    this.register(this.onExit(() => this.telemetry.stop()));
     this.register(this.mirror.onReply((reply) => this.pty.write(reply)));
     this.register(this.mirror.onParseError((error) => {
       process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}\n`);
@@ -889,6 +897,7 @@ export class Room extends Disposable {
     if (bookmarks.length > 0) port.send('room:bookmarks', [...bookmarks]);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
     this.fanOut.add(member.id, port, member.acks, member.resumeFrom);
+    this.telemetry.watch(true);
     this.joinEmitter.fire({ memberId: member.id, role: member.role });
     this.activityEmitter.fire({ kind: 'joined', memberId: member.id, name: member.name, role: member.role });
   }
@@ -903,6 +912,7 @@ export class Room extends Disposable {
     this.chat.forget(member.id);
     this.bookmarks.forget(member.id);
     member.port.setPresent(false);
+    this.telemetry.watch([...this.members.values()].some((other) => !other.waiting));
     if (!member.waiting) this.activityEmitter.fire({ kind: 'left', memberId: member.id, name: member.name });
     this.rolesChanged();
   }

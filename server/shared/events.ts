@@ -152,6 +152,18 @@ export interface BookmarkPayload {
   at: string;
 }
 
+/** `room:telemetry`: the room's process session (local rooms), sampled while someone watches. */
+export interface TelemetryPayload {
+  /** ISO 8601, on the server's clock: when the sample was taken. */
+  at: string;
+  /** CPU since the previous sample, per core as `top` shows it: 100 is one core busy all the time. */
+  cpuPercent: number;
+  /** Resident memory of the session's processes, summed. */
+  memoryBytes: number;
+  /** Live processes in the session. */
+  processes: number;
+}
+
 /**
  * `rewind:ticket`'s answer: a one-time secret for `GET /api/rooms/:id/history` (as `Authorization: Bearer`),
  * good until `expiresAt`; `not-recorded` when the room has no recording to rewind through.
@@ -293,6 +305,8 @@ export interface ServerToClientEvents {
   'room:bookmark': (payload: BookmarkPayload) => void;
   /** On entering the room, when it has bookmarks: all of them, oldest first. */
   'room:bookmarks': (payload: BookmarkPayload[]) => void;
+  /** Every few seconds while the member is admitted: CPU, memory and process count of the room's processes. */
+  'room:telemetry': (payload: TelemetryPayload) => void;
   /**
    * On entering the room: a secret that lets this client back in past approval and a lock after its connection
    * drops (for RejoinPassLimits.ValidAfterLeaveMs); present it as `room:join { pass }`. Works once.

@@ -20,6 +20,7 @@ import type {
   RoomSettings,
   RoomSettingsPatch,
   ServerToClientEvents,
+  TelemetryPayload,
 } from './events.js';
 import { roleAtLeast } from './events.js';
 import { AckPolicy } from './flowControl.js';
@@ -43,6 +44,7 @@ import {
   parseRoleChange,
   parseSettings,
   parseSnapshot,
+  parseTelemetry,
   parseTicketReply,
   parseTyping,
 } from './serverPayloads.js';
@@ -160,6 +162,9 @@ export class RoomClient extends Disposable {
   private readonly bookmarkEmitter = this.register(new Emitter<{ bookmark: BookmarkPayload; live: boolean }>());
   /** A bookmark: `live` when just dropped (`room:bookmark`), not when it came in the list a join brings. */
   readonly onBookmark = this.bookmarkEmitter.event;
+  private readonly telemetryEmitter = this.register(new Emitter<TelemetryPayload>());
+  /** A sample of the room's processes (`room:telemetry`), every few seconds while we are admitted. */
+  readonly onTelemetry = this.telemetryEmitter.event;
   private readonly credentialEmitter = this.register(new Emitter<string>());
   /** A hand-over made us the owner: our new owner token, sent once. */
   readonly onCredential = this.credentialEmitter.event;
@@ -233,6 +238,7 @@ export class RoomClient extends Disposable {
     socket.on('chat:message', this.handleChat);
     socket.on('room:bookmark', this.handleBookmark);
     socket.on('room:bookmarks', this.handleBookmarks);
+    socket.on('room:telemetry', this.handleTelemetry);
     socket.on('room:credential', this.handleCredential);
     socket.on('room:pass', this.handlePass);
     this.register(
@@ -256,6 +262,7 @@ export class RoomClient extends Disposable {
         socket.off('chat:message', this.handleChat);
         socket.off('room:bookmark', this.handleBookmark);
         socket.off('room:bookmarks', this.handleBookmarks);
+        socket.off('room:telemetry', this.handleTelemetry);
         socket.off('room:credential', this.handleCredential);
         socket.off('room:pass', this.handlePass);
         socket.disconnect();
@@ -649,6 +656,11 @@ export class RoomClient extends Disposable {
       this.lastBookmarkId = bookmark.id;
       this.bookmarkEmitter.fire({ bookmark, live: false });
     }
+  };
+
+  private readonly handleTelemetry = (payload: unknown): void => {
+    const telemetry = parseTelemetry(payload);
+    if (telemetry) this.telemetryEmitter.fire(telemetry);
   };
 
   /** The room's rejoin pass for this page (kept in memory only: a reload is a new visitor as far as approval goes). */

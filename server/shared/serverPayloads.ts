@@ -22,6 +22,7 @@ import type {
   RoomResizePolicy,
   RoomSettings,
   SnapshotPayload,
+  TelemetryPayload,
   TypingPayload,
 } from './events.js';
 import { PayloadLimits } from './limits.js';
@@ -104,6 +105,15 @@ export function parseBookmark(value: unknown): BookmarkPayload | undefined {
 export function parseBookmarks(value: unknown): BookmarkPayload[] {
   if (!Array.isArray(value)) return [];
   return value.map(parseBookmark).filter((bookmark): bookmark is BookmarkPayload => bookmark !== undefined);
+}
+
+/** `room:telemetry`: non-negative finite numbers and a date, or nothing. */
+export function parseTelemetry(value: unknown): TelemetryPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const { at, cpuPercent, memoryBytes, processes } = value;
+  const count = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!isDate(at) || !count(cpuPercent) || !count(memoryBytes) || !count(processes)) return undefined;
+  return { at, cpuPercent, memoryBytes, processes };
 }
 
 /** `rewind:ticket`'s acknowledgement; anything unreadable is a refusal. */
