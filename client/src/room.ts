@@ -2,6 +2,7 @@
 // the page up to date: header (name, role, connection), toolbar, member and chat panels (drawers on phones),
 // share, settings, view and curtain dialogs, overlays, bookmarks and rewind, typing strip, key bar, and the browser-test hook.
 
+import { formatTelemetry } from './telemetry.js';
 import { io } from 'socket.io-client';
 import type { ExitPayload, MemberInfo, NoticePayload, Role, RoomSettings } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
@@ -141,6 +142,7 @@ const ui = {
   roomName: element('room-name', HTMLElement),
   termTitle: element('term-title', HTMLElement),
   roomBadges: element('room-badges', HTMLElement),
+  telemetry: element('telemetry', HTMLElement),
   roleBadge: element('role-badge', HTMLElement),
   connection: element('connection', HTMLElement),
   handButton: element('hand-button', HTMLButtonElement),
@@ -695,6 +697,11 @@ function main(): void {
   client.onRole(applyRole);
   client.onWaiting(applyWaiting);
   client.onSettings(applySettings);
+  // Shown from the first sample on; the server samples only while someone watches, every few seconds.
+  client.onTelemetry((sample) => {
+    ui.telemetry.textContent = formatTelemetry(sample);
+    ui.telemetry.hidden = false;
+  });
   client.onCurtain((curtain) => applyCurtain(curtain.down, curtain.sees === true));
   let focusedOnce = false;
   client.onJoined(() => {
