@@ -10,9 +10,6 @@ export const ProcTimes = {
    * space on every Linux architecture, whatever its internal HZ.
    */
   TicksPerSecond: 100,
-  /** 1-based positions of `utime` and `stime` in /proc/<pid>/stat (proc(5)). */
-  UtimeField: 14,
-  StimeField: 15,
   /** /proc/<pid>/status gives VmRSS in kB (KiB): bytes per unit. */
   StatusKbBytes: 1024,
 } as const;
@@ -27,22 +24,6 @@ export interface TelemetrySample {
   memoryBytes: number;
   /** Live processes in the session. */
   processes: number;
-}
-
-/**
- * CPU ticks (utime + stime) from one /proc/<pid>/stat line, read after the last `)` since `comm` may
- * hold anything (see parseProcStat); undefined when the line is not one.
- */
-export function parseCpuTicks(text: string): number | undefined {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = text.slice(close + 1).trim().split(' ');
-  const field = (position: number): number => {
-    const raw = fields[position - ProcFs.FirstFieldAfterComm];
-    return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  };
-  const ticks = field(ProcTimes.UtimeField) + field(ProcTimes.StimeField);
-  return Number.isSafeInteger(ticks) ? ticks : undefined;
 }
 
 /** Resident bytes from /proc/<pid>/status; 0 when it has no VmRSS line (a zombie, a kernel thread). */
@@ -84,13 +65,11 @@ export class SessionSampler {
     const ticks = new Map<string, number>();
     let usedTicks = 0;
     let memoryBytes = 0;
+    // The listing already read each member's stat line, CPU ticks included: only its status is read here.
     for (const member of members) {
-      const stat = readText(`${this.root}/${member.pid}/stat`);
-      const total = stat === undefined ? undefined : parseCpuTicks(stat);
-      if (total === undefined) continue;
       const key = `${member.pid}:${member.startTime}`;
-      ticks.set(key, total);
-      usedTicks += Math.max(0, total - (this.previous.get(key) ?? 0));
+      ticks.set(key, member.cpuTicks);
+      usedTicks += Math.max(0, member.cpuTicks - (this.previous.get(key) ?? 0));
       memoryBytes += parseRssBytes(readText(`${this.root}/${member.pid}/status`) ?? '');
     }
     const elapsedMs = this.previousAt === undefined ? 0 : at - this.previousAt;

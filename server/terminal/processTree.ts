@@ -6,7 +6,9 @@ export const ProcFs = {
   Root: '/proc',
   /** Changes on every boot: records from before a reboot name processes that cannot exist any more. */
   BootIdPath: '/proc/sys/kernel/random/boot_id',
-  /** 1-based position of `starttime` in /proc/<pid>/stat (proc(5)), counted across the whole line. */
+  /** 1-based positions in /proc/<pid>/stat (proc(5)), counted across the whole line. */
+  UtimeField: 14,
+  StimeField: 15,
   StartTimeField: 22,
   /** The fields after `(comm)` start at field 3 (`state`). */
   FirstFieldAfterComm: 3,
@@ -32,6 +34,8 @@ export interface ProcStat {
   session: number;
   /** Clock ticks after boot at which the process started: with the pid it names one process, not a reused pid. */
   startTime: number;
+  /** CPU clock ticks used so far, user plus system (utime + stime): what telemetry's CPU share is measured from. */
+  cpuTicks: number;
 }
 
 /** A process named so that it cannot be mistaken for a later one that got the same pid. */
@@ -63,8 +67,9 @@ export function parseProcStat(text: string): ProcStat | undefined {
     pgrp: field(5),
     session: field(6),
     startTime: field(ProcFs.StartTimeField),
+    cpuTicks: field(ProcFs.UtimeField) + field(ProcFs.StimeField),
   };
-  const numbers = [stat.pid, stat.ppid, stat.pgrp, stat.session, stat.startTime];
+  const numbers = [stat.pid, stat.ppid, stat.pgrp, stat.session, stat.startTime, stat.cpuTicks];
   if (!/^[A-Za-z]$/.test(stat.state) || !numbers.every(Number.isSafeInteger)) return undefined;
   return stat;
 }

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { parseCpuTicks, parseRssBytes, SessionSampler } from '../../server/terminal/processTelemetry.js';
+import { parseRssBytes, SessionSampler } from '../../server/terminal/processTelemetry.js';
+import { parseProcStat } from '../../server/terminal/processTree.js';
 import { ManualClock } from '../helpers/manualClock.js';
 
 /** A stat line as the kernel writes it (fields 3..52 after `(comm)`), with the fields the sampler reads filled in. */
@@ -25,13 +26,13 @@ function statLine(pid: number, comm: string, fields: { state?: string; session?:
 const statusText = (rssKb: number | undefined): string =>
   `Name:\tbash\nState:\tS (sleeping)\nVmPeak:\t  9000 kB\n${rssKb === undefined ? '' : `VmRSS:\t  ${rssKb} kB\n`}Threads:\t1\n`;
 
-describe('parseCpuTicks', () => {
+describe('CPU ticks of a stat line (parseProcStat)', () => {
   test('utime + stime, read after the last ) of a hostile comm', () => {
-    assert.equal(parseCpuTicks(statLine(42, ') 7 8 (x', { utime: 1234, stime: 56 })), 1290);
+    assert.equal(parseProcStat(statLine(42, ') 7 8 (x', { utime: 1234, stime: 56 }))?.cpuTicks, 1290);
   });
   test('a broken line is refused', () => {
-    assert.equal(parseCpuTicks('42 (bash) S 1'), undefined);
-    assert.equal(parseCpuTicks('garbage'), undefined);
+    assert.equal(parseProcStat('42 (bash) S 1')?.cpuTicks, undefined);
+    assert.equal(parseProcStat('garbage')?.cpuTicks, undefined);
   });
 });
 

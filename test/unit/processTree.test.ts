@@ -30,7 +30,7 @@ describe('parseProcStat', () => {
   for (const comm of comms) {
     test(`comm ${inspect(comm)} is read whole and the fields after it are right`, () => {
       const stat = parseProcStat(statLine(4242, comm, { state: 'T', ppid: 17, pgrp: 4240, session: 4200, startTime: 987654 }));
-      assert.deepEqual(stat, { pid: 4242, comm, state: 'T', ppid: 17, pgrp: 4240, session: 4200, startTime: 987654 });
+      assert.deepEqual(stat, { pid: 4242, comm, state: 'T', ppid: 17, pgrp: 4240, session: 4200, startTime: 987654, cpuTicks: 0 });
     });
   }
 
