@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { parseProfilesFile } from '../../server/rooms/profiles.js';
-import { closeInOrder, launchChromium, saveScreenshot } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -20,11 +20,6 @@ const E2eTiming = {
   TestMs: 30_000,
 } as const;
 
-/** The sizes a person judges the form at: a laptop and a phone. */
-const Viewports = {
-  Desktop: { width: 1280, height: 800 },
-  Phone: { width: 390, height: 844 },
-} as const;
 
 const PRINT_ARGV = fileURLToPath(new URL('../fixtures/printArgv.mjs', import.meta.url));
 

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, newE2eContext, saveScreenshot } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, Viewports } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,8 +18,8 @@ const E2eTiming = {
 } as const;
 
 /** A laptop, and a phone in portrait (docs/ui.md): the overlay must work at both sizes. */
-const WIDE_VIEWPORT = { width: 1280, height: 800 } as const;
-const PHONE_VIEWPORT = { width: 390, height: 844 } as const;
+const WIDE_VIEWPORT = Viewports.Desktop;
+const PHONE_VIEWPORT = Viewports.Phone;
 
 interface Hooked {
   ttyroom?: { role: string | undefined; screenText(): string; rewinding: boolean };

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { launchChromium, saveScreenshot } from '../helpers/browser.js';
+import { launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /** Failure bounds only, in milliseconds: the server samples every 5 s while someone watches. */
@@ -13,10 +13,6 @@ const E2eTiming = {
   TestMs: 60_000,
 } as const;
 
-const Viewports = {
-  Desktop: { width: 1280, height: 800 },
-  Phone: { width: 390, height: 844 },
-} as const;
 
 let server: TestServer;
 let browser: Browser;

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Readability } from '../../client/src/readability.js';
-import { closeInOrder, launchChromium, saveScreenshot } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -17,11 +17,6 @@ const E2eTiming = {
   TestMs: 90_000,
 } as const;
 
-/** The two sizes the issue names: a laptop and a phone (CSS pixels). */
-const Viewports = {
-  Desktop: { width: 1280, height: 800 },
-  Phone: { width: 390, height: 844 },
-} as const;
 
 /** A room wider than any phone: 150 columns at the readable minimum is over 1 000 CSS px. */
 const WIDE_ROOM = { cols: 150, rows: 40 } as const;

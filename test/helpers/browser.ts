@@ -22,6 +22,12 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** The viewport every e2e page gets, so an owner's fitted terminal size is reproducible. */
+/** The sizes every page is judged at (CSS pixels): a laptop and a phone. */
+export const Viewports = {
+  Desktop: { width: 1280, height: 800 },
+  Phone: { width: 390, height: 844 },
+} as const;
+
 export const E2E_VIEWPORT = { width: 1280, height: 720 } as const;
 
 /**
