@@ -4,7 +4,13 @@
 import { parseJsonAt, JsonSyntaxError } from '../util/jsonLocation.js';
 import { splitCommandLine } from '../util/commandLine.js';
 import { ConfigError } from '../util/configError.js';
-import type { Profile } from './room.js';
+
+/** A local program a room runs: the profile it came from, and the exact argv (never through a shell). */
+export interface LocalLaunch {
+  name: string;
+  file: string;
+  args: string[];
+}
 
 /** The profile `--command` (or the login shell) defines; a profiles file may not redefine it. */
 export const DEFAULT_PROFILE = 'default';
@@ -83,7 +89,7 @@ function refuseValue(rule: ParamRule, value: string): string | undefined {
  * The program and arguments a room of this profile runs, or why the request is refused (a message naming the
  * param). `params` come from the create request; `extraArgs` from --permit-arguments, command profiles only.
  */
-export function launchOf(profile: ProfileDefinition, params: Readonly<Record<string, string>> | undefined, extraArgs: readonly string[] | undefined): Profile | string {
+export function launchOf(profile: ProfileDefinition, params: Readonly<Record<string, string>> | undefined, extraArgs: readonly string[] | undefined): LocalLaunch | string {
   const given = params ?? {};
   if (profile.type === 'command') {
     const first = Object.keys(given)[0];

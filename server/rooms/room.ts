@@ -20,7 +20,7 @@ import { pickColour } from '../shared/palette.js';
 import type { IDisposable } from '../shared/disposable.js';
 import { MemberListPacing, MirrorFlowControl } from '../shared/flowControl.js';
 import { OutputBatcher } from '../terminal/outputBatcher.js';
-import { PtySession, type PtySpawnOptions } from '../terminal/ptySession.js';
+import type { SessionExit, SessionFactory, TerminalSession } from '../terminal/terminalSession.js';
 import type { ProcessIdentity } from '../terminal/processTree.js';
 import type { MirrorHost, RoomMirror } from '../terminal/mirrorHost.js';
 import type { ScreenDump } from '../terminal/screenDump.js';
@@ -40,21 +40,20 @@ import { StreamHistory } from './streamHistory.js';
 import { RoomTelemetry } from './roomTelemetry.js';
 import { SessionSampler } from '../terminal/processTelemetry.js';
 
-export interface Profile {
-  name: string;
-  file: string;
-  args: string[];
+/** What a room says about the profile it was opened from (the launch itself is its session factory's). */
+export interface RoomProfile {
+  readonly name: string;
 }
 
 export interface RoomOptions {
   id: string;
   name: string;
-  profile: Profile;
+  profile: RoomProfile;
+  /** Starts the program the room shares; called once, in the constructor. */
+  openSession: SessionFactory;
   cols: number;
   rows: number;
   scrollback: number;
-  cwd: string;
-  env: Record<string, string>;
   ownerToken: string;
   writeToken: string;
   /** Default: a public room with no owner user. */
@@ -182,10 +181,12 @@ const REVOKED_MESSAGE = 'your access to this room was revoked or has expired';
 export class Room extends Disposable {
   readonly id: string;
   readonly name: string;
-  readonly profile: Profile;
+  readonly profile: RoomProfile;
   readonly createdAt: Date;
 
-  private readonly pty: PtySession;
+  private readonly session: TerminalSession;
+  /** Turns the session's bytes into text for the mirror and members, never splitting a UTF-8 sequence. */
+  private readonly decoder = new TextDecoder('utf-8');
   private readonly mirror: RoomMirror;
   private readonly batcher: OutputBatcher;
   private readonly transport: RoomTransport;
@@ -304,29 +305,20 @@ export class Room extends Disposable {
       },
     }, clock, options.resumeBufferUnits, () => this.broadcastMembers()));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
-    const spawn: PtySpawnOptions = {
-      file: options.profile.file,
-      args: options.profile.args,
-      cols: options.cols,
-      rows: options.rows,
-      cwd: options.cwd,
-      env: options.env,
-      killGraceMs: options.killGraceMs,
-    };
-    this.pty = this.register(new PtySession(spawn));
-    this.register(this.pty.onData((data) => this.batcher.push(data)));
-    this.register(this.pty.onExit((exit) => this.handlePtyExit(exit)));
-    this.register(this.pty.onTreeEnded(() => this.processesEndedEmitter.fire()));
-    const identity = this.pty.identity;
+    this.session = this.register(options.openSession({ cols: options.cols, rows: options.rows }));
+    this.register(this.session.onData((bytes) => this.takeOutput(bytes)));
+    this.register(this.session.onExit((exit) => this.handleSessionExit(exit)));
+    this.register(this.session.onTreeEnded(() => this.processesEndedEmitter.fire()));
+    const identity = this.session.identity;
     this.telemetry = this.register(new RoomTelemetry(clock, identity ? new SessionSampler(identity, clock) : undefined,
       (payload) => this.transport.everyone.send('room:telemetry', payload)));
     this.register(this.onExit(() => this.telemetry.stop()));
-    this.register(this.mirror.onReply((reply) => this.pty.write(reply)));
+    this.register(this.mirror.onReply((reply) => this.session.write(reply)));
     this.register(this.mirror.onParseError((error) => {
       process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}\n`);
     }));
     this.register(this.mirror.onProgress(() => {
-      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.pty.resume();
+      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.session.resume();
     }));
     this.register(this.mirror.onCheckpoint((snapshot) => this.fanOut.offerSnapshot(snapshot)));
     this.register(this.mirror.onRebuilt(({ exact }) => {
@@ -355,13 +347,14 @@ export class Room extends Disposable {
     return this.members.size;
   }
 
-  get pid(): number {
-    return this.pty.pid;
+  /** The local program's pid; undefined when it runs on another host. */
+  get pid(): number | undefined {
+    return this.session.pid;
   }
 
   /** The shell's pid and start time, so a crash record names it and not a later process with its pid. */
   get processIdentity(): ProcessIdentity | undefined {
-    return this.pty.identity;
+    return this.session.identity;
   }
 
   get settings(): Readonly<RoomSettings> {
@@ -666,7 +659,7 @@ export class Room extends Disposable {
     if (!roleAtLeast(member.role, 'writer')) return 'forbidden';
     if (this.exitInfo) return 'gone';
     this.timeouts.noteWriterInput();
-    const result = this.pty.write(data);
+    const result = this.session.write(data);
     if (result !== 'ok') return result;
     if (!this.fanOut.curtainDown) this.inputEmitter.fire({ memberId, data });
     const now = this.clock.now();
@@ -701,7 +694,7 @@ export class Room extends Disposable {
 
   /** Input bytes accepted for the program and not yet read by the terminal (bounded; see PtyInput). */
   get pendingInput(): number {
-    return this.pty.pendingInput;
+    return this.session.pendingInput;
   }
 
   /**
@@ -710,8 +703,8 @@ export class Room extends Disposable {
    */
   resize(cols: number, rows: number, requester: ResizeRequester = {}): void {
     if (this.exitInfo || this.isDisposed) return;
-    if (cols === this.pty.cols && rows === this.pty.rows) return;
-    this.pty.resize(cols, rows);
+    if (cols === this.session.cols && rows === this.session.rows) return;
+    this.session.resize(cols, rows);
     this.resizeEmitter.fire({ cols, rows, actor: requester.actor, address: requester.address });
     this.batcher.flush();
     // Members reflow here, after everything sent so far; the mirror does once it has parsed up to here.
@@ -797,7 +790,7 @@ export class Room extends Disposable {
    */
   async close(reason: ExitReason, graceMs: number = this.killGraceMs): Promise<void> {
     if (this.isDisposed) return;
-    if (this.exitInfo) return this.pty.terminate(graceMs);
+    if (this.exitInfo) return this.session.terminate(graceMs);
     // The first close names the reason; a later one (say, shutdown during a close) only hurries it.
     if (this.endReason === 'exited') this.endReason = reason;
     // Resolves once members were told, which is after the process exited and its last output was parsed.
@@ -807,7 +800,7 @@ export class Room extends Disposable {
         resolve();
       });
     });
-    await this.pty.terminate(graceMs);
+    await this.session.terminate(graceMs);
     await told;
   }
 
@@ -819,12 +812,20 @@ export class Room extends Disposable {
     this.fanOut.deliverLive('term:output', payload);
     this.fanOut.broadcast();
     this.mirror.write(data);
-    if (this.mirror.backlog > MirrorFlowControl.HighWater) this.pty.pause();
+    if (this.mirror.backlog > MirrorFlowControl.HighWater) this.session.pause();
   }
 
-  private handlePtyExit(exit: { exitCode: number; signal?: string }): void {
+  private takeOutput(bytes: Uint8Array): void {
+    const text = this.decoder.decode(bytes, { stream: true });
+    if (text) this.batcher.push(text);
+  }
+
+  private handleSessionExit(exit: SessionExit): void {
     // An exited room has nothing left to close; it only waits to expire.
     this.timeouts.dispose();
+    // A sequence cut off by the end is shown as U+FFFD, as a terminal would.
+    const tail = this.decoder.decode();
+    if (tail) this.batcher.push(tail);
     this.batcher.flush();
     // Report the exit only once the last output is parsed, so a late snapshot is the final screen.
     const report = (): void => {

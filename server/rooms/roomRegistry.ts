@@ -14,6 +14,7 @@ import { Emitter } from '../shared/emitter.js';
 import type { RoomTransport } from './ports.js';
 import type { MirrorHost } from '../terminal/mirrorHost.js';
 import { Room, type RoomResize } from './room.js';
+import { PtySession } from '../terminal/ptySession.js';
 import { launchOf, profileSummary, type ProfileDefinition, type ProfileSummary } from './profiles.js';
 
 export type { Requester } from '../auth/requester.js';
@@ -135,7 +136,10 @@ export class RoomRegistry extends Disposable {
     const room = new Room({
       id,
       name: request.name ?? `room ${id.slice(0, 6)}`,
-      profile: launch,
+      profile: { name: launch.name },
+      openSession: ({ cols, rows }) => new PtySession({
+        file: launch.file, args: launch.args, cols, rows, cwd: this.options.cwd, env: this.options.env, killGraceMs: this.options.killGraceMs,
+      }),
       access: {
         private: request.private === true,
         ...(requester.user !== undefined ? { ownerUser: requester.user } : {}),
@@ -145,8 +149,6 @@ export class RoomRegistry extends Disposable {
       cols: request.cols ?? TerminalSize.DefaultCols,
       rows: request.rows ?? TerminalSize.DefaultRows,
       scrollback: this.options.scrollback,
-      cwd: this.options.cwd,
-      env: this.options.env,
       ownerToken,
       writeToken,
       transport: this.options.createTransport(id),
@@ -190,7 +192,7 @@ export class RoomRegistry extends Disposable {
       address: requester.address,
       // Param values are recorded: they name what the room opened (which pod), they passed the operator's rules, and
       // they are in the process's argv for anyone on the host to see anyway; they are never credentials.
-      detail: { profile: profile.name, ...paramsDetail(request.params), pid: room.pid, private: room.access.accessPolicy.private },
+      detail: { profile: profile.name, ...paramsDetail(request.params), ...(room.pid !== undefined ? { pid: room.pid } : {}), private: room.access.accessPolicy.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

@@ -32,10 +32,10 @@ export class PtyInput extends Disposable {
   }
 
   /** Queues `data`; refused whole (never cut mid-character or mid-sequence) when the queue is full. */
-  write(data: string): InputResult {
+  write(data: string | Uint8Array): InputResult {
     if (this.isDisposed) return 'ok';
-    if (this.queuedBytes > 0 && SIGNAL_KEYS.has(data)) this.interrupt();
-    const bytes = Buffer.from(data, 'utf8');
+    if (this.queuedBytes > 0 && typeof data === 'string' && SIGNAL_KEYS.has(data)) this.interrupt();
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (bytes.length === 0) return 'ok';
     if (this.queuedBytes + bytes.length > InputLimits.MaxPendingBytes) return 'full';
     this.queue.push(bytes);

@@ -1,12 +1,12 @@
-// PtySession: one node-pty child — spawn with an allowlisted environment, paced reads, EOF-drained exit, ending its whole session.
+// PtySession: one node-pty child — spawn with an allowlisted environment, paced raw-byte reads, EOF-drained exit, ending its whole session.
 
 import { readSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { StringDecoder } from 'node:string_decoder';
 import * as pty from 'node-pty';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 import { PtyInput, type InputResult } from './ptyInput.js';
+import type { SessionExit, TerminalSession } from './terminalSession.js';
 import {
   identify, killSession, procAvailable, ProcessTiming, readProcStat, sessionMembers, signalSession, type ProcessIdentity,
 } from './processTree.js';
@@ -40,11 +40,7 @@ export interface PtySpawnOptions {
   killGraceMs: number;
 }
 
-export interface PtyExit {
-  exitCode: number;
-  /** Signal name when the child was ended by a signal. */
-  signal?: string;
-}
+export type PtyExit = SessionExit;
 
 /** The environment variables a room's shell may inherit from the server; everything else is dropped. */
 const INHERITED_ENV = ['HOME', 'USER', 'SHELL', 'PATH', 'LANG'] as const;
@@ -81,12 +77,12 @@ interface PtyReadStream {
   on(event: 'end', listener: () => void): unknown;
 }
 
-export class PtySession extends Disposable {
+export class PtySession extends Disposable implements TerminalSession {
   private readonly process: pty.IPty;
-  private readonly dataEmitter = this.register(new Emitter<string>());
+  private readonly dataEmitter = this.register(new Emitter<Uint8Array>());
   private readonly exitEmitter = this.register(new Emitter<PtyExit>());
   private readonly treeEndedEmitter = this.register(new Emitter<void>());
-  /** Fires for every chunk the child writes, decoded as UTF-8 (never splitting a code point). */
+  /** Fires for every chunk the child writes, as raw bytes (the room decodes them; see TerminalSession.onData). */
   readonly onData = this.dataEmitter.event;
   /** Fires once, after the output has been read to EOF (or the drain gave up). */
   readonly onExit = this.exitEmitter.event;
@@ -133,14 +129,15 @@ export class PtySession extends Disposable {
       rows: options.rows,
       cwd: options.cwd,
       env: options.env,
-      encoding: 'utf8',
+      // Raw bytes: a ZMODEM transfer shares the stream and is not UTF-8 (node-pty then hands out Buffers).
+      encoding: null,
     });
     this.identity = procAvailable() ? identify(this.process.pid) : undefined;
     this.guardExitDrain();
     this.input = this.register(this.createInput());
-    this.register(this.process.onData((data) => {
+    this.register(this.process.onData((data: string | Buffer) => {
       if (this.childGone) this.armDrainIdle();
-      this.dataEmitter.fire(data);
+      this.dataEmitter.fire(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     }));
     this.register(this.process.onExit(({ exitCode, signal }) => {
       this.clearDrainTimers();
@@ -168,7 +165,7 @@ export class PtySession extends Disposable {
   }
 
   /** Input for the child; 'full' when it is not reading and the pending input is at its cap. */
-  write(data: string): InputResult {
+  write(data: string | Uint8Array): InputResult {
     if (this.exited || this.childGone || this.isDisposed) return 'ok';
     return this.input.write(data);
   }
@@ -343,7 +340,6 @@ export class PtySession extends Disposable {
   }
 
   private drainAfterEnd(fd: number): void {
-    const decoder = new StringDecoder('utf8');
     const buffer = Buffer.allocUnsafe(PtyTiming.DrainReadBytes);
     let total = 0;
     while (total < PtyTiming.DrainMaxBytes) {
@@ -356,11 +352,8 @@ export class PtySession extends Disposable {
       }
       if (count === 0) break;
       total += count;
-      const text = decoder.write(buffer.subarray(0, count));
-      if (text) this.dataEmitter.fire(text);
+      this.dataEmitter.fire(Buffer.from(buffer.subarray(0, count)));
     }
-    const rest = decoder.end();
-    if (rest) this.dataEmitter.fire(rest);
   }
 
   private armDrainIdle(): void {

@@ -37,7 +37,7 @@ test('a 50 MB paste into `sleep`: input capped at 1 MiB, no busy loop, one input
     writer.socket.emit('term:input', "PS1='P-$((6*7))> '\r");
     await waitFor(() => writer.outputText().includes('P-42> '), 'the prompt');
     writer.socket.emit('term:input', 'sleep 1001\r');
-    await waitFor(() => (server.app.rooms.get(created.id)!.pid > 0 && descendantNamed(room.pid, 'sleep')), 'sleep to run');
+    await waitFor(() => ((server.app.rooms.get(created.id)!.pid ?? 0) > 0 && descendantNamed(room.pid!, 'sleep')), 'sleep to run');
 
     const line = `${'paste '.repeat(15)}\n`;
     const chunk = line.repeat(Math.floor(PayloadLimits.MaxInputChunk / line.length));

@@ -25,7 +25,7 @@ test('closed rooms leave no live or zombie process and give back their file desc
   for (let i = 0; i < ROOMS; i++) {
     const room = await server.createRoom();
     created.push(room);
-    pids.push(server.app.rooms.get(room.id)!.pid);
+    pids.push(server.app.rooms.get(room.id)!.pid!);
     members.push(await joinMember(server.url, room.id, { token: room.writeToken }));
   }
   assert.ok(pids.every((pid) => existsSync(`/proc/${pid}`)), 'every room has a live process');

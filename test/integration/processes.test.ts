@@ -25,7 +25,7 @@ test('F1: kill -9 of the shell from outside: term:exit once with SIGKILL, no zom
   const masters = ptyMasterCount();
   const created = await server.createRoom();
   const room = server.app.rooms.get(created.id)!;
-  const pid = room.pid;
+  const pid = room.pid!;
   const writer = await joinMember(server.url, created.id, { token: created.writeToken });
   const viewer = await joinMember(server.url, created.id);
   try {
@@ -55,7 +55,7 @@ test('F2: closing a room ends background, nohup and SIGHUP-ignoring jobs, and a 
   const GRACE_MS = 500;
   const server: TestServer = await startServer({ killGraceMs: GRACE_MS });
   const created = await server.createRoom();
-  const shellPid = server.app.rooms.get(created.id)!.pid;
+  const shellPid = server.app.rooms.get(created.id)!.pid!;
   const member = await joinMember(server.url, created.id, { token: created.writeToken });
   const jobs = [
     { argv: ['sleep', '7101'], line: 'sleep 7101 & echo "J1=$!"' },

@@ -36,7 +36,6 @@ test('with --permit-arguments, args are appended to the profile\'s command (boun
     const made = await api(server, 'POST', '/api/rooms', { body: { args: ['-c', 'echo ARGS-$((6*7)); sleep 30'] } });
     assert.equal(made.status, 201, made.text);
     const room = server.app.rooms.get(made.body.id)!;
-    assert.deepEqual(room.profile.args.slice(-2), ['-c', 'echo ARGS-$((6*7)); sleep 30']);
     await waitFor(async () => (await room.screenText()).includes('ARGS-42'), 'the profile command to run with the extra arguments');
 
     const before = server.app.rooms.size;

@@ -74,7 +74,7 @@ async function sameAsMirror(server: TestServer, roomId: string, member: { termin
   const room = server.app.rooms.get(roomId)!;
   // Stop the ticker so the stream has an end both sides can reach; the exited room keeps its final screen.
   const exited = new Promise<void>((resolve) => room.onExit(() => resolve()));
-  process.kill(-room.pid, 'SIGKILL');
+  process.kill(-room.pid!, 'SIGKILL');
   await exited;
   const end = room.streamOffset;
   await waitFor(() => offsetOf() === end, `the member to reach the end of the stream (${end})`);

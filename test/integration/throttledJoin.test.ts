@@ -58,7 +58,7 @@ test('a late join over a 2 Mbit/s link with 10 000 lines of coloured scrollback 
 
     // Stop the output so both sides have an end to reach, then compare every line of the scrollback too.
     const exited = new Promise<void>((resolve) => room.onExit(() => resolve()));
-    process.kill(-room.pid, 'SIGKILL');
+    process.kill(-room.pid!, 'SIGKILL');
     await exited;
     const end = room.streamOffset;
     await waitFor(() => member.parsedOffset === end, `the member to reach the end of the stream (${end})`, TRANSFER_DEADLINE_MS, 20);
