@@ -8,6 +8,7 @@ import { listRooms, ServerRequestError } from '../termclient/serverRequest.js';
 import { ConfigError } from '../util/configError.js';
 import { commandArgs, fail, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
+import { UNSAFE_IN_LINE } from '../shared/unsafeText.js';
 
 /** The server `ttyroom serve` listens on when given no --host or --port. */
 export const DEFAULT_SERVER = `http://${ConfigDefaults.Host}:${ConfigDefaults.Port}`;
@@ -63,12 +64,9 @@ function parseRoomsArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RoomsA
   }
 }
 
-/** Control characters (C0, DEL, C1) and bidi controls: a room name is user input and must not restyle the terminal. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Text from the server made safe for one table cell: unprintables removed, cut to `width` characters. */
+/** Text from the server (a room name is user input) made safe for one table cell: controls and bidi controls removed, cut to `width` characters. */
 export function cell(text: string, width = Number.POSITIVE_INFINITY): string {
-  const characters = Array.from(text.replace(UNPRINTABLE, ''));
+  const characters = Array.from(text.replace(UNSAFE_IN_LINE, ''));
   if (characters.length <= width) return characters.join('');
   return `${characters.slice(0, width - 1).join('')}…`;
 }
