@@ -36,6 +36,10 @@ import { attachHandshakeAuth } from './auth/handshakeAuth.js';
 import { loginRouter } from './http/loginRoutes.js';
 import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 import { HistoryTickets } from './auth/historyTickets.js';
+import { log } from './util/logger.js';
+import { RoomObserver } from './observe/roomObserver.js';
+import { metricsEnabled, metricsHandler } from './observe/metricsRoute.js';
+import { Readiness } from './observe/readiness.js';
 
 export { DEFAULT_PROFILE };
 
@@ -149,6 +153,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const tokenFailures = new TokenFailureLimiter(clock, auditor, options.tokenFailureLimits);
 
   const mirrors = new MirrorHost(config.mirrorWorkers);
+  // Only with /metrics configured: otherwise nothing watches the rooms, and the stream's path has no extra step.
+  let observer: RoomObserver | undefined;
   const [file, ...args] = config.command;
   const profiles = new Map<string, ProfileDefinition>([[DEFAULT_PROFILE, { type: 'command', name: DEFAULT_PROFILE, file: file!, args }]]);
   for (const profile of config.profiles ?? []) profiles.set(profile.name, profile);
@@ -162,7 +168,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     cwd: config.cwd,
     env: childEnvironment(options.env ?? process.env),
     oneRoomOnly: config.once,
-    createTransport: (roomId) => sockets.transportFor(roomId),
+    createTransport: (roomId) => observer?.transport(roomId, sockets.transportFor(roomId)) ?? sockets.transportFor(roomId),
     clock,
     auditor,
     maxRooms: config.maxRooms,
@@ -172,12 +178,13 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     mirrors,
     recordable: recordingSettings.enabled,
   });
+  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
   const historyTickets = new HistoryTickets(clock);
   // A room has a history to rewind through once its recording started (not with recording off for it).
   const rewind = { tickets: historyTickets, hasHistory: (roomId: string) => store.recordings(roomId).length > 0 };
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store, rewind });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store, rewind, ...(observer ? { observer } : {}) });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -189,17 +196,34 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       journal.record(room.id, identity);
     } catch (error) {
       // The room works without its record; only crash recovery would miss it, so say so and go on.
-      process.stderr.write(`ttyroom: room ${room.id}: cannot record its process for crash recovery: ${String(error)}\n`);
+      log.error({ room: room.id }, `room ${room.id}: cannot record its process for crash recovery: ${String(error)}`);
       return;
     }
     room.onProcessesEnded(() => journal.remove(room.id));
   });
 
   let accepting = true;
+  // Per request, at debug: the path without its query (a ticket or a token may be there), never a header.
+  web.use((req, res, next) => {
+    if (!log.isLevelEnabled('debug')) return next();
+    const started = performance.now();
+    res.once('finish', () => {
+      const ms = Math.round(performance.now() - started);
+      log.debug({ method: req.method, path: req.path, status: res.statusCode, ms, address: clientAddress.of(req) }, `${req.method} ${req.path} ${res.statusCode} ${ms} ms`);
+    });
+    next();
+  });
   web.get('/healthz', (_req, res) => {
     if (accepting) res.json({ ok: true });
     else sendError(res, 'conflict', 'shutting down');
   });
+  const readiness = new Readiness();
+  readiness.add(() => (accepting ? undefined : 'draining'));
+  web.get('/readyz', (_req, res) => {
+    const state = readiness.state();
+    res.status(state.ready ? 200 : 503).json(state);
+  });
+  web.get('/metrics', metricsHandler(observer?.metrics, config.metrics, clientAddress));
   web.use(loginRouter(signIn));
   web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock }));
   web.get('/', signIn.pageGate);
@@ -240,6 +264,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       tokenFailures.dispose();
       ledger.dispose();
       retention.dispose();
+      observer?.dispose();
       // Last: closing rooms and connections above still writes audit records.
       store.dispose();
     })();

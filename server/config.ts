@@ -7,7 +7,9 @@ import { HistoryDefaults } from './shared/flowControl.js';
 import { defaultMirrorWorkers, MirrorHostLimits } from './terminal/mirrorHost.js';
 import { parseCreateRoom } from './shared/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
-import { parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
+import { parseAddressList, parseTrustProxy, type TrustProxy } from './net/clientAddress.js';
+import { isLogLevel, LOG_LEVELS, LogDefaults, type LogLevel } from './util/logger.js';
+import { MetricsTokenLimits, type MetricsAccess } from './observe/metricsRoute.js';
 import { parseOriginList } from './http/originPolicy.js';
 import type { TlsFiles } from './http/tls.js';
 import { ConfigError } from './util/configError.js';
@@ -64,9 +66,13 @@ export interface ServerConfig {
   recording?: RecordingSettings;
   /** Profiles from --profiles FILE, besides the default one --command sets; undefined = none. */
   profiles?: readonly ProfileDefinition[];
+  /** --log-level; undefined = LogDefaults.Level. */
+  logLevel?: LogLevel;
+  /** Who may read GET /metrics (--metrics-token, --metrics-allow); undefined = nobody, and /metrics is 404. */
+  metrics?: MetricsAccess;
 }
 
-type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
+type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies' | 'addresses' | 'log-level' | 'metrics-token';
 
 interface OptionSpec {
   name: string;
@@ -160,6 +166,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tls-cert', kind: 'string', fallback: undefined, help: 'serve HTTPS with this PEM certificate (needs --tls-key)' },
   { name: 'tls-key', kind: 'string', fallback: undefined, help: 'PEM private key of --tls-cert' },
   { name: 'tls-ca-crt', kind: 'string', fallback: undefined, help: 'require client certificates signed by this PEM CA (needs --tls-cert)' },
+  { name: 'log-level', kind: 'log-level', fallback: LogDefaults.Level, help: `server log level: ${LOG_LEVELS.join(', ')} (JSON lines on stderr; one readable line each on a terminal)` },
+  { name: 'metrics-token', kind: 'metrics-token', fallback: undefined, help: `GET /metrics answers a caller with "Authorization: Bearer TOKEN" (${MetricsTokenLimits.MinLength} characters or more; prefer the variable: arguments are visible in ps)` },
+  { name: 'metrics-allow', kind: 'addresses', fallback: undefined, help: 'GET /metrics answers these client addresses: comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal (without this or --metrics-token, /metrics is 404)' },
 ];
 
 export function envName(option: string): string {
@@ -268,6 +277,20 @@ function parseValue(option: OptionSpec, raw: string, source: string): string | n
       if (['0', 'false', 'no', 'off', ''].includes(word)) return 0;
       throw new ConfigError(`${source} must be 1 or 0 (true/false, yes/no, on/off), got "${raw}"`);
     }
+    case 'log-level':
+      if (!isLogLevel(raw)) throw new ConfigError(`${source} must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+      return raw;
+    case 'metrics-token':
+      // The value itself is never repeated in the message: it is a credential.
+      if (raw.length < MetricsTokenLimits.MinLength || raw.length > MetricsTokenLimits.MaxLength || !/^[\x21-\x7e]+$/.test(raw)) {
+        throw new ConfigError(`${source} must be ${MetricsTokenLimits.MinLength} to ${MetricsTokenLimits.MaxLength} printable characters without spaces`);
+      }
+      return raw;
+    case 'addresses': {
+      const parsed = parseAddressList(raw);
+      if (typeof parsed === 'string') throw new ConfigError(`${source}: ${parsed}`);
+      return raw;
+    }
     case 'origins':
     case 'proxies': {
       // Checked here for the message's sake; kept as text and read again when the config is built.
@@ -360,6 +383,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     permitArguments: get<number>('permit-arguments', 0) === 1,
     ...profilesSetting(values.get('profiles') as string | undefined, cwd),
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
+    ...operatorSettings(values),
     retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
     recording: {
       enabled: get<number>('no-record', 0) !== 1,
@@ -392,6 +416,19 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
   if (typeof auth === 'string' && !help) throw new ConfigError(auth);
   if (typeof auth !== 'string') config.auth = auth;
   return { config, help, rest };
+}
+
+/** --log-level and who may read /metrics, already validated by parseValue. */
+function operatorSettings(values: ReadonlyMap<string, string | number>): Pick<ServerConfig, 'logLevel' | 'metrics'> {
+  const text = (name: string): string | undefined => values.get(name) as string | undefined;
+  const settings: Pick<ServerConfig, 'logLevel' | 'metrics'> = {};
+  const level = text('log-level');
+  if (level !== undefined) settings.logLevel = level as LogLevel;
+  const [token, allow] = [text('metrics-token'), text('metrics-allow')];
+  if (token !== undefined || allow !== undefined) {
+    settings.metrics = { ...(token !== undefined ? { token } : {}), ...(allow !== undefined ? { allow: parseAddressList(allow) as string[] } : {}) };
+  }
+  return settings;
 }
 
 /** --allowed-origins, --trust-proxy and the TLS files, already validated by parseValue. */

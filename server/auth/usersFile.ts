@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync
 import { dirname } from 'node:path';
 import argon2 from 'argon2';
 import { USER_NAME_PATTERN } from './authMode.js';
+import { log } from '../util/logger.js';
 
 /**
  * argon2id cost: OWASP's first recommended setting (19 MiB, 2 passes, 1 lane). It takes tens of ms per
@@ -111,7 +112,7 @@ export class UsersFile {
     try {
       hash = isValidUserName(name) ? this.read().get(name) : undefined;
     } catch (error) {
-      process.stderr.write(`ttyroom: ${(error as Error).message}; nobody can sign in until it is fixed\n`);
+      log.error({}, `${(error as Error).message}; nobody can sign in until it is fixed`);
       hash = undefined;
     }
     if (hash === undefined) {

@@ -22,7 +22,9 @@ import { OneShotWatcher } from './oneShot.js';
 import { ExitStatus, Shutdown } from './shutdown.js';
 import type { Requester } from '../rooms/roomRegistry.js';
 import { recoverLeftovers } from '../terminal/processJournal.js';
+import { configureLogging, log, readableLine } from '../util/logger.js';
 
+/** A line for the person who ran the command (usage errors, share's own messages): plain text, never the server log. */
 function logLine(line: string): void {
   process.stderr.write(`ttyroom: ${line}\n`);
 }
@@ -115,7 +117,8 @@ export async function share(argv: readonly string[]): Promise<void> {
       keys: { detachByte: parseDetachKey(DEFAULT_DETACH_KEY)!, escapeChar: DEFAULT_ESCAPE_CHAR },
       reconnectTimeoutMs: AttachTiming.DefaultReconnectTimeoutMs,
     }, (session) => {
-      capture = new StderrCapture((line) => session.notice(line));
+      // The status line shows a log record's message, not its JSON (stderr may be a file while this terminal is attached).
+      capture = new StderrCapture((line) => session.notice(readableLine(line)));
     }).then((end) => {
       attached = false;
       capture?.dispose();
@@ -249,22 +252,24 @@ interface RunServerOptions {
 }
 
 async function runServer(config: ServerConfig, ready: (app: App, base: string, shutdown: Shutdown) => void, options: RunServerOptions = {}): Promise<void> {
-  await recoverLeftovers(config.dataDir, logLine);
+  // From here on the server's own events go to the log (server/util/logger.ts), the person's lines stay plain.
+  configureLogging({ ...(config.logLevel !== undefined ? { level: config.logLevel } : {}) });
+  await recoverLeftovers(config.dataDir, (line) => log.warn({}, line));
   const app = parseOrExit(() => createApp(config));
   const shutdown = new Shutdown(app, {
     deadlineMs: config.shutdownDeadlineMs,
     killGraceMs: config.killGraceMs,
     exit: (status) => process.exit(status),
-    log: logLine,
+    log: (line, severity) => (severity === 'error' ? log.error({}, line) : log.info({}, line)),
   });
   const stop = (signal: NodeJS.Signals): void => {
-    if (!shutdown.begin(ExitStatus.Ok, `${signal} received, closing rooms`)) logLine(`${signal} received again; already shutting down`);
+    if (!shutdown.begin(ExitStatus.Ok, `${signal} received, closing rooms`)) log.info({ signal }, `${signal} received again; already shutting down`);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
   app.httpServer.on('error', (error: NodeJS.ErrnoException) => {
-    logLine(`cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`);
+    log.fatal({ host: config.host, port: config.port, code: error.code }, `cannot listen on ${config.host}:${config.port}: ${error.code ?? error.message}`);
     // Nothing was created yet, but a room could be: end it all before leaving.
     app.rooms.dispose();
     process.exit(ExitStatus.Failure);

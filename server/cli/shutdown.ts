@@ -30,7 +30,8 @@ export interface ShutdownOptions {
   deadlineMs: number;
   killGraceMs: number;
   exit(status: number): void;
-  log(line: string): void;
+  /** A line for the server log; 'error' for a shutdown that failed or ran out of time. */
+  log(line: string, severity?: 'info' | 'error'): void;
 }
 
 export class Shutdown {
@@ -52,10 +53,10 @@ export class Shutdown {
     if (this.started) return false;
     this.started = true;
     this.app.stopAccepting();
-    this.options.log(reason);
+    this.options.log(reason, status === ExitStatus.Failure ? 'error' : 'info');
     const { deadlineMs, killGraceMs, exit, log } = this.options;
     const deadline = setTimeout(() => {
-      log(`shutdown deadline of ${deadlineMs / 1000} s passed; killing what is left and exiting`);
+      log(`shutdown deadline of ${deadlineMs / 1000} s passed; killing what is left and exiting`, 'error');
       // Disposing a room SIGKILLs its whole session synchronously, so nothing outlives the server.
       this.app.rooms.dispose();
       exit(ExitStatus.Failure);
@@ -67,7 +68,7 @@ export class Shutdown {
       },
       (error: unknown) => {
         clearTimeout(deadline);
-        log(`shutdown failed: ${String(error)}`);
+        log(`shutdown failed: ${String(error)}`, 'error');
         this.app.rooms.dispose();
         exit(ExitStatus.Failure);
       },

@@ -7,6 +7,7 @@ import { safeReturnPath, type SignIn } from '../auth/passportSetup.js';
 import { signedInUser, type SignedInUser } from '../auth/requester.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
 import { sendError } from '../net/errors.js';
+import { log } from '../util/logger.js';
 
 export const LoginLimits = {
   /** A login form is a name, a password and a return path. */
@@ -116,7 +117,7 @@ export function loginRouter(signIn: SignIn): Router {
     /** Discovery happens on first use; a provider that cannot be reached gets a clear 502, and a retry later. */
     const prepared = (req: Request, res: Response, next: NextFunction): void => {
       oidc.prepare().then(() => next(), (error: unknown) => {
-        process.stderr.write(`ttyroom: cannot reach the OpenID provider: ${error instanceof Error ? error.message : String(error)}\n`);
+        log.error({}, `cannot reach the OpenID provider: ${error instanceof Error ? error.message : String(error)}`);
         res.status(502).type('text/plain').send('The sign-in provider cannot be reached. Try again later.\n');
       });
     };
@@ -132,7 +133,7 @@ export function loginRouter(signIn: SignIn): Router {
         const returnTo = safeReturnPath(sessionOf(req)?.[RETURN_KEY]);
         if (error || !user) {
           signIn.audit.failed(signIn.clientAddress.of(req), 'oidc');
-          if (error) process.stderr.write(`ttyroom: OpenID sign-in failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          if (error) log.warn({}, `OpenID sign-in failed: ${error instanceof Error ? error.message : String(error)}`);
           return res.status(401).type('text/plain').send('Sign-in failed. Open /login to try again.\n');
         }
         logIn(req, user, (loginError) => {

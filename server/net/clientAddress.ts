@@ -118,3 +118,33 @@ export class ClientAddress {
     return address;
   }
 }
+
+/**
+ * Reads a list of addresses, CIDR ranges and the names loopback, linklocal, uniquelocal (--metrics-allow):
+ * the ranges, or the reason it is not such a list.
+ */
+export function parseAddressList(raw: string): readonly string[] | string {
+  const ranges = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry.length > 0);
+  if (ranges.length === 0) return 'expected a comma-separated list of addresses or CIDR ranges';
+  if (ranges.length > TrustProxyLimits.MaxRanges) return `at most ${TrustProxyLimits.MaxRanges} entries`;
+  for (const entry of ranges) {
+    const error = rangeError(entry);
+    if (error) return error;
+  }
+  return ranges;
+}
+
+/** Whether an address is in a list of addresses and ranges (parseAddressList's), IPv4-mapped IPv6 read as IPv4. */
+export class AddressAllowlist {
+  private readonly list: BlockList;
+
+  constructor(ranges: readonly string[]) {
+    this.list = blockListOf(ranges);
+  }
+
+  allows(address: string): boolean {
+    const plain = plainAddress(address);
+    const family = isIP(plain);
+    return family !== 0 && this.list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+  }
+}

@@ -22,7 +22,7 @@ import type { HistoryTickets } from '../auth/historyTickets.js';
 import { TokenBucket } from '../util/tokenBucket.js';
 import { isClientEvent, type Requirement } from '../auth/permissions.js';
 import { admitToRoom } from '../rooms/door.js';
-import type { ActionResult, Room } from '../rooms/room.js';
+import type { ActionResult, InputResult, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
 import { requesterOf, signedInUser } from '../auth/requester.js';
@@ -95,6 +95,18 @@ export interface ConnectionPolicy {
   sessions: MemberSessions;
   /** Rewind: issues the tickets for GET /api/rooms/:id/history, to rooms that have a history to rewind through. */
   rewind: RewindPolicy;
+  /** Watches connections for the metrics (server/observe/); none by default. */
+  observer?: ConnectionObserver;
+}
+
+/** Why a member's `term:input` was not written to the program (a metrics label: a fixed, small set). */
+export type InputRefusal = 'malformed' | 'not-joined' | 'role' | 'rate-limited' | 'program-not-reading' | 'room-ended';
+
+/** What an observer sees of connections: never a payload, only refusals and the member's port to wrap. */
+export interface ConnectionObserver {
+  inputRefused(reason: InputRefusal): void;
+  /** The port the room will use for a member of `roomId`: the observer may wrap it to watch what is sent. */
+  memberPort(roomId: string, port: MemberPort): MemberPort;
 }
 
 export interface RewindPolicy {
@@ -111,6 +123,13 @@ function handshakeToken(socket: TypedSocket): string | undefined {
   const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
   return typeof token === 'string' ? token : undefined;
 }
+
+/** The room's answer to input, as a refusal reason. */
+const INPUT_REFUSALS: Readonly<Record<Exclude<InputResult, 'ok'>, InputRefusal>> = {
+  forbidden: 'role',
+  full: 'program-not-reading',
+  gone: 'room-ended',
+};
 
 export class RoomConnection extends Disposable {
   private room: Room | undefined;
@@ -132,8 +151,8 @@ export class RoomConnection extends Disposable {
     this.rateLimiter = new EventRateLimiter(policy.clock, policy.rateLimits ?? EventRateLimits);
     this.rewindBudget = new TokenBucket(policy.clock, RewindLimits.PerSecond, RewindLimits.Burst);
     // Middlewares run in order: a flood is cut before it costs validation, role checks or error replies.
-    socket.use((_packet, next) => {
-      if (this.admit()) next();
+    socket.use(([event], next) => {
+      if (this.admit(event)) next();
     });
     socket.use(([event], next) => {
       if (this.authorize(event)) next();
@@ -171,10 +190,11 @@ export class RoomConnection extends Disposable {
   }
 
   /** The event budget, applied to every incoming event before anything else. */
-  private admit(): boolean {
+  private admit(event: string): boolean {
     const verdict = this.rateLimiter.admit();
     if (verdict === 'pass') return true;
     this.rateRefusals.note();
+    if (event === 'term:input') this.policy.observer?.inputRefused('rate-limited');
     if (verdict === 'drop-and-tell') {
       const rate = this.rateLimiter.limits.SustainedPerSecond;
       this.refuse('rate-limited', `too many events: at most ${rate} a second are handled; the rest were dropped`);
@@ -195,10 +215,12 @@ export class RoomConnection extends Disposable {
     if (needed === 'none') return true;
     const role = this.memberId === undefined ? undefined : this.room?.roleOf(this.memberId);
     if (role === undefined) {
+      if (event === 'term:input') this.policy.observer?.inputRefused('not-joined');
       this.refuse('bad-request', 'join a room first');
       return false;
     }
     if (!roleAtLeast(role, needed)) {
+      if (event === 'term:input') this.policy.observer?.inputRefused('role');
       this.deniedWrites.note();
       this.refuse('forbidden', `your role (${role}) may not send ${event}`);
       return false;
@@ -270,10 +292,12 @@ export class RoomConnection extends Disposable {
   private input(raw: unknown): void {
     const data = parseInput(raw);
     if (data === undefined) {
+      this.policy.observer?.inputRefused('malformed');
       this.refuse('bad-request', 'term:input wants a non-empty string of at most 64 KiB');
       return;
     }
     const result = this.room!.input(this.memberId!, data);
+    if (result !== 'ok') this.policy.observer?.inputRefused(INPUT_REFUSALS[result]);
     if (result === 'forbidden') {
       this.deniedWrites.note();
       this.refuse('forbidden', 'you may not type in this room');
@@ -440,7 +464,7 @@ export class RoomConnection extends Disposable {
 
   private portFor(roomId: string): MemberPort {
     const socket = this.socket;
-    return {
+    const port: MemberPort = {
       send: (event, ...args) => socket.emit(event, ...args),
       setLive: (live) => {
         // The in-memory adapter joins and leaves synchronously, which keeps join atomic.
@@ -455,6 +479,7 @@ export class RoomConnection extends Disposable {
       // Closing the connection (not only the namespace) sends what is queued first, the room:error included.
       close: () => void socket.disconnect(true),
     };
+    return this.policy.observer?.memberPort(roomId, port) ?? port;
   }
 
   private refuse(code: ErrorCode, message: string): void {

@@ -39,6 +39,7 @@ import { RoomTimeouts, type RoomTimeoutOptions, type TimeoutReason } from './roo
 import { StreamHistory } from './streamHistory.js';
 import { RoomTelemetry } from './roomTelemetry.js';
 import { SessionSampler } from '../terminal/processTelemetry.js';
+import { log } from '../util/logger.js';
 
 /** What a room says about the profile it was opened from (the launch itself is its session factory's). */
 export interface RoomProfile {
@@ -315,14 +316,14 @@ export class Room extends Disposable {
     this.register(this.onExit(() => this.telemetry.stop()));
     this.register(this.mirror.onReply((reply) => this.session.write(reply)));
     this.register(this.mirror.onParseError((error) => {
-      process.stderr.write(`ttyroom: room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}\n`);
+      log.error({ room: this.id }, `room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}`);
     }));
     this.register(this.mirror.onProgress(() => {
       if (this.mirror.backlog < MirrorFlowControl.LowWater) this.session.resume();
     }));
     this.register(this.mirror.onCheckpoint((snapshot) => this.fanOut.offerSnapshot(snapshot)));
     this.register(this.mirror.onRebuilt(({ exact }) => {
-      process.stderr.write(`ttyroom: room ${this.id}: its mirror was rebuilt after its worker stopped${exact ? '' : ' (older scrollback was lost)'}\n`);
+      log.warn({ room: this.id, exact }, `room ${this.id}: its mirror was rebuilt after its worker stopped${exact ? '' : ' (older scrollback was lost)'}`);
       this.notifyMembers({ code: 'mirror-restarted', message: 'The server rebuilt this room\'s screen after an internal failure.' });
     }));
     // Started last: if spawning failed above, no timer was set that nobody would dispose.

@@ -9,6 +9,7 @@ import { Emitter } from '../shared/emitter.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { migrate } from './migrations.js';
 import type { AuditQuery, BookmarkRecord, MemberSessionRecord, PruneResult, RecordingRecord, RoomRecord, Store, StoredAuditEvent } from './store.js';
+import { log } from '../util/logger.js';
 
 /** The database's file name inside the data folder. */
 export const STORE_FILE = 'ttyroom.db';
@@ -230,7 +231,7 @@ export class SqliteStore extends Disposable implements Store {
       work();
       this.failing = false;
     } catch (error) {
-      if (!this.failing) process.stderr.write(`ttyroom: cannot write to ${this.file}: ${String(error)}\n`);
+      if (!this.failing) log.error({ file: this.file }, `cannot write to ${this.file}: ${String(error)}`);
       this.failing = true;
     }
   }

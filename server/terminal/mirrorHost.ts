@@ -9,6 +9,7 @@ import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 import type { FromMirrorWorker, MirrorAnswer, MirrorId, MirrorQuery, ToMirrorWorker } from './mirrorProtocol.js';
 import type { ScreenDump } from './screenDump.js';
+import { log } from '../util/logger.js';
 
 export const MirrorHostLimits = {
   /** The most mirror workers a server starts: each is a thread with its own V8 heap (about 10 MB idle). */
@@ -127,14 +128,14 @@ class WorkerSlot extends Disposable {
       else this.mirrors.get(message.mirror)?.receive(message);
     });
     worker.on('error', (error) => {
-      process.stderr.write(`ttyroom: mirror worker ${this.index} failed: ${error.stack ?? String(error)}\n`);
+      log.error({ worker: this.index, error: error.stack ?? String(error) }, `mirror worker ${this.index} failed: ${error.stack ?? String(error)}`);
     });
     worker.on('exit', () => {
       if (this.isDisposed || this.worker !== worker) return;
       this.restarts += 1;
       const quick = performance.now() - startedAt < WorkerRestart.QuickFailureMs;
       this.backoffMs = quick ? Math.min(WorkerRestart.MaxBackoffMs, this.backoffMs === 0 ? WorkerRestart.FirstBackoffMs : this.backoffMs * 2) : 0;
-      process.stderr.write(`ttyroom: mirror worker ${this.index} stopped; restarting it${this.backoffMs ? ` in ${this.backoffMs} ms` : ''} and rebuilding its ${this.mirrors.size} room mirror(s) (restart ${this.restarts})\n`);
+      log.warn({ worker: this.index, backoffMs: this.backoffMs, mirrors: this.mirrors.size, restarts: this.restarts }, `mirror worker ${this.index} stopped; restarting it${this.backoffMs ? ` in ${this.backoffMs} ms` : ''} and rebuilding its ${this.mirrors.size} room mirror(s) (restart ${this.restarts})`);
       this.restartTimer = setTimeout(() => {
         this.restartTimer = undefined;
         if (this.isDisposed) return;
@@ -149,6 +150,9 @@ class WorkerSlot extends Disposable {
 export class MirrorHost extends Disposable {
   private readonly slots: WorkerSlot[] = [];
   private nextId = 1;
+  private readonly snapshotEmitter = this.register(new Emitter<number>());
+  /** A snapshot asked of a mirror came back, after this many seconds (queueing behind its parse work included). */
+  readonly onSnapshotTaken = this.snapshotEmitter.event;
 
   constructor(workers: number = defaultMirrorWorkers()) {
     super();
@@ -168,7 +172,12 @@ export class MirrorHost extends Disposable {
     for (const candidate of this.slots) {
       if (candidate.mirrors.size < slot.mirrors.size || (candidate.mirrors.size === slot.mirrors.size && candidate.load < slot.load)) slot = candidate;
     }
-    return new RoomMirror(slot, this.nextId++, options);
+    return new RoomMirror(slot, this.nextId++, options, (seconds) => this.snapshotEmitter.fire(seconds));
+  }
+
+  /** Each worker's parse backlog, in code units written and not yet reported parsed (by worker index). */
+  workerBacklogs(): number[] {
+    return this.slots.map((slot) => slot.load);
   }
 
   /** Ends a worker as a crash would (tests: the host must rebuild its mirrors). */
@@ -212,7 +221,13 @@ export class RoomMirror extends Disposable {
   /** The worker died and this mirror was rebuilt on its replacement; `exact` unless history ran short. */
   readonly onRebuilt = this.rebuiltEmitter.event;
 
-  constructor(readonly slot: WorkerSlot, readonly id: MirrorId, private readonly options: RoomMirrorOptions) {
+  constructor(
+    readonly slot: WorkerSlot,
+    readonly id: MirrorId,
+    private readonly options: RoomMirrorOptions,
+    /** Told how long each snapshot took, in seconds (the host's onSnapshotTaken). */
+    private readonly snapshotTimed: (seconds: number) => void = () => {},
+  ) {
     super();
     this.colsValue = options.cols;
     this.rowsValue = options.rows;
@@ -263,7 +278,10 @@ export class RoomMirror extends Disposable {
 
   /** The screen with scrollback at the parsed offset when the worker gets to it. */
   async snapshot(): Promise<SnapshotPayload> {
+    // Measured on the monotonic clock: a duration observed for the metrics, not a time anything waits for.
+    const started = performance.now();
     const answer = await this.ask('snapshot');
+    this.snapshotTimed((performance.now() - started) / 1000);
     return answer.snapshot;
   }
 

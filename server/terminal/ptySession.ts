@@ -10,6 +10,7 @@ import type { SessionExit, TerminalSession } from './terminalSession.js';
 import {
   identify, killSession, procAvailable, ProcessTiming, readProcStat, sessionMembers, signalSession, type ProcessIdentity,
 } from './processTree.js';
+import { log } from '../util/logger.js';
 
 export const PtyTiming = {
   /**
@@ -252,7 +253,7 @@ export class PtySession extends Disposable implements TerminalSession {
       if (this.identity) {
         const result = await killSession(this.identity);
         if (result.survivors.length > 0) {
-          process.stderr.write(`ttyroom: ${result.survivors.length} process(es) of shell ${this.pid}'s session survived SIGKILL (stuck in the kernel?): ${result.survivors.map((s) => s.pid).join(' ')}\n`);
+          log.error({ pid: this.pid, survivors: result.survivors.map((s) => s.pid) }, `${result.survivors.length} process(es) of shell ${this.pid}'s session survived SIGKILL (stuck in the kernel?): ${result.survivors.map((s) => s.pid).join(' ')}`);
         }
       } else {
         this.signalGroup('SIGKILL');
