@@ -207,9 +207,11 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   web.use((req, res, next) => {
     if (!log.isLevelEnabled('debug')) return next();
     const started = performance.now();
+    // Read now: a router the request passes through rewrites req.path to its own mount point.
+    const { method, path } = req;
     res.once('finish', () => {
       const ms = Math.round(performance.now() - started);
-      log.debug({ method: req.method, path: req.path, status: res.statusCode, ms, address: clientAddress.of(req) }, `${req.method} ${req.path} ${res.statusCode} ${ms} ms`);
+      log.debug({ method, path, status: res.statusCode, ms, address: clientAddress.of(req) }, `${method} ${path} ${res.statusCode} ${ms} ms`);
     });
     next();
   });
