@@ -199,7 +199,7 @@ describe('layering', () => {
       ['server/realtime/socketServer.ts', "export { z } from '../rooms/ports.js';"],
     ]);
     assert.deepEqual(violations(files), [
-      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, terminal, auth, store, audit, util, shared)",
+      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, remote, terminal, auth, store, audit, util, shared)",
     ]);
   });
 
