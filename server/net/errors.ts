@@ -35,7 +35,7 @@ const STATUS: Readonly<Record<Code, number>> = {
   internal: 500,
 };
 
-export function sendError(res: Response, code: Code, message: string, extra: { fingerprint?: string; expected?: string } = {}): void {
+export function sendError(res: Response, code: Code, message: string, extra: { fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' } = {}): void {
   const body: ApiError = { error: { code, message, ...extra } };
   res.status(STATUS[code]).json(body);
 }

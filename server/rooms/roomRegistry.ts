@@ -94,7 +94,7 @@ export type RoomErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'too-many
 
 /** A refusal the HTTP and socket layers turn into their own error shapes; `fingerprints` for the host-key refusals. */
 export class RoomError extends Error {
-  constructor(readonly code: RoomErrorCode, message: string, readonly fingerprints?: { fingerprint: string; expected?: string }) {
+  constructor(readonly code: RoomErrorCode, message: string, readonly fingerprints?: { fingerprint: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' }) {
     super(message);
   }
 }
@@ -246,7 +246,7 @@ export class RoomRegistry extends Disposable {
       switch (refusal.code) {
         case 'host-untrusted':
           this.options.auditor.record({ event: 'ssh.hostkey.untrusted', ...who, detail: { ...target, fingerprint: refusal.fingerprint, policy: refusal.policy } });
-          throw new RoomError('host-untrusted', error.message, { fingerprint: refusal.fingerprint });
+          throw new RoomError('host-untrusted', error.message, { fingerprint: refusal.fingerprint, hostKeyPolicy: refusal.policy });
         case 'host-key-changed':
           this.options.auditor.record({ event: 'ssh.hostkey.changed', ...who, detail: { ...target, fingerprint: refusal.fingerprint, expected: refusal.expected } });
           // Loud on purpose: a changed key is what a man in the middle looks like, and the operator must look.

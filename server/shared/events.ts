@@ -381,6 +381,9 @@ export interface TokenSummary {
 }
 
 export interface ApiError {
-  /** `fingerprint` (and `expected`) with 'host-untrusted' and 'host-key-changed': `SHA256:…`, as OpenSSH prints them. */
-  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string; fingerprint?: string; expected?: string };
+  /**
+   * `fingerprint` (and `expected`) with 'host-untrusted' and 'host-key-changed': `SHA256:…`, as OpenSSH prints them;
+   * `hostKeyPolicy` with 'host-untrusted': 'ask' (retry with trustHostKey) or 'known-only' (only the operator can trust it).
+   */
+  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string; fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' };
 }
