@@ -14,6 +14,7 @@ import type {
   RoomSettingsPatch,
 } from './events.js';
 import { PayloadLimits, TerminalSize } from './limits.js';
+import { UNSAFE_IN_LINE, UNSAFE_IN_TEXT } from './unsafeText.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
@@ -71,7 +72,7 @@ export function parseId(value: unknown, maxLength: number = PayloadLimits.MaxIdL
 export function sanitizeName(value: unknown, maxLength: number = PayloadLimits.MaxNameLength): string | undefined {
   if (typeof value !== 'string') return undefined;
   const cleaned = value
-    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(UNSAFE_IN_LINE, '')
     .trim();
   if (cleaned.length === 0) return undefined;
   return Array.from(cleaned).slice(0, maxLength).join('').trimEnd();
@@ -214,7 +215,7 @@ export function parseChat(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > PayloadLimits.MaxChatLength) return undefined;
   const text = value
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(UNSAFE_IN_TEXT, '')
     .trim();
   return text.length > 0 ? text : undefined;
 }
