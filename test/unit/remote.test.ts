@@ -41,7 +41,7 @@ describe('sealed passwords', () => {
     writeFileSync(store.file, JSON.stringify(contents));
     assert.throws(() => store.open('web2'), /cannot be opened/, 'bound to its profile name');
     const data = Buffer.from(contents.entries.web1.data, 'base64');
-    data[0] ^= 1;
+    data[0] = data[0]! ^ 1;
     contents.entries.web1.data = data.toString('base64');
     writeFileSync(store.file, JSON.stringify(contents));
     assert.throws(() => store.open('web1'), /cannot be opened/);
