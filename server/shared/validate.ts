@@ -262,7 +262,12 @@ export interface CreateRoomBody {
   resize?: RoomResizePolicy;
   /** false: this room is not recorded (the operator's --no-record turns recording off for every room). */
   record?: boolean;
+  /** The SSH host key fingerprint (`SHA256:…`) the creator confirmed after a 409 host-untrusted. */
+  trustHostKey?: string;
 }
+
+/** OpenSSH's SHA-256 fingerprint form: `SHA256:` and 43 characters of unpadded base64. */
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 export interface CreateRoomPolicy {
   /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command. */
@@ -373,7 +378,11 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (typeof params === 'string') return params;
     body.params = params;
   }
-  const known = new Set(['name', 'profile', 'params', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record']);
+  if (value.trustHostKey !== undefined) {
+    if (typeof value.trustHostKey !== 'string' || !FINGERPRINT.test(value.trustHostKey)) return 'trustHostKey must be a fingerprint as the 409 answer gave it (SHA256:…)';
+    body.trustHostKey = value.trustHostKey;
+  }
+  const known = new Set(['name', 'profile', 'params', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record', 'trustHostKey']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;
