@@ -801,6 +801,8 @@ export class Room extends Disposable {
         subscription.dispose();
         resolve();
       });
+      // Disposal ends the room without an exit to tell anyone about: a close under way must not wait forever.
+      this.register(toDisposable(resolve));
     });
     await this.session.terminate(graceMs);
     await told;

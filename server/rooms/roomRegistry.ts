@@ -134,6 +134,8 @@ export class RoomRegistry extends Disposable {
         room.dispose();
       }
       this.rooms.clear();
+      // Rooms still closing are no longer listed, but theirs are processes too: disposal ends them now.
+      for (const room of this.closing.keys()) room.dispose();
     }));
   }
 

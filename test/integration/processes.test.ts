@@ -7,6 +7,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { joinMember, type Member } from '../helpers/member.js';
 import { commandLine, isRunningAs, killIfRunning, pidsRunningAs, ptyMasterCount } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
+import { isRunning } from '../../server/terminal/processTree.js';
 
 /** Waits for `NAME=<pid>` in the member's output (the typed command echoes `NAME=$!`, without digits). */
 async function markedPid(member: Member, name: string): Promise<number> {
@@ -109,6 +110,32 @@ test('a shell that exits on its own leaves nothing behind either: its nohup job 
   } finally {
     killIfRunning([job]);
     member.close();
+    await server.close();
+  }
+});
+
+test('disposing the registry while a room closes ends the room at once, and the close that was under way returns', { timeout: 120_000 }, async () => {
+  // A long grace, so only the disposal can end the shell before the test's deadline.
+  const server = await startServer({ killGraceMs: 600_000 });
+  const created = await server.createRoom();
+  const room = server.app.rooms.get(created.id)!;
+  const shell = room.processIdentity!;
+  const writer = await joinMember(server.url, created.id, { token: created.writeToken });
+  try {
+    // The shell ignores the hangup, so the close waits out its grace.
+    writer.socket.emit('term:input', "trap '' HUP; echo TRAP=$((40+2))\r");
+    await waitFor(() => writer.outputText().includes('TRAP=42'), 'the shell to ignore SIGHUP');
+    let closed = false;
+    const closing = server.app.rooms.close(created.id, 'closed').then(() => {
+      closed = true;
+    });
+    await waitFor(() => !server.app.rooms.get(created.id), 'the room to be unlisted as it closes');
+    assert.equal(closed, false, 'the close waits for the shell (so the check below can fail)');
+    server.app.rooms.dispose();
+    await closing;
+    await waitFor(() => !isRunning(shell), 'the shell to be ended by the disposal');
+  } finally {
+    writer.close();
     await server.close();
   }
 });
