@@ -171,6 +171,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     lifetimeMs: config.lifetimeMs,
     mirrors,
     recordable: recordingSettings.enabled,
+    transferMaxBytes: config.transferMaxBytes,
   });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));

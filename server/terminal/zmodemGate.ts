@@ -1,8 +1,9 @@
 // ZmodemGate: reads a program's raw output and its transfer peer's input, and tells terminal output from a ZMODEM
 // session (lrzsz's sz and rz): where one starts, which way it goes, where it ends or is cancelled.
 
-/** 'download': the program sends (sz), the member receives; 'upload': the program receives (rz). */
-export type TransferDirection = 'download' | 'upload';
+import type { TransferDirection } from '../shared/events.js';
+
+export type { TransferDirection };
 
 /** How the byte stream itself ended a transfer: the protocol's goodbye, or a run of CAN from either side. */
 export type StreamEnd = 'completed' | 'cancelled';
@@ -161,6 +162,12 @@ export class ZmodemGate {
   /** Whether bytes now go to a transfer (or are being dropped for one), not to the terminal. */
   get active(): boolean {
     return this.state.mode !== 'idle' && this.state.mode !== 'cancel-tail';
+  }
+
+  /** Something waits for the next read or for settle(): held header bytes, a ZFIN's trailer, a cancel's tail. */
+  get unsettled(): boolean {
+    const mode = this.state.mode;
+    return this.holding || mode === 'fin-trailer' || mode === 'cancel-tail';
   }
 
   /** Bytes of a possible header held back from the terminal until the next read (or settle) decides. */
