@@ -25,7 +25,12 @@ export const TransferTiming = {
    * header in one write, so more comes at once if it is one; a lone '*' echo is shown after this.
    */
   SettleMs: 30,
-  /** After we cancel, how long (ms) output is dropped waiting for the program's own cancel before it is shown again. */
+  /**
+   * After we cancel, the program has stopped once its output was quiet this long (ms): sz stops within tens of
+   * ms, and the shell's prompt comes in a read of its own, which is then shown.
+   */
+  CancelQuietMs: 250,
+  /** After we cancel, output is dropped at most this long (ms) even if it never goes quiet; then it is shown again. */
   CancelWaitMs: 3_000,
 } as const;
 
@@ -78,6 +83,8 @@ interface Running {
   readonly direction: TransferDirection;
   bytes: number;
   lastActivity: number;
+  /** We cancelled it (and why): its member gets no more bytes, and it ends once the program has stopped. */
+  cancelReason?: TransferEndReason;
 }
 
 export class FileTransfers extends Disposable {
@@ -119,14 +126,18 @@ export class FileTransfers extends Disposable {
   /** One read of the program's output. */
   output(bytes: Uint8Array): void {
     this.route(this.gate.scanOutput(bytes));
+    this.armSettle();
+  }
+
+  /** What waits for more output is decided once output pauses (longer after a cancel: see TransferTiming). */
+  private armSettle(): void {
     this.settleTimer?.dispose();
     this.settleTimer = undefined;
-    if (this.gate.unsettled) {
-      this.settleTimer = this.room.clock.setTimer(TransferTiming.SettleMs, () => {
-        this.settleTimer = undefined;
-        this.route(this.gate.settle());
-      });
-    }
+    if (!this.gate.unsettled) return;
+    this.settleTimer = this.room.clock.setTimer(this.gate.cancelling ? TransferTiming.CancelQuietMs : TransferTiming.SettleMs, () => {
+      this.settleTimer = undefined;
+      this.route(this.gate.settle());
+    });
   }
 
   /**
@@ -136,7 +147,7 @@ export class FileTransfers extends Disposable {
    */
   input(memberId: string, bytes: Uint8Array, written: () => void = () => {}): 'ok' | 'not-yours' {
     const running = this.running;
-    if (!running || running.member.id !== memberId) {
+    if (!running || running.member.id !== memberId || running.cancelReason) {
       written();
       return 'not-yours';
     }
@@ -185,22 +196,36 @@ export class FileTransfers extends Disposable {
 
   /** The program exited: whatever ran is over, and nothing is left to cancel. */
   programEnded(): void {
+    const running = this.running;
+    if (running) running.cancelReason ??= 'room-ended';
     this.route(this.gate.settle());
-    if (this.running) this.finish('cancelled', 'room-ended');
     this.route(this.gate.abandon());
+    if (this.running) this.finish('cancelled', this.running.cancelReason);
   }
 
-  /** Ends the running transfer from our side: the program is told with the standard cancel sequence. */
+  /**
+   * Ends the running transfer from our side: the program is told with the standard cancel sequence, its member
+   * gets nothing more, and the transfer ends (`transfer:end`, `room:transfer`) once the program has stopped.
+   */
   cancel(reason: TransferEndReason): void {
-    if (!this.running) return;
+    const running = this.running;
+    if (!running || running.cancelReason) return;
+    running.cancelReason = reason;
     if (!this.gate.active) {
       // The stream already ended it within the read being routed: nothing left to tell the program.
       this.finish('cancelled', reason);
       return;
     }
+    // Read the program again whatever its member's queue: it has to drain and stop.
+    this.release();
+    this.stopProgram();
+  }
+
+  /** Writes the cancel sequence and waits (at most CancelWaitMs) for the program to stop. */
+  private stopProgram(): void {
     this.room.writeToProgram(CANCEL_SEQUENCE);
     this.gate.cancel();
-    this.finish('cancelled', reason);
+    this.armSettle();
     this.cancelTimer?.dispose();
     this.cancelTimer = this.room.clock.setTimer(TransferTiming.CancelWaitMs, () => {
       this.cancelTimer = undefined;
@@ -225,11 +250,13 @@ export class FileTransfers extends Disposable {
           // and can never reach the shell as typed text.
           if (this.running) this.room.writeToProgram(OVER_AND_OUT);
           break;
-        case 'end':
+        case 'end': {
           this.cancelTimer?.dispose();
           this.cancelTimer = undefined;
-          if (this.running) this.finish(piece.end, piece.end === 'cancelled' ? 'program' : undefined);
+          const reason = this.running?.cancelReason ?? (piece.end === 'cancelled' ? 'program' : undefined);
+          if (this.running) this.finish(reason ? 'cancelled' : 'completed', reason);
           break;
+        }
       }
     }
   }
@@ -239,13 +266,7 @@ export class FileTransfers extends Disposable {
     const member = this.room.maxBytes > 0 ? this.room.currentWriter() : undefined;
     if (!member) {
       const reason: TransferEndReason = this.room.maxBytes > 0 ? 'no-writer' : 'disabled';
-      this.room.writeToProgram(CANCEL_SEQUENCE);
-      this.gate.cancel();
-      this.cancelTimer?.dispose();
-      this.cancelTimer = this.room.clock.setTimer(TransferTiming.CancelWaitMs, () => {
-        this.cancelTimer = undefined;
-        this.route(this.gate.abandon());
-      });
+      this.stopProgram();
       this.room.refused(reason === 'disabled'
         ? 'A file transfer was refused: file transfer is turned off on this server.'
         : 'A file transfer was refused: the member who typed last cannot take it (it lost the keyboard, left, or its client cannot transfer files).');
@@ -262,7 +283,7 @@ export class FileTransfers extends Disposable {
 
   private deliver(bytes: Uint8Array): void {
     const running = this.running;
-    if (!running) return;
+    if (!running || running.cancelReason) return;
     this.touch(running);
     running.bytes += bytes.byteLength;
     if (this.overCap(running)) return;

@@ -56,6 +56,12 @@ export const CANCEL_SEQUENCE: Uint8Array = Uint8Array.from([...Array(10).fill(Zm
 /** The over-and-out a ZMODEM sender says after the receiver's ZFIN: written for the member to end an upload. */
 export const OVER_AND_OUT: Uint8Array = Uint8Array.from([Zmodem.Over, Zmodem.Over]);
 
+/** The bytes of `read` after its last ZDLE escape (ZDLE and the byte it escapes); all of it when it has none. */
+function afterLastEscape(read: Uint8Array): Uint8Array {
+  const zdle = read.lastIndexOf(Zmodem.CAN);
+  return zdle === -1 ? read.slice() : read.slice(Math.min(read.length, zdle + 2));
+}
+
 /** CRC-16/XMODEM (polynomial 0x1021, initial 0), as ZMODEM's hex headers carry it over the type and flag bytes. */
 export function crc16(bytes: readonly number[]): number {
   let crc = 0;
@@ -141,8 +147,13 @@ type State =
   | { mode: 'closing'; overs: number }
   /** An upload's receiver said ZFIN: its trailer still belongs to the transfer. */
   | { mode: 'fin-trailer'; taken: number }
-  /** The transfer is being cancelled from our side: output is dropped until the program's own CAN run. */
-  | { mode: 'cancelling' }
+  /**
+   * The transfer is being cancelled from our side: output is dropped until the program's own CAN run (rz sends
+   * one) or until it goes quiet. sz sends none: it stops mid-subpacket, and the shell's prompt follows. `tail` is
+   * what of the last read may be that prompt: the bytes after its last ZDLE escape (ZMODEM data is full of them,
+   * terminal output has none), usually the whole read, as the prompt comes in a read of its own.
+   */
+  | { mode: 'cancelling'; tail: Uint8Array }
   /** After a CAN run ended a transfer: the rest of the cancel sequence is dropped, not shown. */
   | { mode: 'cancel-tail'; taken: number };
 
@@ -164,10 +175,15 @@ export class ZmodemGate {
     return this.state.mode !== 'idle' && this.state.mode !== 'cancel-tail';
   }
 
-  /** Something waits for the next read or for settle(): held header bytes, a ZFIN's trailer, a cancel's tail. */
+  /** Something waits for the next read or for settle(): held header bytes, a ZFIN's trailer, a cancel. */
   get unsettled(): boolean {
     const mode = this.state.mode;
-    return this.holding || mode === 'fin-trailer' || mode === 'cancel-tail';
+    return this.holding || mode === 'fin-trailer' || mode === 'cancel-tail' || mode === 'cancelling';
+  }
+
+  /** We cancelled, and wait for the program to stop (settle() once its output went quiet). */
+  get cancelling(): boolean {
+    return this.state.mode === 'cancelling';
   }
 
   /** Bytes of a possible header held back from the terminal until the next read (or settle) decides. */
@@ -275,6 +291,7 @@ export class ZmodemGate {
           i++;
           from = i;
           if (this.countCancel(byte)) this.endByCancel(pieces);
+          else if (i === bytes.length) state.tail = afterLastEscape(bytes);
           break;
         }
         case 'cancel-tail': {
@@ -316,14 +333,16 @@ export class ZmodemGate {
   cancel(): void {
     if (!this.active || this.state.mode === 'cancelling') return;
     this.matcher.reset();
-    this.state = { mode: 'cancelling' };
+    this.state = { mode: 'cancelling', tail: new Uint8Array(0) };
   }
 
-  /** Stops waiting for the program's cancel (it may be gone): output is terminal output again. */
+  /** Stops waiting for the program's cancel: what may be the prompt is shown, and output is terminal output again. */
   abandon(): GatePiece[] {
-    if (this.state.mode !== 'cancelling') return [];
+    const state = this.state;
+    if (state.mode !== 'cancelling') return [];
     const pieces: GatePiece[] = [];
     this.end(pieces, 'cancelled');
+    if (state.tail.length > 0) pieces.push({ kind: 'terminal', bytes: state.tail });
     return pieces;
   }
 
@@ -338,6 +357,7 @@ export class ZmodemGate {
       pieces.push({ kind: 'terminal', bytes: Uint8Array.from(this.matcher.held) });
       this.matcher.reset();
     } else if (state.mode === 'fin-trailer') this.end(pieces, 'completed');
+    else if (state.mode === 'cancelling') return this.abandon();
     else if (state.mode === 'cancel-tail') this.state = { mode: 'idle' };
     return pieces;
   }

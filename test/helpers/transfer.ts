@@ -31,6 +31,8 @@ export function markedFile(size: number, marker: string): Buffer {
 export interface TransferSideOptions {
   /** Answer to sz's offer (default: save). */
   save?: boolean;
+  /** Answers sz's offer when given (it may wait); overrides `save`. */
+  answer?: (file: { name: string; size: number | undefined }) => Promise<boolean>;
   /** Files to answer rz with (default: none); a function may wait. */
   files?: UploadFile[] | (() => Promise<UploadFile[]>);
   /** Called on every progress report (a test cancels from here). */
@@ -53,7 +55,7 @@ export class TransferSide {
       started: (start) => void this.starts.push(start),
       offer: async (file) => {
         this.offers.push(file);
-        return options.save ?? true;
+        return options.answer ? options.answer(file) : options.save ?? true;
       },
       chooseFiles: async () => {
         const files = options.files;

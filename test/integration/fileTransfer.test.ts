@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -132,4 +133,90 @@ test('rz: a file the writer picks arrives byte-identical; typing is refused whil
   const screen = await runAndSee(server, room.id, writer, 'up');
   assertCleanScreen(screen);
   assert.equal(screen.includes('typed'), false, 'the refused keystrokes never reached the shell');
+});
+
+test('cancel from the member mid-download: sz stops, nothing more reaches anyone, the shell works', { skip }, async (t) => {
+  const server = await startServer();
+  const joiner = joinerFor(t, server);
+  const room = await server.createRoom();
+  writeFileSync(join(server.dataDir, 'big.bin'), markedFile(FIVE_MB, 'CANCEL-MARKER'));
+  const writer = await joiner(server.url, room.id, { token: room.writeToken, name: 'ada', extra: { transfers: true } });
+  const side = new TransferSide(writer, { onProgress: (progress, self) => {
+    if (progress.done > 256 * 1024) self.transfers.cancel();
+  } });
+  t.after(() => side.dispose());
+
+  writer.socket.emit('term:input', 'sz big.bin\r');
+  await waitFor(() => side.ends.length > 0, 'the transfer to end', TRANSFER_DEADLINE_MS);
+  assert.deepEqual(side.ends.map((end) => [end.outcome, end.reason]), [['cancelled', 'member']]);
+  assert.equal(side.received.size, 0, 'no file was completed');
+  await runAndSee(server, room.id, writer, 'usable');
+  const audit = storedAuditEvents(server.dataDir).filter((event) => event.event === 'transfer.ended');
+  assert.deepEqual(audit.map((event) => [event.detail?.outcome, event.detail?.reason]), [['cancelled', 'member']]);
+});
+
+test('cancel from the program: a sender that answers with the cancel sequence ends the transfer; what it prints after is shown', { skip }, async (t) => {
+  const server = await startServer();
+  const joiner = joinerFor(t, server);
+  const room = await server.createRoom();
+  // A scripted sender, as lrzsz's canit() does it: ZRQINIT, read the receiver's answer, then ten CAN and ten BS.
+  writeFileSync(join(server.dataDir, 'cancelling-sender.sh'), [
+    'stty -echo',
+    "printf 'rz\\r**\\030B00000000000000\\r\\212\\021'",
+    'read -r -t 5 answer',
+    "printf '\\030\\030\\030\\030\\030\\030\\030\\030\\030\\030\\b\\b\\b\\b\\b\\b\\b\\b\\b\\bsender-gave-up\\r\\n'",
+    'stty echo',
+  ].join('\n'));
+  const writer = await joiner(server.url, room.id, { token: room.writeToken, name: 'ada', extra: { transfers: true } });
+  const side = new TransferSide(writer);
+  t.after(() => side.dispose());
+  writer.socket.emit('term:input', 'sh cancelling-sender.sh\r');
+  await waitFor(() => side.ends.length > 0, 'the transfer to end', TRANSFER_DEADLINE_MS);
+  assert.deepEqual(side.starts.map((start) => start.direction), ['download']);
+  assert.deepEqual(side.ends.map((end) => [end.outcome, end.reason]), [['cancelled', 'program']]);
+  const screen = await runAndSee(server, room.id, writer, 'after-program');
+  assertCleanScreen(screen);
+  assert.match(screen, /^sender-gave-up$/m, 'what the program printed after its cancel is shown, without the CAN and BS');
+});
+
+test('the cap: a download past --transfer-max-bytes is cancelled, the writer told why, the shell works', { skip }, async (t) => {
+  const server = await startServer({ transferMaxBytes: 1024 * 1024 });
+  const joiner = joinerFor(t, server);
+  const room = await server.createRoom();
+  writeFileSync(join(server.dataDir, 'big.bin'), markedFile(3 * 1024 * 1024, 'CAP-MARKER'));
+  const writer = await joiner(server.url, room.id, { token: room.writeToken, name: 'ada', extra: { transfers: true } });
+  const side = new TransferSide(writer);
+  t.after(() => side.dispose());
+
+  writer.socket.emit('term:input', 'sz big.bin\r');
+  await waitFor(() => side.ends.length > 0, 'the transfer to end', TRANSFER_DEADLINE_MS);
+  assert.deepEqual(side.ends.map((end) => [end.outcome, end.reason]), [['cancelled', 'too-large']]);
+  assert.equal(side.starts[0]!.maxBytes, 1024 * 1024);
+  assert.ok(side.dataBytes <= 1024 * 1024, `the member got at most the cap (${side.dataBytes} bytes)`);
+  assert.equal(side.received.size, 0);
+  await runAndSee(server, room.id, writer, 'capped');
+});
+
+test('nobody to take it: a writer whose client cannot transfer, or a viewer, never gets one; rz is cancelled and the room told', { skip }, async (t) => {
+  const server = await startServer();
+  const joiner = joinerFor(t, server);
+  const room = await server.createRoom();
+  // A terminal client (`ttyroom attach`) does not say it can transfer.
+  const writer = await joiner(server.url, room.id, { token: room.writeToken, name: 'term' });
+  const viewer = await joiner(server.url, room.id, { name: 'bob', extra: { transfers: true } });
+  const viewerSide = new TransferSide(viewer);
+  t.after(() => viewerSide.dispose());
+
+  writer.socket.emit('term:input', 'rz\r');
+  await waitFor(() => viewer.notices.some((notice) => notice.code === 'transfer-refused'), 'the room to be told');
+  assert.ok(writer.notices.some((notice) => notice.code === 'transfer-refused'));
+  await runAndSee(server, room.id, writer, 'refused');
+  await viewer.barrier();
+  assert.deepEqual(viewerSide.starts, [], 'the viewer was offered nothing');
+  assert.deepEqual(viewer.of('transfer:data'), []);
+  viewer.socket.emit('transfer:data', new Uint8Array([0x18, 0x18, 0x18, 0x18, 0x18]));
+  viewer.socket.emit('transfer:cancel');
+  await waitFor(() => viewer.errors.filter((error) => error.code === 'forbidden').length === 2, 'both refused');
+  const audit = storedAuditEvents(server.dataDir).filter((event) => event.event.startsWith('transfer.'));
+  assert.deepEqual(audit.map((event) => [event.event, event.detail?.direction, event.detail?.reason]), [['transfer.ended', 'upload', 'no-writer']]);
 });
