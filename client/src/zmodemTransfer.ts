@@ -2,19 +2,17 @@
 // `transfer:data`, with flow control on what we send; the page (or a test) decides what to save and what to send.
 // No DOM: the browser's room page and the integration tests in Node both drive it.
 
+/// <reference path="./zmodem.d.ts" />
 import Zmodem from 'zmodem.js/src/zmodem.js';
 import type { Detection, Session } from 'zmodem.js/src/zmodem.js';
-import type { ClientToServerEvents, ServerToClientEvents, TransferDirection, TransferEndPayload, TransferStartPayload } from '../../server/shared/events.js';
+import type { RoomSocket } from '../../server/shared/roomClient.js';
+import type { TransferDirection, TransferEndPayload, TransferStartPayload } from '../../server/shared/events.js';
 import { TransferLimits } from '../../server/shared/limits.js';
 import { Disposable, toDisposable } from '../../server/shared/disposable.js';
 import { parseTransferEnd, parseTransferStart } from '../../server/shared/serverPayloads.js';
 
-/** The socket.io calls this needs (a socket.io-client Socket has them). */
-export interface TransferSocket {
-  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): unknown;
-  off<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): unknown;
-  emit<E extends keyof ClientToServerEvents>(event: E, ...args: Parameters<ClientToServerEvents[E]>): unknown;
-}
+/** The room's socket (the page's, or a test member's). */
+export type TransferSocket = RoomSocket;
 
 /** A file to upload: a browser File, or a Blob with a name. */
 export interface UploadFile {

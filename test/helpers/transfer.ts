@@ -89,5 +89,5 @@ export class TransferSide {
 
 /** A file for an upload from bytes in memory (Node's File is the browser's). */
 export function uploadFile(name: string, bytes: Uint8Array): UploadFile {
-  return new File([bytes], name, { lastModified: Date.now() });
+  return new File([bytes as BlobPart], name, { lastModified: Date.now() });
 }
