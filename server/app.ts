@@ -36,6 +36,11 @@ import { attachHandshakeAuth } from './auth/handshakeAuth.js';
 import { loginRouter } from './http/loginRoutes.js';
 import { TokenFailureLimiter, type Limits as TokenFailureLimits } from './auth/tokenFailures.js';
 import { HistoryTickets } from './auth/historyTickets.js';
+import { KnownHosts } from './remote/knownHosts.js';
+import { CredentialError, CredentialStore, loadServerKey } from './remote/credentials.js';
+import type { SshTimingSettings } from './remote/sshConnect.js';
+import { ConfigError } from './util/configError.js';
+import type { SshSettings } from './rooms/roomRegistry.js';
 
 export { DEFAULT_PROFILE };
 
@@ -57,6 +62,38 @@ export interface AppOptions {
   webServerLimits?: WebServerSettings;
   /** Token-failure backoff (default: TokenFailureLimits in auth/tokenFailures.ts). */
   tokenFailureLimits?: Partial<TokenFailureLimits>;
+  /** SSH keepalive and connect timing (default: SshTiming in remote/sshConnect.ts). */
+  sshTiming?: SshTimingSettings;
+}
+
+/**
+ * The SSH rooms' trust store and sealed passwords: passwords given at this start are sealed (replacing older ones);
+ * a profile with a password source and nothing sealed for it stops the server with a ConfigError.
+ */
+function sshSettings(config: ServerConfig, timing: SshTimingSettings | undefined): SshSettings {
+  const knownHosts = new KnownHosts(config.dataDir);
+  const withPassword = (config.profiles ?? []).flatMap((profile) => (profile.type === 'ssh' && profile.password ? [profile] : []));
+  if (withPassword.length === 0) return { knownHosts, ...(timing ? { timing } : {}) };
+  let credentials: CredentialStore;
+  try {
+    credentials = new CredentialStore(config.dataDir, loadServerKey(config.dataDir, config.secretKey));
+    for (const profile of withPassword) {
+      const given = config.sshPasswords?.get(profile.name);
+      if (given !== undefined) {
+        credentials.put(profile.name, given);
+      } else if (!credentials.has(profile.name)) {
+        const source = profile.password!;
+        throw new CredentialError(`profile "${profile.name}": password: ${'env' in source ? `variable ${source.env} is not set` : `${source.file} does not exist`} and no password is stored for it yet`);
+      } else {
+        // Opened once now, so a wrong server key stops the start instead of the first room.
+        credentials.open(profile.name);
+      }
+    }
+  } catch (error) {
+    if (error instanceof CredentialError) throw new ConfigError(`--profiles: ${error.message}`);
+    throw error;
+  }
+  return { knownHosts, credentials, ...(timing ? { timing } : {}) };
 }
 
 export interface App {
@@ -100,6 +137,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const tls = config.tls ? loadTls(config.tls) : undefined;
   const scheme = tls ? 'https' : 'http';
   mkdirSync(config.dataDir, { recursive: true });
+  // Before anything is opened: a password that cannot be sealed or opened stops the start (a ConfigError, status 2).
+  const ssh = sshSettings(config, options.sshTiming);
   const clock = options.clock ?? systemClock;
   // First, so a database this version cannot use stops the server before anything started (StoreSchemaError).
   const store = SqliteStore.open(config.dataDir);
@@ -172,6 +211,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     mirrors,
     recordable: recordingSettings.enabled,
     transferMaxBytes: config.transferMaxBytes,
+    ssh,
   });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));

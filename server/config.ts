@@ -18,6 +18,7 @@ export { splitCommandLine };
 import { DEFAULT_RECORDING_SETTINGS, type RecordingSettings } from './recording/recordings.js';
 import { RecordingLimits } from './recording/recorder.js';
 import { parseProfilesFile, type ProfileDefinition } from './rooms/profiles.js';
+import { identityFileProblem } from './remote/sshConnect.js';
 
 export interface ServerConfig {
   host: string;
@@ -67,7 +68,17 @@ export interface ServerConfig {
   profiles?: readonly ProfileDefinition[];
   /** `--transfer-max-bytes`: bytes one ZMODEM file transfer may carry; 0 turns file transfer off; undefined = the default. */
   transferMaxBytes?: number;
+  /**
+   * SSH profiles' passwords found at start in their sources (the variable or secrets file each names), by profile
+   * name; createApp seals them into the data directory. A profile missing here uses the one sealed earlier.
+   */
+  sshPasswords?: ReadonlyMap<string, string>;
+  /** TTYROOM_SECRET_KEY: the server key that seals SSH passwords; undefined = <data-dir>/secret.key. */
+  secretKey?: string;
 }
+
+/** The variable that holds the server key for SSH passwords at rest (README.md, Profiles). */
+export const SECRET_KEY_VARIABLE = 'TTYROOM_SECRET_KEY';
 
 type Kind = 'string' | 'port' | 'count' | 'seconds' | 'positive-seconds' | 'flag' | 'origins' | 'proxies';
 
@@ -303,6 +314,40 @@ function profilesSetting(path: string | undefined, cwd: string): { profiles?: re
   return { profiles: parseProfilesFile(source, path) };
 }
 
+/**
+ * Checks what the SSH profiles name outside the file (their key files) and reads their passwords from the variable or
+ * secrets file each names; a ConfigError names the profile's field. A variable that is unset or a secrets file that is
+ * absent is not an error here: the password sealed at an earlier start is used (createApp checks there is one).
+ */
+function sshSetting(profiles: readonly ProfileDefinition[] | undefined, path: string | undefined, env: NodeJS.ProcessEnv): { sshPasswords?: ReadonlyMap<string, string> } {
+  const passwords = new Map<string, string>();
+  (profiles ?? []).forEach((profile, index) => {
+    if (profile.type !== 'ssh') return;
+    const field = `--profiles ${path}: profiles[${index}]`;
+    if (profile.identityFile !== undefined) {
+      const problem = identityFileProblem(profile.identityFile);
+      if (problem !== undefined) throw new ConfigError(`${field}.identityFile: ${profile.identityFile} ${problem}`);
+    }
+    const source = profile.password;
+    if (source === undefined) return;
+    let password: string | undefined;
+    if ('env' in source) {
+      password = env[source.env];
+    } else {
+      try {
+        // A secrets file (a mounted Docker or Kubernetes secret) ends with a newline that is not part of the password.
+        password = readFileSync(source.file, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT') throw new ConfigError(`${field}.password.file: ${source.file} cannot be read (${code ?? String(error)})`);
+      }
+    }
+    if (password === '') throw new ConfigError(`${field}.password: ${'env' in source ? `variable ${source.env}` : source.file} is empty`);
+    if (password !== undefined) passwords.set(profile.name, password);
+  });
+  return passwords.size > 0 ? { sshPasswords: passwords } : {};
+}
+
 /** Reads options from argv first, then TTYROOM_* variables, then defaults. Throws ConfigError. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = process.cwd(), options: { share?: boolean } = {}): ParsedArgs {
   const values = new Map<string, string | number>();
@@ -365,6 +410,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     ...networkSettings(values, cwd),
     permitArguments: get<number>('permit-arguments', 0) === 1,
     ...profilesSetting(values.get('profiles') as string | undefined, cwd),
+    ...(env[SECRET_KEY_VARIABLE] !== undefined ? { secretKey: env[SECRET_KEY_VARIABLE] } : {}),
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
     retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
     transferMaxBytes: get('transfer-max-bytes', TransferLimits.DefaultMaxBytes),
@@ -377,6 +423,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     },
   };
   if (config.mirrorWorkers === 0) throw new ConfigError('--mirror-workers must be at least 1');
+  Object.assign(config, sshSetting(config.profiles, values.get('profiles') as string | undefined, env));
   const text = (name: string): string | undefined => values.get(name) as string | undefined;
   const auth = buildAuthConfig(
     {

@@ -8,6 +8,8 @@ export class ApiRequestError extends Error {
     readonly status: number,
     readonly code: string | undefined,
     message: string,
+    /** Host-key refusals' fingerprints (`SHA256:…`) and the profile's policy, when the server sent them. */
+    readonly hostKey: { fingerprint?: string; expected?: string; policy?: string } = {},
   ) {
     super(message);
     this.name = 'ApiRequestError';
@@ -35,7 +37,10 @@ async function requestJson(path: string, init?: RequestInit): Promise<unknown> {
     const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
     const message = typeof error?.message === 'string' ? error.message : `Request failed (HTTP ${response.status}).`;
     const code = typeof error?.code === 'string' ? error.code : undefined;
-    throw new ApiRequestError(response.status, code, message);
+    const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+    throw new ApiRequestError(response.status, code, message, {
+      fingerprint: text(error?.fingerprint), expected: text(error?.expected), policy: text(error?.hostKeyPolicy),
+    });
   }
   return body;
 }
@@ -119,6 +124,8 @@ export interface CreateRoomRequest {
   resize?: RoomResizePolicy;
   private?: boolean;
   record?: boolean;
+  /** The SSH host key fingerprint the creator confirmed after a host-untrusted answer. */
+  trustHostKey?: string;
 }
 
 export async function createRoom(request: CreateRoomRequest): Promise<CreatedRoom> {

@@ -3,6 +3,7 @@
 
 import type { ChatMessage } from '../../server/shared/events.js';
 import { PayloadLimits } from '../../server/shared/limits.js';
+import { UNSAFE_IN_TEXT } from '../../server/shared/unsafeText.js';
 import { sanitizeTitle } from './title.js';
 
 /** Messages kept on the page; older ones are dropped from the top so a long session stays light. */
@@ -41,8 +42,8 @@ export function messageItem(message: ChatMessage, selfId: string | undefined): H
   head.append(name, time);
   const text = document.createElement('p');
   text.className = 'chat-text';
-  // Controls and bidi overrides would let one message restyle or reorder what follows it; newlines are kept out too.
-  text.textContent = message.text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  // Controls and bidi overrides would let one message restyle or reorder what follows it (the server strips them too).
+  text.textContent = message.text.replace(UNSAFE_IN_TEXT, '');
   item.append(head, text);
   return item;
 }

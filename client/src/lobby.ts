@@ -39,6 +39,13 @@ const ui = {
   private: element('create-private', HTMLInputElement),
   submit: element('create-submit', HTMLButtonElement),
   createError: element('create-error', HTMLElement),
+  hostKey: element('host-key', HTMLElement),
+  hostKeyTitle: element('host-key-title', HTMLElement),
+  hostKeyText: element('host-key-text', HTMLElement),
+  hostKeyPrints: element('host-key-prints', HTMLElement),
+  hostKeyAdvice: element('host-key-advice', HTMLElement),
+  hostKeyTrust: element('host-key-trust', HTMLButtonElement),
+  hostKeyCancel: element('host-key-cancel', HTMLButtonElement),
   yourSection: element('your-rooms', HTMLElement),
   yourList: element('your-list', HTMLUListElement),
   memberName: element('lobby-name', HTMLInputElement),
@@ -329,21 +336,79 @@ function readForm(): CreateRoomRequest {
   return request;
 }
 
-async function handleCreate(event: SubmitEvent): Promise<void> {
-  event.preventDefault();
+/** The fingerprint the prompt shows, for the retry its button makes; undefined while no prompt is up. */
+let offeredHostKey: string | undefined;
+
+function hideHostKey(): void {
+  offeredHostKey = undefined;
+  ui.hostKey.hidden = true;
+}
+
+/** Text rows of fingerprints: `SHA256:…` from the server, set as text (never markup). */
+function showPrints(rows: ReadonlyArray<[string, string]>): void {
+  ui.hostKeyPrints.replaceChildren(...rows.flatMap(([label, value]) => {
+    const term = document.createElement('dt');
+    term.textContent = label;
+    const detail = document.createElement('dd');
+    detail.textContent = value;
+    return [term, detail];
+  }));
+}
+
+/**
+ * An SSH host-key refusal: an unknown key the creator may confirm (policy 'ask'), one only the operator can add
+ * (known-only), or a changed key, refused loudly with both fingerprints. False for any other error.
+ */
+function showHostKey(error: unknown): boolean {
+  if (!(error instanceof ApiRequestError) || error.hostKey.fingerprint === undefined) return false;
+  const { fingerprint, expected, policy } = error.hostKey;
+  if (error.code === 'host-untrusted') {
+    const askable = policy !== 'known-only';
+    ui.hostKey.dataset.kind = 'untrusted';
+    ui.hostKeyTitle.textContent = 'Unknown host key';
+    ui.hostKeyText.textContent = 'This server has not connected to the host before. Compare its key fingerprint with the one the host\'s administrator gave you.';
+    showPrints([['Fingerprint', fingerprint]]);
+    ui.hostKeyAdvice.textContent = askable
+      ? 'If they match, trust the key: it is stored, and later rooms connect without asking.'
+      : 'This profile connects only to hosts whose keys the server\'s operator added; ask them to add this one.';
+    ui.hostKeyTrust.hidden = !askable;
+    offeredHostKey = askable ? fingerprint : undefined;
+  } else if (error.code === 'host-key-changed') {
+    ui.hostKey.dataset.kind = 'changed';
+    ui.hostKeyTitle.textContent = 'Refused: the host\'s key has changed';
+    ui.hostKeyText.textContent = 'The host presented a different key from the one this server trusts. Someone may be intercepting the connection. No room was created.';
+    showPrints([['Expected', expected ?? 'unknown'], ['Presented', fingerprint]]);
+    ui.hostKeyAdvice.textContent = 'Only the server\'s operator can accept a new key, after checking with the host\'s administrator.';
+    ui.hostKeyTrust.hidden = true;
+    offeredHostKey = undefined;
+  } else {
+    return false;
+  }
+  ui.hostKey.hidden = false;
+  return true;
+}
+
+async function handleCreate(event: SubmitEvent | undefined, trustHostKey?: string): Promise<void> {
+  event?.preventDefault();
   ui.submit.disabled = true;
+  ui.hostKeyTrust.disabled = true;
   showError(ui.createError, undefined);
+  hideHostKey();
   try {
     const request = readForm();
+    if (trustHostKey !== undefined) request.trustHostKey = trustHostKey;
     const created = await createRoom(request);
     if (!isWebUrl(created.ownerUrl)) throw new Error('The server sent an invalid room link.');
     rememberOwnedRoom({ id: created.id, name: created.name, ownerUrl: created.ownerUrl, private: request.private === true });
     location.assign(created.ownerUrl);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    showError(ui.createError, message);
-    markRefusedParam(message);
+    if (!showHostKey(error)) {
+      const message = error instanceof Error ? error.message : String(error);
+      showError(ui.createError, message);
+      markRefusedParam(message);
+    }
     ui.submit.disabled = false;
+    ui.hostKeyTrust.disabled = false;
   }
 }
 
@@ -366,8 +431,13 @@ listen(ui.nameForm, 'submit', (event) => {
   storeName();
 });
 listen(ui.form, 'submit', (event) => void handleCreate(event));
+listen(ui.hostKeyTrust, 'click', () => {
+  if (offeredHostKey !== undefined) void handleCreate(undefined, offeredHostKey);
+});
+listen(ui.hostKeyCancel, 'click', hideHostKey);
 listen(ui.profileSelect, 'change', () => {
   showError(ui.createError, undefined);
+  hideHostKey();
   renderParams();
 });
 void loadProfiles();

@@ -123,6 +123,12 @@ function describeExit(exit: ExitPayload): string {
       return 'The room was closed because no one typed for too long.';
     case 'lifetime':
       return 'The room was closed: it reached its time limit.';
+    case 'host-gone':
+      return 'The remote host stopped answering: the connection was lost.';
+    case 'auth-failed':
+      return 'The remote host refused the sign-in.';
+    case 'connection-closed':
+      return 'The connection to the remote host was closed.';
     case 'exited':
       return exit.signal !== undefined
         ? `Process ended by ${exit.signal}.`

@@ -57,7 +57,22 @@ export type AuditEventName =
   /** The room's incident bundle was downloaded (detail.by: the token id it was asked with). */
   | 'bundle.downloaded'
   /** A room's recording was fetched (downloaded or replayed; detail.role: owner, or viewer where members may). */
-  | 'recording.downloaded';
+  | 'recording.downloaded'
+  /**
+   * An SSH room signed in to its host (detail: profile, host, port, user, method, fingerprint); written with the room's
+   * creation, so its room is the session's start.
+   */
+  | 'ssh.login.succeeded'
+  /** An SSH sign-in or connection failed (detail.reason: which methods were refused, or why no connection); never a credential. */
+  | 'ssh.login.failed'
+  /** An SSH room's session ended (detail: reason, exitCode, signal, commands: Enter presses sent to it, seconds it lasted). */
+  | 'ssh.session.ended'
+  /** A room's creator confirmed an unknown host key (detail.fingerprint) and it was stored (policy 'ask'). */
+  | 'ssh.hostkey.trusted'
+  /** An unknown host key stopped a room's creation (detail.fingerprint, detail.policy). */
+  | 'ssh.hostkey.untrusted'
+  /** A host presented a key other than the stored one (detail.expected, detail.fingerprint): refused, never trusted by the API. */
+  | 'ssh.hostkey.changed';
 
 /**
  * Which limit refused: a locked room (a joiner turned away), the server's room cap, a creator's room cap, a room's member cap, the event rate, the

@@ -13,7 +13,7 @@ import {
 import { parseRoomLink, PASSWORD_ENV, serverAccess, type RoomLink, type ServerAccess } from '../termclient/serverAccess.js';
 import { ConfigError } from '../util/configError.js';
 import { envName } from '../config.js';
-import { commandArgs, fail, UsageError } from './commandLine.js';
+import { commandArgs, fail, readOptions, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const ATTACH_USAGE = `usage: ttyroom attach URL [--name NAME] [--ca FILE] [--user NAME] [--detach-key KEY] [--escape CHAR]
@@ -56,23 +56,10 @@ const VALUE_OPTIONS = ['name', 'ca', 'user', 'detach-key', 'escape', 'reconnect-
 type ValueOption = (typeof VALUE_OPTIONS)[number];
 
 function parseAttachArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AttachArgs | 'help' {
-  const values = new Map<ValueOption, string>();
-  let url: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const option = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (option) {
-      const name = option[1] as ValueOption;
-      if (!VALUE_OPTIONS.includes(name)) throw new UsageError(`unknown option --${option[1]} (see ttyroom attach --help)`);
-      const value = option[2] ?? argv[++i];
-      if (value === undefined || value.length === 0) throw new UsageError(`--${name} needs a value`);
-      values.set(name, value);
-      continue;
-    }
-    if (url !== undefined) throw new UsageError(`unexpected argument "${arg}": attach takes one link (see ttyroom attach --help)`);
-    url = arg;
-  }
+  const read = readOptions(argv, { command: 'attach', values: VALUE_OPTIONS, positionals: 1 });
+  if (read === 'help') return read;
+  const { values } = read;
+  const url = read.positionals[0];
   if (url === undefined) throw new UsageError('which room? ttyroom attach URL (the viewer, writer or owner link the room\'s owner gave you)');
   // Every option may also come from its TTYROOM_<OPTION> variable; the command line wins.
   const fromEnv = new Set<ValueOption>();

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { ConfigDefaults, envName } from '../config.js';
 import type { MemberSessionRecord, StoredAuditEvent } from '../store/store.js';
-import { commandArgs, openRecord, UsageError } from './commandLine.js';
+import { commandArgs, openRecord, readOptions } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const AUDIT_USAGE = `usage: ttyroom audit [--room ID] [--sessions] [--json] [--data-dir DIR]
@@ -27,29 +27,10 @@ interface AuditArgs {
 }
 
 function parseAuditArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): AuditArgs | 'help' {
-  let dataDir = env[envName('data-dir')];
-  let room: string | undefined;
-  let json = false;
-  let sessions = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (arg === '--json') {
-      json = true;
-      continue;
-    }
-    if (arg === '--sessions') {
-      sessions = true;
-      continue;
-    }
-    const option = /^--(room|data-dir)(?:=(.*))?$/.exec(arg);
-    if (!option) throw new UsageError(`unexpected argument "${arg}" (see ttyroom audit --help)`);
-    const value = option[2] ?? argv[++i];
-    if (value === undefined || value.length === 0) throw new UsageError(`--${option[1]} needs a value`);
-    if (option[1] === 'room') room = value;
-    else dataDir = value;
-  }
-  return { dataDir: resolve(cwd, dataDir ?? ConfigDefaults.DataDir), room, json, sessions };
+  const read = readOptions(argv, { command: 'audit', values: ['room', 'data-dir'], flags: ['json', 'sessions'] });
+  if (read === 'help') return read;
+  const dataDir = read.values.get('data-dir') ?? env[envName('data-dir')] ?? ConfigDefaults.DataDir;
+  return { dataDir: resolve(cwd, dataDir), room: read.values.get('room'), json: read.flags.has('json'), sessions: read.flags.has('sessions') };
 }
 
 /** A detail value as one word: strings that would split the line are quoted. */

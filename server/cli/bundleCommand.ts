@@ -8,7 +8,7 @@ import { ConfigDefaults, envName } from '../config.js';
 import { bundleFileName, createBundle } from '../recording/bundle.js';
 import { parseId } from '../shared/validate.js';
 import { systemClock } from '../util/clock.js';
-import { commandArgs, fail, openRecord, UsageError } from './commandLine.js';
+import { commandArgs, fail, openRecord, readOptions, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
 
 export const BUNDLE_USAGE = `usage: ttyroom bundle ROOM_ID [--out FILE] [--data-dir DIR]
@@ -28,23 +28,11 @@ interface BundleArgs {
 }
 
 function parseBundleArgs(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): BundleArgs | 'help' {
-  let dataDir = env[envName('data-dir')];
-  let roomId: string | undefined;
-  let out: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    const option = /^--(out|data-dir)(?:=(.*))?$/.exec(arg);
-    if (option) {
-      const value = option[2] ?? argv[++i];
-      if (value === undefined || value.length === 0) throw new UsageError(`--${option[1]} needs a value`);
-      if (option[1] === 'out') out = value;
-      else dataDir = value;
-      continue;
-    }
-    if (arg.startsWith('-') || roomId !== undefined) throw new UsageError(`unexpected argument "${arg}" (see ttyroom bundle --help)`);
-    roomId = arg;
-  }
+  const read = readOptions(argv, { command: 'bundle', values: ['out', 'data-dir'], positionals: 1 });
+  if (read === 'help') return read;
+  const dataDir = read.values.get('data-dir') ?? env[envName('data-dir')];
+  const roomId = read.positionals[0];
+  let out = read.values.get('out');
   if (roomId === undefined) throw new UsageError('which room? (ttyroom bundle ROOM_ID; ttyroom audit lists rooms\' events)');
   if (parseId(roomId) === undefined) throw new UsageError(`"${roomId}" is not a room id`);
   out ??= bundleFileName(roomId);

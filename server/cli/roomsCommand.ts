@@ -6,8 +6,9 @@ import type { RoomSummary } from '../shared/events.js';
 import { parseServerUrl, PASSWORD_ENV, serverAccess, type ServerAccess } from '../termclient/serverAccess.js';
 import { listRooms, ServerRequestError } from '../termclient/serverRequest.js';
 import { ConfigError } from '../util/configError.js';
-import { commandArgs, fail, UsageError } from './commandLine.js';
+import { commandArgs, fail, readOptions, UsageError } from './commandLine.js';
 import { ExitStatus } from './shutdown.js';
+import { UNSAFE_IN_LINE } from '../shared/unsafeText.js';
 
 /** The server `ttyroom serve` listens on when given no --host or --port. */
 export const DEFAULT_SERVER = `http://${ConfigDefaults.Host}:${ConfigDefaults.Port}`;
@@ -36,39 +37,24 @@ interface RoomsArgs {
 }
 
 function parseRoomsArgs(argv: readonly string[], env: NodeJS.ProcessEnv): RoomsArgs | 'help' {
-  let server = env[envName('server')] || DEFAULT_SERVER;
-  let json = false;
-  let caFile: string | undefined;
-  let user: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return 'help';
-    if (arg === '--json') {
-      json = true;
-      continue;
-    }
-    const option = /^--(server|ca|user)(?:=(.*))?$/.exec(arg);
-    if (!option) throw new UsageError(`unexpected argument "${arg}" (see ttyroom rooms --help)`);
-    const value = option[2] ?? argv[++i];
-    if (value === undefined || value.length === 0) throw new UsageError(`--${option[1]} needs a value`);
-    if (option[1] === 'server') server = value;
-    else if (option[1] === 'ca') caFile = value;
-    else user = value;
-  }
+  const read = readOptions(argv, { command: 'rooms', values: ['server', 'ca', 'user'], flags: ['json'] });
+  if (read === 'help') return read;
+  const server = read.values.get('server') ?? (env[envName('server')] || DEFAULT_SERVER);
   try {
-    return { server: parseServerUrl(server), json, access: serverAccess({ caFile, user }, env) };
+    return {
+      server: parseServerUrl(server),
+      json: read.flags.has('json'),
+      access: serverAccess({ caFile: read.values.get('ca'), user: read.values.get('user') }, env),
+    };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
 }
 
-/** Control characters (C0, DEL, C1) and bidi controls: a room name is user input and must not restyle the terminal. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Text from the server made safe for one table cell: unprintables removed, cut to `width` characters. */
+/** Text from the server (a room name is user input) made safe for one table cell: controls and bidi controls removed, cut to `width` characters. */
 export function cell(text: string, width = Number.POSITIVE_INFINITY): string {
-  const characters = Array.from(text.replace(UNPRINTABLE, ''));
+  const characters = Array.from(text.replace(UNSAFE_IN_LINE, ''));
   if (characters.length <= width) return characters.join('');
   return `${characters.slice(0, width - 1).join('')}…`;
 }

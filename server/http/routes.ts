@@ -35,11 +35,12 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
   // Viewer+ (docs/protocol.md): public rooms need nothing; private ones a bearer token or an allowed user.
   const findRoom = (req: Request, res: Response) => admitRequest(req, res, registry, access, 'viewer')?.room;
 
-  router.post('/rooms', (req, res) => {
+  router.post('/rooms', async (req, res) => {
     const body = parseCreateRoom(req.body, { permitArguments: access.permitArguments });
     if (typeof body === 'string') return sendError(res, 'bad-request', body);
     try {
-      const { room, ownerToken, writeToken } = registry.create(body, requesterOf(req, access.clientAddress));
+      // An ssh profile connects (and signs in) before the room exists; a local one is created at once.
+      const { room, ownerToken, writeToken } = await registry.createRoom(body, requesterOf(req, access.clientAddress));
       const created: CreatedRoom = {
         id: room.id,
         name: room.name,
@@ -49,7 +50,7 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
       };
       res.status(201).json(created);
     } catch (error) {
-      if (error instanceof RoomError) return sendError(res, error.code, error.message);
+      if (error instanceof RoomError) return sendError(res, error.code, error.message, error.fingerprints);
       throw error;
     }
   });

@@ -28,11 +28,17 @@ const STATUS: Readonly<Record<Code, number>> = {
   'not-recorded': 409,
   // Socket-only: keystrokes refused while a file transfer runs.
   'transfer-busy': 409,
+  /** The request is fine; the host's key needs a decision first (retry with trustHostKey) or the operator's check. */
+  'host-untrusted': 409,
+  'host-key-changed': 409,
+  /** A gateway's answer: the far host, not this server or the request, refused or failed. */
+  'ssh-auth-failed': 502,
+  'ssh-unreachable': 502,
   internal: 500,
 };
 
-export function sendError(res: Response, code: Code, message: string): void {
-  const body: ApiError = { error: { code, message } };
+export function sendError(res: Response, code: Code, message: string, extra: { fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' } = {}): void {
+  const body: ApiError = { error: { code, message, ...extra } };
   res.status(STATUS[code]).json(body);
 }
 

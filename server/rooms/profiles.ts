@@ -27,6 +27,8 @@ export const ProfileFileLimits = {
   MaxValues: 1000,
   /** Characters of a description, shown next to the picker or the input. */
   MaxDescriptionLength: 200,
+  /** Characters of an SSH host: a DNS name is at most 253. */
+  MaxHostLength: 253,
 } as const;
 
 /** Refused in any param value whatever the pattern says (NUL ends an argv element early; the rest has no place in a name). */
@@ -46,14 +48,42 @@ export interface ParamRule {
 /** One piece of an exec argv element: literal text, or the value of a param. */
 type ArgvPiece = { text: string } | { param: string };
 
+/** Where an SSH profile's password comes from at start (it is then kept sealed in the data directory: remote/credentials.ts). */
+export type PasswordSource = { env: string } | { file: string };
+
+export interface SshProfile {
+  type: 'ssh';
+  name: string;
+  description?: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+  password?: PasswordSource;
+  hostKeyPolicy: 'ask' | 'known-only';
+}
+
 export type ProfileDefinition =
   | { type: 'command'; name: string; description?: string; file: string; args: readonly string[] }
-  | { type: 'exec'; name: string; description?: string; argv: readonly (readonly ArgvPiece[])[]; params: readonly ParamRule[] };
+  | { type: 'exec'; name: string; description?: string; argv: readonly (readonly ArgvPiece[])[]; params: readonly ParamRule[] }
+  | SshProfile;
 
-/** What GET /api/profiles tells a client: enough for a form, never the command, the argv or a pattern. */
+/** A profile that runs a local program through the pty. */
+export type LocalProfile = Exclude<ProfileDefinition, SshProfile>;
+
+/** The SSH port when a profile names none. */
+export const DEFAULT_SSH_PORT = 22;
+/** A host name or an IP address (v4, or v6 without brackets): letters, digits, `.`, `-`, `:`, `_`. */
+const HOST_PATTERN = /^[A-Za-z0-9._:-]+$/;
+/** A user name as sshd takes it: no space, no control character, not an option. */
+const USER_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._@-]*$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_PORT = 65535;
+
+/** What GET /api/profiles tells a client: enough for a form, never the command, the argv, a pattern, a host or a credential. */
 export interface ProfileSummary {
   name: string;
-  type: 'command' | 'exec';
+  type: 'command' | 'exec' | 'ssh';
   description?: string;
   params: { name: string; description?: string; values?: string[] }[];
 }
@@ -91,6 +121,7 @@ function refuseValue(rule: ParamRule, value: string): string | undefined {
  */
 export function launchOf(profile: ProfileDefinition, params: Readonly<Record<string, string>> | undefined, extraArgs: readonly string[] | undefined): LocalLaunch | string {
   const given = params ?? {};
+  if (profile.type === 'ssh') return `profile "${profile.name}" opens a shell on its host, not a local program`;
   if (profile.type === 'command') {
     const first = Object.keys(given)[0];
     if (first !== undefined) return `profile "${profile.name}" takes no params (got "${first}")`;
@@ -243,8 +274,56 @@ function profileDefinition(value: unknown, field: string): ProfileDefinition {
     if (unused !== undefined) throw new FieldError(`${field}.params.${unused.name}`, 'no {placeholder} in argv uses it');
     return { type: 'exec', name, ...description, argv, params };
   }
-  if (value.type === 'ssh') throw new FieldError(`${field}.type`, '"ssh" is not supported by this version (it supports "command" and "exec")');
-  throw new FieldError(`${field}.type`, 'must be "command" or "exec"');
+  if (value.type === 'ssh') {
+    refuseUnknownFields(value, field, ['name', 'type', 'description', 'host', 'port', 'user', 'identityFile', 'password', 'hostKeyPolicy']);
+    return { type: 'ssh', name, ...description, ...sshFields(value, field) };
+  }
+  throw new FieldError(`${field}.type`, 'must be "command", "exec" or "ssh"');
+}
+
+function absolutePath(value: unknown, field: string): string {
+  const path = text(value, field, Number.MAX_SAFE_INTEGER);
+  if (!path.startsWith('/')) throw new FieldError(field, 'must be an absolute path');
+  return path;
+}
+
+function sshFields(value: Record<string, unknown>, field: string): Omit<SshProfile, 'type' | 'name' | 'description'> {
+  const host = text(value.host, `${field}.host`, ProfileFileLimits.MaxHostLength);
+  if (!HOST_PATTERN.test(host) || host.startsWith('-')) throw new FieldError(`${field}.host`, 'must be a host name or an IP address');
+  let port: number = DEFAULT_SSH_PORT;
+  if (value.port !== undefined) {
+    if (typeof value.port !== 'number' || !Number.isInteger(value.port) || value.port < 1 || value.port > MAX_PORT) {
+      throw new FieldError(`${field}.port`, `must be a whole number from 1 to ${MAX_PORT}`);
+    }
+    port = value.port;
+  }
+  const user = text(value.user, `${field}.user`, ProfileFileLimits.MaxNameLength);
+  if (!USER_PATTERN.test(user)) throw new FieldError(`${field}.user`, 'must be a user name (letters, digits, ., _, -, @; not starting with -)');
+  const profile: Omit<SshProfile, 'type' | 'name' | 'description'> = { host, port, user, hostKeyPolicy: 'ask' };
+  if (value.identityFile !== undefined) profile.identityFile = absolutePath(value.identityFile, `${field}.identityFile`);
+  if (value.password !== undefined) profile.password = passwordSource(value.password, `${field}.password`);
+  if (profile.identityFile === undefined && profile.password === undefined) {
+    throw new FieldError(field, 'an ssh profile needs identityFile, password, or both');
+  }
+  if (value.hostKeyPolicy !== undefined) {
+    if (value.hostKeyPolicy !== 'ask' && value.hostKeyPolicy !== 'known-only') throw new FieldError(`${field}.hostKeyPolicy`, 'must be "ask" or "known-only"');
+    profile.hostKeyPolicy = value.hostKeyPolicy;
+  }
+  return profile;
+}
+
+function passwordSource(value: unknown, field: string): PasswordSource {
+  // Said first: a password written into the file itself would be a secret in plain text, readable by whoever reads the file.
+  if (typeof value === 'string') throw new FieldError(field, 'is never written in the profiles file: give { "env": "VARIABLE" } or { "file": "/path/to/secret" }');
+  if (!isRecord(value) || Object.keys(value).length !== 1 || (value.env === undefined) === (value.file === undefined)) {
+    throw new FieldError(field, 'must be { "env": "VARIABLE" } or { "file": "/path/to/secret" }');
+  }
+  if (value.env !== undefined) {
+    const name = text(value.env, `${field}.env`, ProfileFileLimits.MaxNameLength);
+    if (!ENV_NAME_PATTERN.test(name)) throw new FieldError(`${field}.env`, 'must be an environment variable name');
+    return { env: name };
+  }
+  return { file: absolutePath(value.file, `${field}.file`) };
 }
 
 /** The profiles of a profiles file's text; a mistake throws a ConfigError of one line naming the file and the field. */

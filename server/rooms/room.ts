@@ -341,7 +341,8 @@ export class Room extends Disposable {
     this.register(this.session.onExit((exit) => this.handleSessionExit(exit)));
     this.register(this.session.onTreeEnded(() => this.processesEndedEmitter.fire()));
     const identity = this.session.identity;
-    this.telemetry = this.register(new RoomTelemetry(clock, identity ? new SessionSampler(identity, clock) : undefined,
+    const telemetrySource = this.session.telemetry ? this.session.telemetry(clock) : identity ? new SessionSampler(identity, clock) : undefined;
+    this.telemetry = this.register(new RoomTelemetry(clock, telemetrySource,
       (payload) => this.transport.everyone.send('room:telemetry', payload)));
     this.register(this.onExit(() => this.telemetry.stop()));
     this.register(this.mirror.onReply((reply) => {
@@ -911,6 +912,8 @@ export class Room extends Disposable {
     // An exited room has nothing left to close; it only waits to expire.
     this.timeouts.dispose();
     this.transfers.programEnded();
+    // A remote session that ended without its program's exit (the host went away) says so, unless a close named the end.
+    if (exit.cause !== undefined && this.endReason === 'exited') this.endReason = exit.cause;
     // A sequence cut off by the end is shown as U+FFFD, as a terminal would.
     const tail = this.decoder.decode();
     if (tail) this.batcher.push(tail);

@@ -15,7 +15,11 @@ import type { RoomTransport } from './ports.js';
 import type { MirrorHost } from '../terminal/mirrorHost.js';
 import { Room, type RoomResize } from './room.js';
 import { PtySession } from '../terminal/ptySession.js';
-import { launchOf, profileSummary, type ProfileDefinition, type ProfileSummary } from './profiles.js';
+import type { SessionFactory } from '../terminal/terminalSession.js';
+import { launchOf, profileSummary, type ProfileDefinition, type ProfileSummary, type SshProfile } from './profiles.js';
+import type { KnownHosts } from '../remote/knownHosts.js';
+import type { CredentialStore } from '../remote/credentials.js';
+import { openSsh, SshConnectError, type OpenedSsh, type SshTimingSettings } from '../remote/sshConnect.js';
 
 export type { Requester } from '../auth/requester.js';
 
@@ -50,6 +54,16 @@ export interface RegistryOptions {
   recordable?: boolean;
   /** `--transfer-max-bytes`, passed to every room; undefined = TransferLimits.DefaultMaxBytes. */
   transferMaxBytes?: number;
+  /** How SSH profiles reach their hosts: the trusted host keys and the sealed passwords. Without it, ssh profiles are refused. */
+  ssh?: SshSettings;
+}
+
+export interface SshSettings {
+  knownHosts: KnownHosts;
+  /** Undefined when no profile has a password. */
+  credentials?: CredentialStore;
+  /** Keepalive and connect timing (default: SshTiming); tests shorten it. */
+  timing?: SshTimingSettings;
 }
 
 
@@ -77,11 +91,21 @@ function roomSettingsOf(request: CreateRoomRequest): Partial<RoomSettings> {
 /** What a room is created from: the validated request body (`args` only under --permit-arguments). */
 export type CreateRoomRequest = CreateRoomBody;
 
-/** A refusal the HTTP and socket layers turn into their own error shapes. */
+export type RoomErrorCode = 'bad-request' | 'not-found' | 'conflict' | 'too-many-rooms'
+  | 'host-untrusted' | 'host-key-changed' | 'ssh-auth-failed' | 'ssh-unreachable';
+
+/** A refusal the HTTP and socket layers turn into their own error shapes; `fingerprints` for the host-key refusals. */
 export class RoomError extends Error {
-  constructor(readonly code: 'bad-request' | 'not-found' | 'conflict' | 'too-many-rooms', message: string) {
+  constructor(readonly code: RoomErrorCode, message: string, readonly fingerprints?: { fingerprint: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' }) {
     super(message);
   }
+}
+
+/** What a create request gets back: the room and the two secrets only its creator sees. */
+export interface CreatedRoomResult {
+  room: Room;
+  ownerToken: string;
+  writeToken: string;
 }
 
 export class RoomRegistry extends Disposable {
@@ -118,30 +142,159 @@ export class RoomRegistry extends Disposable {
     return this.rooms.size;
   }
 
-  /** Checks the caps before anything is spawned; a refusal is audited and throws 'too-many-rooms'. */
-  create(request: CreateRoomRequest, requester: Requester): { room: Room; ownerToken: string; writeToken: string } {
-    if (this.isDisposed || this.shuttingDown) throw new RoomError('conflict', 'the server is shutting down');
-    if (this.options.oneRoomOnly && this.createdCount > 0) {
-      throw new RoomError('conflict', 'this server was started with --once and already has its one room');
-    }
-    const profileName = request.profile ?? this.options.defaultProfile;
-    const profile = this.options.profiles.get(profileName);
-    if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
+  /**
+   * Creates a room of a local profile (command, exec) at once. Checks the caps before anything is spawned; a refusal
+   * is audited and throws 'too-many-rooms'. An ssh profile needs createRoom, which connects first.
+   */
+  create(request: CreateRoomRequest, requester: Requester): CreatedRoomResult {
+    this.checkAccepting();
+    const profile = this.profileOf(request);
+    if (profile.type === 'ssh') throw new RoomError('bad-request', `profile "${profile.name}" opens an SSH connection: create it with createRoom`);
     // The params are checked and the argv built before the caps are counted, so a refused request spawns nothing.
     const launch = launchOf(profile, request.params, request.args);
     if (typeof launch === 'string') throw new RoomError('bad-request', launch);
     const creator = creatorKey(requester);
     this.checkCaps(creator, requester);
+    return this.build(request, requester, creator, profile, ({ cols, rows }) => new PtySession({
+      file: launch.file, args: launch.args, cols, rows, cwd: this.options.cwd, env: this.options.env, killGraceMs: this.options.killGraceMs,
+    }), {});
+  }
+
+  /**
+   * Creates a room of any profile: a local one as create does; an ssh one once its host's key is trusted (or
+   * confirmed by `trustHostKey` under policy 'ask'), the sign-in succeeded and the shell started. Refusals are
+   * RoomErrors ('host-untrusted', 'host-key-changed', 'ssh-auth-failed', 'ssh-unreachable'), audited.
+   */
+  async createRoom(request: CreateRoomRequest & { trustHostKey?: string }, requester: Requester): Promise<CreatedRoomResult> {
+    this.checkAccepting();
+    const profile = this.profileOf(request);
+    if (profile.type !== 'ssh') return this.create(request, requester);
+    const firstParam = Object.keys(request.params ?? {})[0];
+    if (firstParam !== undefined) throw new RoomError('bad-request', `profile "${profile.name}" takes no params (got "${firstParam}")`);
+    if (request.args !== undefined && request.args.length > 0) throw new RoomError('bad-request', `profile "${profile.name}" opens a shell on its host; args are not accepted`);
+    const creator = creatorKey(requester);
+    // Counted before connecting, so a refused request opens no connection, and again after: others may have been made meanwhile.
+    this.checkCaps(creator, requester);
+    const cols = request.cols ?? TerminalSize.DefaultCols;
+    const rows = request.rows ?? TerminalSize.DefaultRows;
+    const opened = await this.openSsh(profile, request.trustHostKey, { cols, rows }, requester);
+    try {
+      this.checkAccepting();
+      this.checkCaps(creator, requester);
+    } catch (error) {
+      opened.session.dispose();
+      throw error;
+    }
+    let created: CreatedRoomResult;
+    try {
+      created = this.build(request, requester, creator, profile, () => opened.session, { host: profile.host, port: profile.port, user: profile.user });
+    } catch (error) {
+      // The room never took the session over: the connection is closed here, not left open for nobody.
+      opened.session.dispose();
+      throw error;
+    }
+    const { room } = created;
+    const target = { profile: profile.name, host: profile.host, port: profile.port, user: profile.user };
+    this.options.auditor.record({
+      event: 'ssh.login.succeeded', room: room.id, actor: requester.user, address: requester.address,
+      detail: { ...target, method: opened.method, fingerprint: opened.fingerprint },
+    });
+    const startedAt = this.options.clock.now();
+    room.onExit((exit) => {
+      this.options.auditor.record({
+        event: 'ssh.session.ended', room: room.id,
+        detail: {
+          ...target,
+          reason: exit.reason,
+          exitCode: exit.exitCode,
+          ...(exit.signal ? { signal: exit.signal } : {}),
+          commands: opened.session.commandCount,
+          seconds: Math.round((this.options.clock.now() - startedAt) / 1000),
+        },
+      });
+    });
+    return created;
+  }
+
+  /** Connects for `profile`; a refusal is audited (reason and fingerprints, never a credential) and thrown as a RoomError. */
+  private async openSsh(profile: SshProfile, trustHostKey: string | undefined, size: { cols: number; rows: number }, requester: Requester): Promise<OpenedSsh> {
+    const ssh = this.options.ssh;
+    if (!ssh) throw new RoomError('bad-request', `profile "${profile.name}" is an ssh profile, which this server cannot open`);
+    const credentials = ssh.credentials;
+    const target = { profile: profile.name, host: profile.host, port: profile.port, user: profile.user };
+    const who = { actor: requester.user, address: requester.address };
+    try {
+      return await openSsh({
+        host: profile.host,
+        port: profile.port,
+        user: profile.user,
+        hostKeyPolicy: profile.hostKeyPolicy,
+        ...(profile.identityFile !== undefined ? { identityFile: profile.identityFile } : {}),
+        ...(profile.password !== undefined ? { password: () => {
+          if (!credentials) throw new Error('no password store');
+          return credentials.open(profile.name);
+        } } : {}),
+      }, {
+        knownHosts: ssh.knownHosts,
+        cols: size.cols,
+        rows: size.rows,
+        ...(trustHostKey !== undefined ? { trustHostKey } : {}),
+        ...(ssh.timing ? { timing: ssh.timing } : {}),
+        trusted: (fingerprint) => this.options.auditor.record({ event: 'ssh.hostkey.trusted', ...who, detail: { ...target, fingerprint } }),
+      });
+    } catch (error) {
+      if (!(error instanceof SshConnectError)) throw error;
+      const refusal = error.refusal;
+      switch (refusal.code) {
+        case 'host-untrusted':
+          this.options.auditor.record({ event: 'ssh.hostkey.untrusted', ...who, detail: { ...target, fingerprint: refusal.fingerprint, policy: refusal.policy } });
+          throw new RoomError('host-untrusted', error.message, { fingerprint: refusal.fingerprint, hostKeyPolicy: refusal.policy });
+        case 'host-key-changed':
+          this.options.auditor.record({ event: 'ssh.hostkey.changed', ...who, detail: { ...target, fingerprint: refusal.fingerprint, expected: refusal.expected } });
+          // Loud on purpose: a changed key is what a man in the middle looks like, and the operator must look.
+          process.stderr.write(`ttyroom: WARNING: the host key of ${profile.host}:${profile.port} (profile "${profile.name}") changed: expected ${refusal.expected}, got ${refusal.fingerprint}; connection refused\n`);
+          throw new RoomError('host-key-changed', error.message, { fingerprint: refusal.fingerprint, expected: refusal.expected });
+        case 'auth-failed':
+          this.options.auditor.record({ event: 'ssh.login.failed', ...who, detail: { ...target, reason: refusal.reason } });
+          throw new RoomError('ssh-auth-failed', error.message);
+        case 'unreachable':
+          this.options.auditor.record({ event: 'ssh.login.failed', ...who, detail: { ...target, reason: refusal.reason } });
+          throw new RoomError('ssh-unreachable', error.message);
+      }
+    }
+  }
+
+  private checkAccepting(): void {
+    if (this.isDisposed || this.shuttingDown) throw new RoomError('conflict', 'the server is shutting down');
+    if (this.options.oneRoomOnly && this.createdCount > 0) {
+      throw new RoomError('conflict', 'this server was started with --once and already has its one room');
+    }
+  }
+
+  private profileOf(request: CreateRoomRequest): ProfileDefinition {
+    const profileName = request.profile ?? this.options.defaultProfile;
+    const profile = this.options.profiles.get(profileName);
+    if (!profile) throw new RoomError('bad-request', `unknown profile "${profileName}"`);
+    return profile;
+  }
+
+  /** The room itself, once everything was checked and (for SSH) connected; `where` adds facts to room.created. */
+  private build(
+    request: CreateRoomRequest,
+    requester: Requester,
+    creator: string,
+    profile: ProfileDefinition,
+    openSession: SessionFactory,
+    where: Record<string, string | number>,
+  ): CreatedRoomResult {
     const id = this.unusedId();
     const ownerToken = mintToken();
     const writeToken = mintToken();
     const room = new Room({
       id,
       name: request.name ?? `room ${id.slice(0, 6)}`,
-      profile: { name: launch.name },
-      openSession: ({ cols, rows }) => new PtySession({
-        file: launch.file, args: launch.args, cols, rows, cwd: this.options.cwd, env: this.options.env, killGraceMs: this.options.killGraceMs,
-      }),
+      profile: { name: profile.name },
+      openSession,
       access: {
         private: request.private === true,
         ...(requester.user !== undefined ? { ownerUser: requester.user } : {}),
@@ -202,7 +355,7 @@ export class RoomRegistry extends Disposable {
       address: requester.address,
       // Param values are recorded: they name what the room opened (which pod), they passed the operator's rules, and
       // they are in the process's argv for anyone on the host to see anyway; they are never credentials.
-      detail: { profile: profile.name, ...paramsDetail(request.params), ...(room.pid !== undefined ? { pid: room.pid } : {}), private: room.access.accessPolicy.private },
+      detail: { profile: profile.name, ...paramsDetail(request.params), ...where, ...(room.pid !== undefined ? { pid: room.pid } : {}), private: room.access.accessPolicy.private },
     });
     this.roomCreatedEmitter.fire(room);
     return { room, ownerToken, writeToken };

@@ -3,6 +3,7 @@
 import { Disposable, type IDisposable } from '../shared/disposable.js';
 import type { TelemetryPayload } from '../shared/events.js';
 import type { TelemetrySample } from '../terminal/processTelemetry.js';
+import type { TelemetrySource } from '../terminal/terminalSession.js';
 import type { Clock } from '../util/clock.js';
 
 export const TelemetryPacing = {
@@ -15,14 +16,15 @@ export const TelemetryPacing = {
   CpuDecimals: 1,
 } as const;
 
-/** What is sampled: undefined once there is nothing (left) to read. */
-export interface TelemetrySource {
-  sample(): TelemetrySample | undefined;
-}
+export type { TelemetrySource };
 
 export class RoomTelemetry extends Disposable {
   private timer: IDisposable | undefined;
   private stopped = false;
+  /** Someone watches: a remote sample that comes back after everyone left arms no timer. */
+  private watching = false;
+  /** A remote sample is on its way: no second one is started meanwhile. */
+  private sampling = false;
 
   /** `source` undefined: no /proc on this system (or no local process), so nothing is ever sampled. */
   constructor(
@@ -36,11 +38,14 @@ export class RoomTelemetry extends Disposable {
 
   /** Starts sampling when someone watches, stops when nobody does. */
   watch(watching: boolean): void {
+    this.watching = watching;
     if (!watching) return this.disarm();
-    if (this.timer || this.stopped || this.isDisposed || !this.source) return;
+    if (this.timer || this.sampling || this.stopped || this.isDisposed || !this.source) return;
     // The first sample is the baseline CPU is measured from: it is not sent, the next one is.
-    if (!this.source.sample()) return this.stop();
-    this.arm();
+    this.take((sample) => {
+      if (!sample) return this.stop();
+      if (this.watching) this.arm();
+    });
   }
 
   /** For good: the room's process exited. */
@@ -58,9 +63,23 @@ export class RoomTelemetry extends Disposable {
     this.timer = undefined;
   }
 
+  /** Runs `use` with the source's sample: at once for a local one, when it arrives for a remote one. */
+  private take(use: (sample: TelemetrySample | undefined) => void): void {
+    const result = this.source?.sample();
+    if (!(result instanceof Promise)) return use(result);
+    this.sampling = true;
+    result.then((sample) => sample, () => undefined).then((sample) => {
+      this.sampling = false;
+      if (!this.stopped && !this.isDisposed) use(sample);
+    });
+  }
+
   private tick(): void {
     this.timer = undefined;
-    const sample = this.source?.sample();
+    this.take((sample) => this.publish(sample));
+  }
+
+  private publish(sample: TelemetrySample | undefined): void {
     if (!sample) return this.stop();
     const scale = 10 ** TelemetryPacing.CpuDecimals;
     this.send({
@@ -69,6 +88,6 @@ export class RoomTelemetry extends Disposable {
       memoryBytes: sample.memoryBytes,
       processes: sample.processes,
     });
-    this.arm();
+    if (this.watching) this.arm();
   }
 }

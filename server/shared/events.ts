@@ -37,6 +37,14 @@ export type ErrorCode =
   | 'not-recorded'
   /** A file transfer runs in the room: keystrokes are refused until it ends (they would corrupt it). */
   | 'transfer-busy'
+  /** An SSH profile's host key is not trusted yet: `fingerprint` says which; retry with `trustHostKey` (policy 'ask'). */
+  | 'host-untrusted'
+  /** An SSH profile's host presented a key other than the stored one (`expected`): refused, never trusted through the API. */
+  | 'host-key-changed'
+  /** The SSH host refused every credential of the profile. */
+  | 'ssh-auth-failed'
+  /** No connection to the SSH host (refused, timed out, closed before the shell started). */
+  | 'ssh-unreachable'
   | 'internal';
 
 export interface JoinRequest {
@@ -219,8 +227,13 @@ export interface BehindPayload {
   offset: number;
 }
 
-/** 'idle-timeout': no writer typed for the idle limit; 'lifetime': the room reached its absolute lifetime. */
-export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime';
+/**
+ * 'idle-timeout': no writer typed for the idle limit; 'lifetime': the room reached its absolute lifetime. A remote
+ * (SSH) room can also end because 'host-gone' (it stopped answering keepalives, or its network went), 'auth-failed'
+ * or 'connection-closed' (the connection ended without the shell's exit status). Clients show an unknown reason as
+ * the program's end.
+ */
+export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime' | 'host-gone' | 'auth-failed' | 'connection-closed';
 
 export interface ExitPayload {
   exitCode: number;
@@ -421,5 +434,9 @@ export interface TokenSummary {
 }
 
 export interface ApiError {
-  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string };
+  /**
+   * `fingerprint` (and `expected`) with 'host-untrusted' and 'host-key-changed': `SHA256:…`, as OpenSSH prints them;
+   * `hostKeyPolicy` with 'host-untrusted': 'ask' (retry with trustHostKey) or 'known-only' (only the operator can trust it).
+   */
+  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string; fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' };
 }

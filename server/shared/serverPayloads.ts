@@ -47,7 +47,7 @@ function isDate(value: unknown): value is string {
 }
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
-const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime'];
+const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime', 'host-gone', 'auth-failed', 'connection-closed'];
 const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning', 'mirror-restarted', 'transfer-refused'];
 
 export function parseRole(value: unknown): Role | undefined {
@@ -168,7 +168,8 @@ export function parseResizeEvent(value: unknown): ResizeEventPayload | undefined
 
 export function parseExit(value: unknown): ExitPayload | undefined {
   if (!isRecord(value)) return undefined;
-  const reason = EXIT_REASONS.find((known) => known === value.reason);
+  // A reason newer than this client is still an end: shown as the program's, never dropped.
+  const reason = EXIT_REASONS.find((known) => known === value.reason) ?? (typeof value.reason === 'string' ? 'exited' : undefined);
   if (reason === undefined || typeof value.exitCode !== 'number') return undefined;
   const exit: ExitPayload = { exitCode: value.exitCode, reason };
   if (typeof value.signal === 'string' && value.signal.length > 0) exit.signal = value.signal;

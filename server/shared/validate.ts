@@ -14,6 +14,7 @@ import type {
   RoomSettingsPatch,
 } from './events.js';
 import { PayloadLimits, TerminalSize, TransferLimits } from './limits.js';
+import { UNSAFE_IN_LINE, UNSAFE_IN_TEXT } from './unsafeText.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
@@ -71,7 +72,7 @@ export function parseId(value: unknown, maxLength: number = PayloadLimits.MaxIdL
 export function sanitizeName(value: unknown, maxLength: number = PayloadLimits.MaxNameLength): string | undefined {
   if (typeof value !== 'string') return undefined;
   const cleaned = value
-    .replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(UNSAFE_IN_LINE, '')
     .trim();
   if (cleaned.length === 0) return undefined;
   return Array.from(cleaned).slice(0, maxLength).join('').trimEnd();
@@ -228,7 +229,7 @@ export function parseChat(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > PayloadLimits.MaxChatLength) return undefined;
   const text = value
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(UNSAFE_IN_TEXT, '')
     .trim();
   return text.length > 0 ? text : undefined;
 }
@@ -275,7 +276,12 @@ export interface CreateRoomBody {
   resize?: RoomResizePolicy;
   /** false: this room is not recorded (the operator's --no-record turns recording off for every room). */
   record?: boolean;
+  /** The SSH host key fingerprint (`SHA256:…`) the creator confirmed after a 409 host-untrusted. */
+  trustHostKey?: string;
 }
+
+/** OpenSSH's SHA-256 fingerprint form: `SHA256:` and 43 characters of unpadded base64. */
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 export interface CreateRoomPolicy {
   /** GoTTY's `--permit-arguments`: a create request may add `args` to its profile's command. */
@@ -386,7 +392,11 @@ export function parseCreateRoom(value: unknown, policy: CreateRoomPolicy = { per
     if (typeof params === 'string') return params;
     body.params = params;
   }
-  const known = new Set(['name', 'profile', 'params', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record']);
+  if (value.trustHostKey !== undefined) {
+    if (typeof value.trustHostKey !== 'string' || !FINGERPRINT.test(value.trustHostKey)) return 'trustHostKey must be a fingerprint as the 409 answer gave it (SHA256:…)';
+    body.trustHostKey = value.trustHostKey;
+  }
+  const known = new Set(['name', 'profile', 'params', 'cols', 'rows', 'private', 'allowedUsers', 'args', 'floor', 'approval', 'chat', 'resize', 'record', 'trustHostKey']);
   const unknownKey = Object.keys(value).find((key) => !known.has(key));
   if (unknownKey !== undefined) return `unknown field "${unknownKey}"`;
   return body;

@@ -78,6 +78,12 @@ function describeExit(exit: ExitPayload): string {
       return `the room closed after being idle (its program ${how})`;
     case 'lifetime':
       return `the room reached its lifetime (its program ${how})`;
+    case 'host-gone':
+      return 'the remote host stopped answering: the connection was lost';
+    case 'auth-failed':
+      return 'the remote host refused the sign-in';
+    case 'connection-closed':
+      return 'the connection to the remote host was closed';
     default:
       return `the room's program ${how}`;
   }

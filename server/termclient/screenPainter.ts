@@ -4,6 +4,7 @@ import type { IBufferCell } from '@xterm/headless';
 import type { HeadlessTerminal } from '../terminal/headlessTerminal.js';
 import { DEFAULT_PEN, PenReader, samePen, sgrForPen, type Pen } from '../terminal/bufferSerializer.js';
 import { assertInternals, readHiddenState, stringCellWidth, type CursorStyle } from '../terminal/xtermInternals.js';
+import { UNSAFE_IN_LINE } from '../shared/unsafeText.js';
 
 /** The local terminal the screen is painted into. */
 export interface PaintView {
@@ -66,9 +67,6 @@ const ORIGIN = 1;
 const LAST_ASCII = 0x7e;
 /** Rows the status line takes at the bottom of the local terminal. */
 const STATUS_ROWS = 1;
-
-/** Control characters (C0, DEL, C1) and bidi overrides and isolates: a status line is plain text, drawn left to right. */
-const STATUS_UNSAFE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
 
 /** What a local row shows when nothing of the room is on it. */
 const BLANK_ROW = SEQUENCE.eraseToEndOfLine;
@@ -273,7 +271,7 @@ export class ScreenPainter {
   private statusRow(status: string, localCols: number): string {
     let text = '';
     let used = 0;
-    for (const char of status.replace(STATUS_UNSAFE, '')) {
+    for (const char of status.replace(UNSAFE_IN_LINE, '')) {
       const width = stringCellWidth(this.terminal, char);
       if (used + width > localCols) break;
       text += char;

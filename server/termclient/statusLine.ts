@@ -6,6 +6,7 @@ import type { ConnectionState } from '../shared/roomClient.js';
 import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
 import type { Clock } from '../util/clock.js';
+import { UNSAFE_IN_LINE } from '../shared/unsafeText.js';
 
 export const StatusTiming = {
   /** How long a notice stays on the status line, in ms: long enough to read a sentence. */
@@ -14,8 +15,6 @@ export const StatusTiming = {
 
 /** Between the status line's parts. */
 const SEPARATOR = ' · ';
-/** Control and bidi characters: a notice comes from the server, and the status line must stay one plain line. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export interface StatusFacts {
   role?: Role | undefined;
@@ -53,7 +52,7 @@ export class StatusLine extends Disposable {
 
   /** Shows `message` for StatusTiming.NoticeMs (a newer notice replaces it). */
   notice(message: string): void {
-    this.noticeText = message.replace(UNSAFE, ' ');
+    this.noticeText = message.replace(UNSAFE_IN_LINE, ' ');
     this.noticeTimer?.dispose();
     this.noticeTimer = this.clock.setTimer(StatusTiming.NoticeMs, () => {
       this.noticeTimer = undefined;

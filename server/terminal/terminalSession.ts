@@ -4,6 +4,8 @@ import type { IDisposable } from '../shared/disposable.js';
 import type { Event } from '../shared/emitter.js';
 import type { InputResult } from './ptyInput.js';
 import type { ProcessIdentity } from './processTree.js';
+import type { TelemetrySample } from './processTelemetry.js';
+import type { Clock } from '../util/clock.js';
 
 export interface SessionExit {
   exitCode: number;
@@ -18,6 +20,11 @@ export interface SessionExit {
 
 /** Why a remote session ended without its program exiting; see SessionExit.cause. */
 export type SessionEndCause = 'host-gone' | 'auth-failed' | 'connection-closed';
+
+/** What room telemetry samples: undefined once there is nothing (left) to read; a remote source answers later. */
+export interface TelemetrySource {
+  sample(): TelemetrySample | undefined | Promise<TelemetrySample | undefined>;
+}
 
 export interface TerminalSession extends IDisposable {
   /**
@@ -48,6 +55,11 @@ export interface TerminalSession extends IDisposable {
    * nothing of it is left. Calling it again only ever shortens the grace.
    */
   terminate(graceMs?: number): Promise<void>;
+  /**
+   * Telemetry of where the program runs, for a session that reads it its own way (a remote host over its connection);
+   * absent: the room samples the local process session by its identity.
+   */
+  telemetry?(clock: Clock): TelemetrySource | undefined;
 }
 
 /** Opens the session a room shares, at the room's first size; the room owns and disposes what it returns. */

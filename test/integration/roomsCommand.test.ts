@@ -158,7 +158,7 @@ test('rooms: nobody listening is one line with status 1; bad options are one lin
   await once(probe, 'close');
   assertOneLine(await rooms(['--server', `http://127.0.0.1:${port}`]), 1, new RegExp(`^ttyroom: cannot reach http://127\\.0\\.0\\.1:${port}: ECONNREFUSED$`, 'm'));
 
-  assertOneLine(await rooms(['--bogus']), 2, /^ttyroom: unexpected argument "--bogus"/);
+  assertOneLine(await rooms(['--bogus']), 2, /^ttyroom: unknown option --bogus \(see ttyroom rooms --help\)$/m);
   assertOneLine(await rooms(['--server']), 2, /^ttyroom: --server needs a value$/m);
   assertOneLine(await rooms(['--server', 'ftp://example.org']), 2, /--server: http: or https:/);
   assertOneLine(await rooms(['--server', 'http://127.0.0.1:1/r/abc']), 2, /--server: only the origin/);

@@ -28,25 +28,28 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   { name: 'store', mayImport: ['audit', 'util', 'shared'] },
   // The pty and the mirror: nothing about rooms, members, sign-in or the network.
   { name: 'terminal', mayImport: ['util', 'shared'] },
+  // Sessions on other hosts (SSH): a TerminalSession over an ssh2 channel, host-key trust, sealed passwords, the far
+  // host's telemetry. Nothing about rooms, members or the web; the rooms layer opens them and audits what happened.
+  { name: 'remote', mayImport: ['terminal', 'util', 'shared'] },
   // Capability tokens, who is asking, the event → role table and sign-in: rooms admit members by them.
   { name: 'auth', mayImport: ['audit', 'net', 'util', 'shared'] },
-  { name: 'rooms', mayImport: ['terminal', 'auth', 'store', 'audit', 'util', 'shared'] },
+  { name: 'rooms', mayImport: ['remote', 'terminal', 'auth', 'store', 'audit', 'util', 'shared'] },
   // A room's recording: a local feed of the room's stream, its markers and input, written to disk and indexed in the
   // store; read back (the transcript replays it into a headless xterm of the terminal layer) and bundled.
   { name: 'recording', mayImport: ['rooms', 'terminal', 'store', 'util', 'shared'] },
   { name: 'realtime', mayImport: ['rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
-  { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'app', mayImport: ['http', 'realtime', 'recording', 'rooms', 'auth', 'remote', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
   // The terminal client (`attach`, `share`'s own terminal, `rooms`): a socket.io and REST client of a server, drawing
   // the room in the local terminal through a headless xterm of the terminal layer. Never imports the server's rooms or web.
   { name: 'termclient', mayImport: ['terminal', 'util', 'shared'] },
-  { name: 'cli', mayImport: ['termclient', 'app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'cli', mayImport: ['termclient', 'app', 'http', 'realtime', 'recording', 'rooms', 'auth', 'remote', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
   { name: 'client', mayImport: ['shared'] },
 ];
 
 /** Layers that must never see a socket or a request: they import no web framework or socket package. */
-const NO_WEB_LAYERS: readonly string[] = ['terminal', 'rooms'];
+const NO_WEB_LAYERS: readonly string[] = ['terminal', 'remote', 'rooms'];
 const WEB_PACKAGE = /^(express|helmet|passport|openid-client|socket\.io|engine\.io|ws)(-[a-z0-9-]+)?(\/|$)/;
 /** Layers the browser runs: no Node module in them. */
 const BROWSER_LAYERS: readonly string[] = ['shared', 'client'];
@@ -196,7 +199,7 @@ describe('layering', () => {
       ['server/realtime/socketServer.ts', "export { z } from '../rooms/ports.js';"],
     ]);
     assert.deepEqual(violations(files), [
-      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, terminal, auth, store, audit, util, shared)",
+      "server/rooms/room.ts:1 imports '../realtime/socketServer.js': rooms may not import realtime (it may import rooms, remote, terminal, auth, store, audit, util, shared)",
     ]);
   });
 

@@ -26,6 +26,10 @@ const exec = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const file = (...profiles: unknown[]) => JSON.stringify({ profiles }, null, 2);
+/** The contract's SSH example; a field given as undefined is left out. */
+const ssh = (extra: Record<string, unknown> = {}) => ({
+  name: 'web1', type: 'ssh', host: '10.0.0.5', port: 22, user: 'deploy', identityFile: '/etc/ttyroom/deploy_ed25519', hostKeyPolicy: 'ask', ...extra,
+});
 
 describe('parseProfilesFile', () => {
   test('reads the contract\'s shape: command as a line or an argv, exec with params', () => {
@@ -38,6 +42,18 @@ describe('parseProfilesFile', () => {
     const shell = profiles[0]!;
     assert.ok(shell.type === 'command');
     assert.deepEqual([shell.file, ...shell.args], ['bash', '-l']);
+  });
+
+  test('reads the contract\'s ssh example; the port and policy have defaults; a password comes from a variable or a file', () => {
+    const [web1, web2, web3] = parseProfilesFile(file(
+      ssh(),
+      ssh({ name: 'web2', port: undefined, hostKeyPolicy: undefined, identityFile: undefined, password: { env: 'WEB2_PASSWORD' } }),
+      ssh({ name: 'web3', password: { file: '/run/secrets/web3' }, hostKeyPolicy: 'known-only' }),
+    ), FILE);
+    assert.deepEqual(web1, { type: 'ssh', name: 'web1', host: '10.0.0.5', port: 22, user: 'deploy', identityFile: '/etc/ttyroom/deploy_ed25519', hostKeyPolicy: 'ask' });
+    assert.deepEqual(web2, { type: 'ssh', name: 'web2', host: '10.0.0.5', port: 22, user: 'deploy', password: { env: 'WEB2_PASSWORD' }, hostKeyPolicy: 'ask' });
+    assert.ok(web3?.type === 'ssh' && web3.hostKeyPolicy === 'known-only' && 'file' in web3.password!);
+    assert.deepEqual(profileSummary(web1!), { name: 'web1', type: 'ssh', params: [] }, 'no host, user, key file or password reaches a client');
   });
 
   const mistakes: ReadonlyArray<[string, string, RegExp]> = [
@@ -57,8 +73,21 @@ describe('parseProfilesFile', () => {
     ['a program from a param', file(exec({ argv: ['{namespace}', '{pod}'] })), /: profiles\[0\]\.argv\[0\]: the program is the operator's to name/],
     ['a stray brace', file(exec({ argv: ['kubectl', '{namespace}', '{pod}', '{bad-name}'] })), /: profiles\[0\]\.argv\[3\]: a "\{" starts no \{param\} placeholder/],
     ['an allowlist entry starting with -', file(exec({ params: { namespace: { values: ['ok', '--privileged'] }, pod: { pattern: 'b' } } })), /: profiles\[0\]\.params\.namespace\.values\[1\]: must not start with "-"/],
-    ['an ssh profile', file({ name: 'web1', type: 'ssh', host: '10.0.0.5' }), /: profiles\[0\]\.type: "ssh" is not supported by this version \(it supports "command" and "exec"\)/],
-    ['an unknown type', file({ name: 'a', type: 'docker' }), /: profiles\[0\]\.type: must be "command" or "exec"/],
+    ['an unknown type', file({ name: 'a', type: 'docker' }), /: profiles\[0\]\.type: must be "command", "exec" or "ssh"/],
+    ['an ssh profile without a host', file(ssh({ host: undefined })), /: profiles\[0\]\.host: must be a non-empty string/],
+    ['an ssh host that is an option', file(ssh({ host: '-oProxyCommand=x' })), /: profiles\[0\]\.host: must be a host name or an IP address/],
+    ['an ssh host with a space', file(ssh({ host: 'a b' })), /: profiles\[0\]\.host: must be a host name/],
+    ['an ssh port out of range', file(ssh({ port: 70000 })), /: profiles\[0\]\.port: must be a whole number from 1 to 65535/],
+    ['an ssh port as a string', file(ssh({ port: '22' })), /: profiles\[0\]\.port: must be a whole number/],
+    ['an ssh profile without a user', file(ssh({ user: undefined })), /: profiles\[0\]\.user: must be a non-empty string/],
+    ['an ssh user that is an option', file(ssh({ user: '-l' })), /: profiles\[0\]\.user: must be a user name/],
+    ['an ssh profile with no credential', file(ssh({ identityFile: undefined })), /: profiles\[0\]: an ssh profile needs identityFile, password, or both/],
+    ['a relative identityFile', file(ssh({ identityFile: 'keys/id' })), /: profiles\[0\]\.identityFile: must be an absolute path/],
+    ['a password written into the file', file(ssh({ password: 'hunter2' })), /: profiles\[0\]\.password: is never written in the profiles file/],
+    ['a password source with both env and file', file(ssh({ password: { env: 'A', file: '/b' } })), /: profiles\[0\]\.password: must be \{ "env"/],
+    ['a password variable that is not a name', file(ssh({ password: { env: 'A B' } })), /: profiles\[0\]\.password\.env: must be an environment variable name/],
+    ['an unknown hostKeyPolicy', file(ssh({ hostKeyPolicy: 'always' })), /: profiles\[0\]\.hostKeyPolicy: must be "ask" or "known-only"/],
+    ['an unknown ssh field', file(ssh({ command: 'sh' })), /: profiles\[0\]\.command: unknown field/],
     ['command and argv both', file({ name: 'a', type: 'command', command: 'sh', argv: ['sh'] }), /: profiles\[0\]: a command profile has either command/],
     ['an unclosed quote', file({ name: 'a', type: 'command', command: 'sh -c \'x' }), /: profiles\[0\]\.command: has an unclosed ' quote/],
     ['an empty argv', file({ name: 'a', type: 'command', argv: [] }), /: profiles\[0\]\.argv: must be a non-empty array/],

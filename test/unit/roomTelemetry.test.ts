@@ -73,3 +73,32 @@ test('parseTelemetry takes a well-formed sample and refuses anything else', () =
     assert.equal(parseTelemetry(bad), undefined, JSON.stringify(bad));
   }
 });
+
+test('a remote source answers later: one sample at a time, sent when it arrives, and no timer once nobody watches', async () => {
+  const clock = new ManualClock();
+  const answers: Array<(sample: TelemetrySample | undefined) => void> = [];
+  const source: TelemetrySource = { sample: () => new Promise((resolve) => answers.push(resolve)) };
+  const sent: TelemetryPayload[] = [];
+  const telemetry = new RoomTelemetry(clock, source, (payload) => sent.push(payload));
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  telemetry.watch(true);
+  telemetry.watch(true);
+  assert.equal(answers.length, 1, 'no second baseline while the first is on its way');
+  assert.equal(clock.pending, 0, 'no timer before the baseline came back');
+  answers[0]!({ at: clock.now(), ...reading });
+  await settle();
+  assert.equal(clock.pending, 1);
+  clock.advance(TelemetryPacing.IntervalMs);
+  assert.equal(answers.length, 2);
+  telemetry.watch(false);
+  answers[1]!({ at: clock.now(), ...reading });
+  await settle();
+  assert.equal(sent.length, 1, 'the sample that was asked for is sent');
+  assert.equal(clock.pending, 0, 'but nobody watches: no next one');
+  telemetry.watch(true);
+  assert.equal(answers.length, 3);
+  answers[2]!(undefined);
+  await settle();
+  assert.equal(clock.pending, 0, 'a source with nothing to read ends the sampling');
+  telemetry.dispose();
+});
