@@ -216,6 +216,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     lifetimeMs: config.lifetimeMs,
     mirrors,
     recordable: recordingSettings.enabled,
+    transferMaxBytes: config.transferMaxBytes,
     ssh,
   });
   if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock });

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { HistoryDefaults } from './shared/flowControl.js';
+import { TransferLimits } from './shared/limits.js';
 import { defaultMirrorWorkers, MirrorHostLimits } from './terminal/mirrorHost.js';
 import { parseCreateRoom } from './shared/validate.js';
 import { buildAuthConfig, defaultUsersFile, noAuth, type AuthConfig } from './auth/authMode.js';
@@ -71,6 +72,8 @@ export interface ServerConfig {
   logLevel?: LogLevel;
   /** Who may read GET /metrics (--metrics-token, --metrics-allow); undefined = nobody, and /metrics is 404. */
   metrics?: MetricsAccess;
+  /** `--transfer-max-bytes`: bytes one ZMODEM file transfer may carry; 0 turns file transfer off; undefined = the default. */
+  transferMaxBytes?: number;
   /**
    * SSH profiles' passwords found at start in their sources (the variable or secrets file each names), by profile
    * name; createApp seals them into the data directory. A profile missing here uses the one sealed earlier.
@@ -134,6 +137,8 @@ export const ConfigDefaults = {
   MaxRetentionDays: 36_500,
   /** 1 TiB per recording: anything larger is a typo, not a cap. */
   MaxRecordingMiB: 1024 * 1024,
+  /** 64 GiB per file transfer: a browser tab holds a download in memory, so anything larger is a typo. */
+  MaxTransferBytes: 64 * 1024 ** 3,
 } as const;
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -159,6 +164,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'no-record', kind: 'flag', fallback: 'off', help: 'record no room (by default every room is recorded to <data-dir>/recordings/<room>.cast unless its owner turns it off)' },
   { name: 'record-input', kind: 'flag', fallback: 'off', help: 'recordings also hold what members type, each input with who typed it (never while the curtain is down)' },
   { name: 'record-chat', kind: 'flag', fallback: 'off', help: 'recordings also hold chat lines, as markers' },
+  { name: 'transfer-max-bytes', kind: 'count', max: ConfigDefaults.MaxTransferBytes, fallback: String(TransferLimits.DefaultMaxBytes), help: 'bytes one file transfer (sz/rz, ZMODEM) may carry before it is cancelled; 0 turns file transfer off' },
   { name: 'max-recording-mb', kind: 'count', max: ConfigDefaults.MaxRecordingMiB, fallback: String(RecordingLimits.DefaultMaxMiB), help: 'MiB per recording; past it a marker says so and nothing more is recorded; 0 = no cap' },
   { name: 'recordings-open-to-members', kind: 'flag', fallback: 'off', help: 'any member (a viewer link or better) may download a room\'s recording, not only its owner' },
   { name: 'timeout', kind: 'seconds', fallback: String(ConfigDefaults.JoinTimeoutSeconds), help: 'exit with an error if nobody joins within this many seconds; 0 = no limit' },
@@ -431,6 +437,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
     ...operatorSettings(values),
     retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
+    transferMaxBytes: get('transfer-max-bytes', TransferLimits.DefaultMaxBytes),
     recording: {
       enabled: get<number>('no-record', 0) !== 1,
       input: get<number>('record-input', 0) === 1,

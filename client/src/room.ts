@@ -20,6 +20,9 @@ import { findOwnedRoom, forgetOwnedRoom, loadName, loadPrefs, rememberOwnedRoom,
 import { replayUrl } from './replayMarkers.js';
 import { TerminalLook, TerminalView } from './terminalView.js';
 import { applyPageTheme, preferredTheme, type ThemeName } from './theme.js';
+import { TransferPanel } from './transferPanel.js';
+import { ZmodemTransfers } from './zmodemTransfer.js';
+import { parseTransferState } from '../../server/shared/serverPayloads.js';
 
 /** Read-only view of the page's state for browser tests (`window.ttyroom`). */
 export interface TtyroomTestHook {
@@ -236,6 +239,17 @@ const ui = {
   rewindPlayer: element('rewind-player', HTMLElement),
   rewindMarks: element('rewind-marks', HTMLOListElement),
   rewindBack: element('rewind-back', HTMLButtonElement),
+  transfer: {
+    panel: element('transfer-panel', HTMLElement),
+    title: element('transfer-title', HTMLElement),
+    detail: element('transfer-detail', HTMLElement),
+    progress: element('transfer-progress', HTMLProgressElement),
+    save: element('transfer-save', HTMLButtonElement),
+    skip: element('transfer-skip', HTMLButtonElement),
+    choose: element('transfer-choose', HTMLButtonElement),
+    files: element('transfer-files', HTMLInputElement),
+    cancel: element('transfer-cancel', HTMLButtonElement),
+  },
 };
 
 function showBanner(text: string, kind: 'info' | 'error'): void {
@@ -400,7 +414,26 @@ function main(): void {
     if (token === undefined) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
     else showBanner('This link is not accepted here; sign in or ask for a new link.', 'error');
   });
-  const client = new RoomClient(socket, view, { roomId, token, name: loadName() });
+  const client = new RoomClient(socket, view, { roomId, token, name: loadName(), transfers: true });
+  // sz and rz in the room: offered to us when we typed them and hold the keyboard (README, File transfer).
+  let transfers: ZmodemTransfers | undefined;
+  const transferPanel = new TransferPanel(ui.transfer, () => transfers?.cancel());
+  transfers = new ZmodemTransfers(socket, {
+    started: (start) => transferPanel.started(start),
+    offer: (file) => transferPanel.offer(file),
+    chooseFiles: () => transferPanel.chooseFiles(),
+    progress: (progress) => transferPanel.progress(progress),
+    received: (name, parts) => transferPanel.received(name, parts),
+    ended: (end) => {
+      transferPanel.ended(end);
+      const said = TransferPanel.describeEnd(end);
+      if (said !== undefined) showNotice(said);
+    },
+  });
+  socket.on('room:transfer', (payload: unknown) => {
+    const state = parseTransferState(payload);
+    if (state) transferPanel.roomTransfer(state, client.memberId);
+  });
   const chat = new ChatPanel({
     log: ui.chatLog,
     empty: ui.chatEmpty,

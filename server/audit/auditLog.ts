@@ -47,6 +47,9 @@ export type AuditEventName =
   | 'curtain.lifted'
   /** The owner handed the room's ownership to detail.target. */
   | 'room.handover'
+  /** A file transfer (sz/rz) started for a member (detail.direction) or ended (detail.bytes, outcome, reason); never a file name or contents. */
+  | 'transfer.started'
+  | 'transfer.ended'
   /** A member dropped a bookmark (never its label: the store's bookmarks table holds that). */
   | 'bookmark.added'
   /** A member fetched the room's history to rewind (actor: the member). */

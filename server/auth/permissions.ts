@@ -22,6 +22,9 @@ export const EVENT_ROLES: Readonly<Record<keyof ClientToServerEvents, Requiremen
   // Bookmarks and rewind are every admitted member's: a bookmark holds no screen, the history no curtain's contents.
   'bookmark:add': 'viewer',
   'rewind:ticket': 'viewer',
+  // File transfer bytes and cancels come from whoever holds the keyboard; the room checks it is the transfer's member.
+  'transfer:data': 'writer',
+  'transfer:cancel': 'writer',
   // Floor control and moderation are the owner's.
   'member:role': 'owner',
   'member:kick': 'owner',

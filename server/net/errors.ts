@@ -26,6 +26,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'too-many-rooms': 429,
   /** Rewind asked of a room without a recording: nothing is wrong with the request, the room has no history. */
   'not-recorded': 409,
+  // Socket-only: keystrokes refused while a file transfer runs.
+  'transfer-busy': 409,
   /** The request is fine; the host's key needs a decision first (retry with trustHostKey) or the operator's check. */
   'host-untrusted': 409,
   'host-key-changed': 409,

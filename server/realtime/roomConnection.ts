@@ -16,6 +16,7 @@ import {
   parseMemberRole,
   parseResize,
   parseSettingsPatch,
+  parseTransferData,
 } from '../shared/validate.js';
 import { PayloadLimits, RewindLimits } from '../shared/limits.js';
 import type { HistoryTickets } from '../auth/historyTickets.js';
@@ -100,7 +101,7 @@ export interface ConnectionPolicy {
 }
 
 /** Why a member's `term:input` was not written to the program (a metrics label: a fixed, small set). */
-export type InputRefusal = 'malformed' | 'not-joined' | 'role' | 'rate-limited' | 'program-not-reading' | 'room-ended';
+export type InputRefusal = 'malformed' | 'not-joined' | 'role' | 'rate-limited' | 'program-not-reading' | 'room-ended' | 'transfer-busy';
 
 /** What an observer sees of connections: never a payload, only refusals and the member's port to wrap. */
 export interface ConnectionObserver {
@@ -129,6 +130,7 @@ const INPUT_REFUSALS: Readonly<Record<Exclude<InputResult, 'ok'>, InputRefusal>>
   forbidden: 'role',
   full: 'program-not-reading',
   gone: 'room-ended',
+  busy: 'transfer-busy',
 };
 
 export class RoomConnection extends Disposable {
@@ -172,6 +174,8 @@ export class RoomConnection extends Disposable {
     socket.on('chat:send', (text) => this.chat(text));
     socket.on('bookmark:add', (payload) => this.bookmark(payload));
     socket.on('rewind:ticket', (ack) => this.rewindTicket(ack));
+    socket.on('transfer:data', (data, ack) => this.transferData(data, ack));
+    socket.on('transfer:cancel', () => this.cancelTransfer());
     socket.on('disconnect', () => this.dispose());
     this.register(toDisposable(() => this.leave()));
     // Registered after leave(), so they are disposed before it: their last counts still name the room.
@@ -263,7 +267,15 @@ export class RoomConnection extends Disposable {
     // Signed in, the member is known by its sign-in name, not one it chooses.
     const user = signedInUser(this.socket.request);
     const name = user?.name ?? request.name;
-    const identity = { ...admission, name, signedIn: user !== undefined, acks: request.acks, resumeFrom: request.resumeFrom, pass: request.pass };
+    const identity = {
+      ...admission,
+      name,
+      signedIn: user !== undefined,
+      acks: request.acks,
+      resumeFrom: request.resumeFrom,
+      pass: request.pass,
+      transfers: request.transfers,
+    };
     const joined = room.join(identity, this.portFor(room.id));
     if (!joined.ok) {
       this.policy.auditor.record({ ...this.limitEntry('room-locked'), room: room.id });
@@ -302,11 +314,31 @@ export class RoomConnection extends Disposable {
       this.deniedWrites.note();
       this.refuse('forbidden', 'you may not type in this room');
     }
+    if (result === 'busy') this.refuse('transfer-busy', 'a file transfer is running: keystrokes are refused until it ends');
     // Said once per stall, not once per dropped paste chunk.
     if (result === 'full' && !this.toldInputFull) {
       this.refuse('input-full', 'the program is not reading its input: input was dropped (Ctrl-C still gets through)');
     }
     this.toldInputFull = result === 'full';
+  }
+
+  /**
+   * ZMODEM bytes for this member's running transfer. The acknowledgement (when the client asked for one) is the
+   * client's flow control: it comes once the program has room for more. Bytes for no transfer of this member's
+   * (the tail of one that just ended) are dropped without a word.
+   */
+  private transferData(raw: unknown, ack: unknown): void {
+    const bytes = parseTransferData(raw);
+    if (!bytes) {
+      this.refuse('bad-request', 'transfer:data wants binary data of 1 byte to 64 KiB');
+      return;
+    }
+    const written = typeof ack === 'function' ? () => (ack as () => void)() : undefined;
+    this.room!.transferData(this.memberId!, bytes, written);
+  }
+
+  private cancelTransfer(): void {
+    this.room!.cancelTransfer(this.memberId!);
   }
 
   private resize(raw: unknown): void {

@@ -40,6 +40,8 @@ import { StreamHistory } from './streamHistory.js';
 import { RoomTelemetry } from './roomTelemetry.js';
 import { SessionSampler } from '../terminal/processTelemetry.js';
 import { log } from '../util/logger.js';
+import { FileTransfers, type TransferMember, type TransferRecord } from './fileTransfer.js';
+import { TransferLimits } from '../shared/limits.js';
 
 /** What a room says about the profile it was opened from (the launch itself is its session factory's). */
 export interface RoomProfile {
@@ -73,6 +75,8 @@ export interface RoomOptions {
   settings?: Partial<RoomSettings>;
   /** The operator allows recording (not --no-record): without it `record` stays false whatever the owner asks. */
   recordable?: boolean;
+  /** `--transfer-max-bytes`: bytes one ZMODEM transfer may carry; 0 turns transfers off. Default TransferLimits.DefaultMaxBytes. */
+  transferMaxBytes?: number;
   now?: () => Date;
 }
 
@@ -113,6 +117,8 @@ interface Member {
   typingToldAt: number;
   /** The window size it last reported, for the 'smallest' resize policy. */
   window: { cols: number; rows: number } | undefined;
+  /** Its client can take part in a ZMODEM transfer (it said so when joining). */
+  readonly transfers: boolean;
 }
 
 export interface JoinOptions extends Admission {
@@ -125,6 +131,8 @@ export interface JoinOptions extends Admission {
   resumeFrom?: number;
   /** A rejoin pass from an earlier connection (`room:pass`): back past approval and a lock. */
   pass?: string;
+  /** The member's client can take part in a file transfer (the browser page can; `attach` cannot). */
+  transfers?: boolean;
 }
 
 /** Which credential a member came in with, as a rejoin pass remembers it: the token's id and the signed-in user. */
@@ -143,7 +151,8 @@ export type JoinResult =
  */
 export type ActionResult = 'ok' | 'unchanged' | 'forbidden' | 'no-member' | 'is-owner' | 'full';
 
-export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full';
+/** 'busy': a file transfer runs, and keystrokes would corrupt it. */
+export type InputResult = 'ok' | 'forbidden' | 'gone' | 'full' | 'busy';
 
 /**
  * What happened in the room besides its stream, for the recording's markers: members coming and going, the
@@ -243,6 +252,15 @@ export class Room extends Disposable {
   private readonly createdSize: { cols: number; rows: number };
   /** While the curtain is down: the writers the owner chose to keep behind it (owners always are). */
   private curtainWriters: Set<string> | undefined;
+  /** ZMODEM transfers: the gate every output byte passes before it is decoded as terminal output. */
+  private readonly transfers: FileTransfers;
+  /** Why reading the program is stopped: the mirror is behind, or a transfer's member is. */
+  private readonly holds = new Set<'mirror' | 'transfer'>();
+  /** The member whose input the room accepted last: the current writer a transfer goes to (README, File transfer). */
+  private lastTyper: string | undefined;
+  private readonly transferEmitter = this.register(new Emitter<TransferRecord>());
+  /** File transfers starting and ending, for the audit (never their bytes). */
+  readonly onTransfer = this.transferEmitter.event;
 
   constructor(options: RoomOptions) {
     super();
@@ -306,6 +324,19 @@ export class Room extends Disposable {
       },
     }, clock, options.resumeBufferUnits, () => this.broadcastMembers()));
     this.batcher = this.register(new OutputBatcher((data) => this.emitOutput(data)));
+    this.transfers = this.register(new FileTransfers({
+      clock,
+      maxBytes: options.transferMaxBytes ?? TransferLimits.DefaultMaxBytes,
+      currentWriter: () => this.currentWriter(),
+      stillEligible: (memberId) => this.mayTransfer(this.present(memberId)),
+      toTerminal: (bytes) => this.decodeOutput(bytes),
+      writeToProgram: (bytes) => this.session.write(bytes),
+      pendingInput: () => this.session.pendingInput,
+      holdProgram: (hold) => this.hold('transfer', hold),
+      announce: (payload) => this.transport.everyone.send('room:transfer', payload),
+      refused: (message) => this.notifyMembers({ code: 'transfer-refused', message }),
+    }));
+    this.register(this.transfers.onRecord((record) => this.transferEmitter.fire(record)));
     this.session = this.register(options.openSession({ cols: options.cols, rows: options.rows }));
     this.register(this.session.onData((bytes) => this.takeOutput(bytes)));
     this.register(this.session.onExit((exit) => this.handleSessionExit(exit)));
@@ -315,12 +346,15 @@ export class Room extends Disposable {
     this.telemetry = this.register(new RoomTelemetry(clock, telemetrySource,
       (payload) => this.transport.everyone.send('room:telemetry', payload)));
     this.register(this.onExit(() => this.telemetry.stop()));
-    this.register(this.mirror.onReply((reply) => this.session.write(reply)));
+    this.register(this.mirror.onReply((reply) => {
+      // A reply written into a running transfer would corrupt it; the query was answered long before it anyway.
+      if (!this.transfers.busy) this.session.write(reply);
+    }));
     this.register(this.mirror.onParseError((error) => {
       log.error({ room: this.id }, `room ${this.id}: the terminal parser failed on this room's output and skipped the rest of a chunk: ${error}`);
     }));
     this.register(this.mirror.onProgress(() => {
-      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.session.resume();
+      if (this.mirror.backlog < MirrorFlowControl.LowWater) this.hold('mirror', false);
     }));
     this.register(this.mirror.onCheckpoint((snapshot) => this.fanOut.offerSnapshot(snapshot)));
     this.register(this.mirror.onRebuilt(({ exact }) => {
@@ -407,6 +441,7 @@ export class Room extends Disposable {
       grantedAt: role === 'writer' ? this.clock.now() : 0,
       typingToldAt: -Infinity,
       window: undefined,
+      transfers: identity.transfers === true,
     };
     this.members.set(id, member);
     return { ok: true, memberId: id, role, colour, waiting: member.waiting, name: member.name };
@@ -646,6 +681,26 @@ export class Room extends Disposable {
     if (this.members.has(memberId)) this.fanOut.ack(memberId, offset);
   }
 
+  /**
+   * ZMODEM bytes from a member, for its running transfer (dropped otherwise); `written` runs when the program
+   * has room for more. Transfer bytes count as writer activity for the room's idle limit.
+   */
+  transferData(memberId: string, bytes: Uint8Array, written?: () => void): 'ok' | 'not-yours' {
+    const result = this.transfers.input(memberId, bytes, written);
+    if (result === 'ok') this.timeouts.noteWriterInput();
+    return result;
+  }
+
+  /** The transfer's member cancels it; false when it has none running. */
+  cancelTransfer(memberId: string): boolean {
+    return this.transfers.cancelBy(memberId);
+  }
+
+  /** A file transfer runs: the terminal is paused for everyone and keystrokes are refused. */
+  get transferring(): boolean {
+    return this.transfers.busy;
+  }
+
   /** The member's role; undefined for one unknown or still waiting for approval (it may send nothing). */
   roleOf(memberId: string): Role | undefined {
     return this.present(memberId)?.role;
@@ -660,9 +715,12 @@ export class Room extends Disposable {
     if (!member) return 'gone';
     if (!roleAtLeast(member.role, 'writer')) return 'forbidden';
     if (this.exitInfo) return 'gone';
+    // Refused rather than held: typed into the shell after the transfer, held keys would run as a surprise.
+    if (this.transfers.busy) return 'busy';
     this.timeouts.noteWriterInput();
     const result = this.session.write(data);
     if (result !== 'ok') return result;
+    this.lastTyper = memberId;
     if (!this.fanOut.curtainDown) this.inputEmitter.fire({ memberId, data });
     const now = this.clock.now();
     if (now - member.typingToldAt >= TypingPacing.MinIntervalMs) {
@@ -816,17 +874,47 @@ export class Room extends Disposable {
     this.fanOut.deliverLive('term:output', payload);
     this.fanOut.broadcast();
     this.mirror.write(data);
-    if (this.mirror.backlog > MirrorFlowControl.HighWater) this.session.pause();
+    if (this.mirror.backlog > MirrorFlowControl.HighWater) this.hold('mirror', true);
   }
 
+  /** Every read of the program's output passes the transfer gate first: only what it says is terminal output is decoded. */
   private takeOutput(bytes: Uint8Array): void {
+    this.transfers.output(bytes);
+  }
+
+  private decodeOutput(bytes: Uint8Array): void {
     const text = this.decoder.decode(bytes, { stream: true });
     if (text) this.batcher.push(text);
   }
 
+  /** The program is read while nothing holds it: the mirror and a transfer's member each may. */
+  private hold(reason: 'mirror' | 'transfer', on: boolean): void {
+    const wasHeld = this.holds.size > 0;
+    if (on) this.holds.add(reason);
+    else this.holds.delete(reason);
+    const held = this.holds.size > 0;
+    if (held && !wasHeld) this.session.pause();
+    else if (!held && wasHeld) this.session.resume();
+  }
+
+  /**
+   * The current writer, who a transfer that starts now is offered to: the member whose input was accepted last
+   * (who typed `sz` or `rz`; in driver mode the driver, unless an owner typed after it), if it still holds the
+   * keyboard and its client can transfer. Nobody else: a viewer never gets a transfer.
+   */
+  private currentWriter(): TransferMember | undefined {
+    const member = this.lastTyper === undefined ? undefined : this.present(this.lastTyper);
+    if (!member || !this.mayTransfer(member)) return undefined;
+    return { id: member.id, name: member.name, port: member.port };
+  }
+
+  private mayTransfer(member: Member | undefined): boolean {
+    return member !== undefined && member.transfers && roleAtLeast(member.role, 'writer') && !this.exitInfo;
+  }
   private handleSessionExit(exit: SessionExit): void {
     // An exited room has nothing left to close; it only waits to expire.
     this.timeouts.dispose();
+    this.transfers.programEnded();
     // A remote session that ended without its program's exit (the host went away) says so, unless a close named the end.
     if (exit.cause !== undefined && this.endReason === 'exited') this.endReason = exit.cause;
     // A sequence cut off by the end is shown as U+FFFD, as a terminal would.
@@ -903,6 +991,8 @@ export class Room extends Disposable {
     const bookmarks = this.bookmarks.all();
     if (bookmarks.length > 0) port.send('room:bookmarks', [...bookmarks]);
     for (const notice of this.timeouts.activeNotices()) port.send('room:notice', notice);
+    const transfer = this.transfers.state;
+    if (transfer) port.send('room:transfer', transfer);
     this.fanOut.add(member.id, port, member.acks, member.resumeFrom);
     this.telemetry.watch(true);
     this.joinEmitter.fire({ memberId: member.id, role: member.role });
@@ -912,6 +1002,8 @@ export class Room extends Disposable {
   private remove(member: Member): void {
     if (this.members.get(member.id) !== member) return;
     this.members.delete(member.id);
+    this.transfers.memberLeft(member.id);
+    if (this.lastTyper === member.id) this.lastTyper = undefined;
     this.endGrant(member);
     this.passes.left(member.id);
     this.access.leave(member.id);
@@ -975,6 +1067,7 @@ export class Room extends Disposable {
 
   /** After roles changed: the curtain's audience, the size under the 'smallest' policy, and the member list. */
   private rolesChanged(): void {
+    this.transfers.review();
     if (this.fanOut.curtainDown) {
       const before = new Map([...this.members.values()].map((member) => [member.id, this.fanOut.stateOf(member.id)]));
       this.fanOut.reviewCurtain();

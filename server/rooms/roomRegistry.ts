@@ -53,6 +53,8 @@ export interface RegistryOptions {
   mirrors: MirrorHost;
   /** Rooms may be recorded (the operator did not pass --no-record); default: no. */
   recordable?: boolean;
+  /** `--transfer-max-bytes`, passed to every room; undefined = TransferLimits.DefaultMaxBytes. */
+  transferMaxBytes?: number;
   /** How SSH profiles reach their hosts: the trusted host keys and the sealed passwords. Without it, ssh profiles are refused. */
   ssh?: SshSettings;
 }
@@ -314,6 +316,7 @@ export class RoomRegistry extends Disposable {
       mirrors: this.options.mirrors,
       settings: roomSettingsOf(request),
       recordable: this.options.recordable === true,
+      transferMaxBytes: this.options.transferMaxBytes,
       now: () => new Date(this.options.clock.now()),
     });
     this.rooms.set(id, room);
@@ -335,6 +338,13 @@ export class RoomRegistry extends Disposable {
     });
     room.onGrantEnded(({ memberId }) => {
       this.options.auditor.record({ event: 'grant.ended', room: room.id, actor: memberId });
+    });
+    // Who moved a file which way, how many bytes and how it ended; never a name or a byte of the file.
+    room.onTransfer((record) => {
+      const detail = record.kind === 'started'
+        ? { id: record.id, direction: record.direction }
+        : { id: record.id, direction: record.direction, bytes: record.bytes, outcome: record.outcome, ...(record.reason ? { reason: record.reason } : {}) };
+      this.options.auditor.record({ event: record.kind === 'started' ? 'transfer.started' : 'transfer.ended', room: room.id, actor: record.memberId, detail });
     });
     room.onTimeout((reason) => {
       void this.close(room.id, reason).catch(() => {

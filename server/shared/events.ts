@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'denied'
   /** Rewind needs the room's recording, and this room has none (recording is off). */
   | 'not-recorded'
+  /** A file transfer runs in the room: keystrokes are refused until it ends (they would corrupt it). */
+  | 'transfer-busy'
   /** An SSH profile's host key is not trusted yet: `fingerprint` says which; retry with `trustHostKey` (policy 'ask'). */
   | 'host-untrusted'
   /** An SSH profile's host presented a key other than the stored one (`expected`): refused, never trusted through the API. */
@@ -53,6 +55,8 @@ export interface JoinRequest {
   acks?: boolean;
   /** The rejoin pass this client was given (`room:pass`) on its last connection to this room. */
   pass?: string;
+  /** This client can take part in a ZMODEM file transfer (`transfer:*` events); without it none is offered to it. */
+  transfers?: boolean;
 }
 
 export type JoinReply =
@@ -270,13 +274,48 @@ export interface ErrorPayload {
  * Something members should know about the room as a whole. 'idle-warning' and 'lifetime-warning' say the
  * room closes at `closesAt` (ISO 8601); 'idle-cleared' says a writer typed, so the idle close is off.
  */
-export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning' | 'mirror-restarted';
+export type NoticeCode = 'idle-warning' | 'idle-cleared' | 'lifetime-warning' | 'mirror-restarted' | 'transfer-refused';
 
 export interface NoticePayload {
   code: NoticeCode;
   message: string;
   closesAt?: string;
 }
+
+/** 'download': the program sends (`sz`) and the member saves; 'upload': the program receives (`rz`) what the member picks. */
+export type TransferDirection = 'download' | 'upload';
+
+/** `transfer:start`, to the member a transfer was offered to: ZMODEM bytes (`transfer:data`) follow. */
+export interface TransferStartPayload {
+  /** Increases by one per transfer in the room. */
+  id: number;
+  direction: TransferDirection;
+  /** The most bytes the transfer may carry (both ways together) before the server cancels it. */
+  maxBytes: number;
+}
+
+/**
+ * Why a transfer was cancelled: 'member' (its member cancelled), 'program' (sz or rz did), 'too-large' (past the
+ * operator's cap), 'idle' (no byte either way for TransferTiming.IdleMs), 'keyboard' (its member lost the keyboard),
+ * 'left' (its member left), 'no-writer' (nobody could take it), 'disabled' (the operator turned transfers off),
+ * 'overrun' (its member sent faster than the program read), 'room-ended' (the program exited).
+ */
+export type TransferEndReason =
+  | 'member' | 'program' | 'too-large' | 'idle' | 'keyboard' | 'left' | 'no-writer' | 'disabled' | 'overrun' | 'room-ended';
+
+/** `transfer:end`, to the transfer's member: no more `transfer:data` for it. */
+export interface TransferEndPayload {
+  id: number;
+  outcome: 'completed' | 'cancelled';
+  reason?: TransferEndReason;
+  /** ZMODEM bytes carried, both ways. */
+  bytes: number;
+}
+
+/** `room:transfer`, to every admitted member: a file transfer runs (the terminal is paused) or ended. */
+export type TransferStatePayload =
+  | { active: true; id: number; memberId: string; name: string; direction: TransferDirection }
+  | { active: false; id: number; outcome: 'completed' | 'cancelled'; reason?: TransferEndReason };
 
 export interface ClientToServerEvents {
   'room:join': (request: JoinRequest, ack: (reply: JoinReply) => void) => void;
@@ -297,6 +336,13 @@ export interface ClientToServerEvents {
   'bookmark:add': (payload: BookmarkRequest) => void;
   /** Asks for a ticket to fetch the room's history (docs/protocol.md, Rewind). */
   'rewind:ticket': (ack: (reply: RewindTicketReply) => void) => void;
+  /**
+   * ZMODEM bytes from the member a transfer was offered to, written raw to the program; the server acknowledges
+   * each once the program has room for more (the client keeps TransferLimits.ClientInFlightBytes unacknowledged).
+   */
+  'transfer:data': (data: Uint8Array, ack?: () => void) => void;
+  /** The transfer's member cancels it: the server writes the standard cancel sequence to the program. */
+  'transfer:cancel': () => void;
 }
 
 export interface ServerToClientEvents {
@@ -327,6 +373,13 @@ export interface ServerToClientEvents {
   'room:pass': (payload: { pass: string }) => void;
   /** To a member just made owner (room:handover): its own owner link's token, sent once. */
   'room:credential': (payload: { token: string }) => void;
+  /** To the current writer when the program starts a ZMODEM session (`sz` or `rz`): it is offered the transfer. */
+  'transfer:start': (payload: TransferStartPayload) => void;
+  /** To the transfer's member only: the program's ZMODEM bytes, raw (a binary attachment); never part of the stream. */
+  'transfer:data': (data: Uint8Array) => void;
+  'transfer:end': (payload: TransferEndPayload) => void;
+  /** To every admitted member (and on entering while one runs): a file transfer runs, or ended. */
+  'room:transfer': (payload: TransferStatePayload) => void;
 }
 
 export type ServerEventName = keyof ServerToClientEvents;

@@ -176,3 +176,21 @@ export const InputLimits = {
   /** Upper bound on discarded input, in case a writer refills the buffer as fast as we empty it. */
   MaxDiscardBytes: 4 * 1024 * 1024,
 } as const;
+
+/** A ZMODEM transfer between the program and one member (rooms/fileTransfer.ts), in bytes and ms. */
+export const TransferFlowControl = {
+  /**
+   * Stop reading the program (sz then blocks on its writes) while this much is queued toward the transfer's
+   * member: a 5 MB download to a slow browser costs the server about this, not the file.
+   */
+  HighWaterBytes: 1024 * 1024,
+  /** Read again once the member's queue is under this: enough left to keep its link busy. */
+  LowWaterBytes: 256 * 1024,
+  /** How often a paused transfer checks the member's queue, and a held upload ack the program's input queue. */
+  DrainCheckMs: 10,
+  /**
+   * An upload chunk is acknowledged only while the program's unread input is under this, so the member sends
+   * no faster than rz reads (TransferLimits.ClientInFlightBytes in flight on top stays under InputLimits.MaxPendingBytes).
+   */
+  InputLowWaterBytes: 256 * 1024,
+} as const;

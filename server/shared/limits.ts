@@ -99,3 +99,19 @@ export const TypingPacing = {
  * the PTY is read as UTF-8-decoded strings and sent as strings; a chunk never splits a code point.
  */
 export const OFFSET_UNIT = 'utf16-code-units' as const;
+
+/** ZMODEM file transfers (sz and rz in a room): the wire sizes the browser client keeps to, and the operator's default cap. */
+export const TransferLimits = {
+  /** One `transfer:data` from a client, in bytes: the client cuts its ZMODEM output to this. */
+  MaxChunkBytes: 64 * 1024,
+  /**
+   * Bytes a client sends before the server acknowledges them: four chunks keep rz busy at full speed while the
+   * pty's bounded input queue (InputLimits.MaxPendingBytes) never fills.
+   */
+  ClientInFlightBytes: 256 * 1024,
+  /**
+   * `--transfer-max-bytes` default: one transfer's bytes, both ways. A download is held in the browser's memory
+   * until it is saved, so this is about what a tab holds comfortably; 0 turns file transfer off.
+   */
+  DefaultMaxBytes: 100 * 1024 * 1024,
+} as const;

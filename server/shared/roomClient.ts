@@ -72,6 +72,8 @@ export interface RoomClientOptions {
   roomId: string;
   token?: string;
   name?: string;
+  /** This client takes part in file transfers (client/src/zmodemTransfer.ts listens on the same socket). */
+  transfers?: boolean;
 }
 
 /** Join handshake timing, in milliseconds. */
@@ -471,6 +473,7 @@ export class RoomClient extends Disposable {
     if (this.name !== undefined) request.name = this.name;
     // Back past approval and a lock after a dropped connection; the server issues a new pass once we are in.
     if (this.rejoinPass !== undefined) request.pass = this.rejoinPass;
+    if (this.options.transfers === true) request.transfers = true;
     this.socket.timeout(JoinPolicy.TimeoutMs).emit('room:join', request, (error, reply: unknown) => {
       // A reply to an older connection's join says nothing about this one.
       if (attempt !== this.joinAttempt || this.isDisposed) return;

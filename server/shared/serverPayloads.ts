@@ -23,10 +23,15 @@ import type {
   RoomSettings,
   SnapshotPayload,
   TelemetryPayload,
+  TransferDirection,
+  TransferEndPayload,
+  TransferEndReason,
+  TransferStartPayload,
+  TransferStatePayload,
   TypingPayload,
 } from './events.js';
 import { PayloadLimits } from './limits.js';
-import { parseId, parseOffset, parseSize } from './validate.js';
+import { parseId, parseOffset, parseSize, sanitizeName } from './validate.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -43,7 +48,7 @@ function isDate(value: unknown): value is string {
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
 const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime', 'host-gone', 'auth-failed', 'connection-closed'];
-const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning', 'mirror-restarted'];
+const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning', 'mirror-restarted', 'transfer-refused'];
 
 export function parseRole(value: unknown): Role | undefined {
   return ROLES.find((role) => role === value);
@@ -227,4 +232,50 @@ export function parseJoinReply(value: unknown): JoinReply | undefined {
     return error === undefined ? undefined : { ok: false, code: error.code, message: error.message };
   }
   return undefined;
+}
+
+const TRANSFER_DIRECTIONS: readonly TransferDirection[] = ['download', 'upload'];
+const TRANSFER_OUTCOMES: ReadonlyArray<TransferEndPayload['outcome']> = ['completed', 'cancelled'];
+const TRANSFER_END_REASONS: readonly TransferEndReason[] = [
+  'member', 'program', 'too-large', 'idle', 'keyboard', 'left', 'no-writer', 'disabled', 'overrun', 'room-ended',
+];
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value);
+}
+
+/** `transfer:start`: a transfer offered to this member. */
+export function parseTransferStart(value: unknown): TransferStartPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, direction, maxBytes } = value;
+  if (!isCount(id) || !isOneOf(direction, TRANSFER_DIRECTIONS) || !isCount(maxBytes)) return undefined;
+  return { id, direction, maxBytes };
+}
+
+/** `transfer:end`: this member's transfer is over. */
+export function parseTransferEnd(value: unknown): TransferEndPayload | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, outcome, reason, bytes } = value;
+  if (!isCount(id) || !isOneOf(outcome, TRANSFER_OUTCOMES) || !isCount(bytes)) return undefined;
+  if (reason !== undefined && !isOneOf(reason, TRANSFER_END_REASONS)) return undefined;
+  return reason === undefined ? { id, outcome, bytes } : { id, outcome, reason, bytes };
+}
+
+/** `room:transfer`: a transfer runs in the room, or ended; the name is cleaned as member names are. */
+export function parseTransferState(value: unknown): TransferStatePayload | undefined {
+  if (!isRecord(value) || !isCount(value.id)) return undefined;
+  const { id } = value;
+  if (value.active === true) {
+    const { memberId, name, direction } = value;
+    if (typeof memberId !== 'string' || typeof name !== 'string' || !isOneOf(direction, TRANSFER_DIRECTIONS)) return undefined;
+    return { active: true, id, memberId, name: sanitizeName(name) ?? 'a member', direction };
+  }
+  if (value.active !== false || !isOneOf(value.outcome, TRANSFER_OUTCOMES)) return undefined;
+  const { outcome, reason } = value;
+  if (reason !== undefined && !isOneOf(reason, TRANSFER_END_REASONS)) return undefined;
+  return reason === undefined ? { active: false, id, outcome } : { active: false, id, outcome, reason };
 }

@@ -13,7 +13,7 @@ import type {
   RoomResizePolicy,
   RoomSettingsPatch,
 } from './events.js';
-import { PayloadLimits, TerminalSize } from './limits.js';
+import { PayloadLimits, TerminalSize, TransferLimits } from './limits.js';
 import { UNSAFE_IN_LINE, UNSAFE_IN_TEXT } from './unsafeText.js';
 
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -107,7 +107,21 @@ export function parseJoin(value: unknown): JoinRequest | undefined {
     if (pass === undefined) return undefined;
     request.pass = pass;
   }
+  if (value.transfers !== undefined) {
+    if (typeof value.transfers !== 'boolean') return undefined;
+    request.transfers = value.transfers;
+  }
   return request;
+}
+
+/** `transfer:data`: binary (socket.io hands a Node Buffer or an ArrayBuffer), 1 to TransferLimits.MaxChunkBytes bytes. */
+export function parseTransferData(value: unknown): Uint8Array | undefined {
+  let bytes: Uint8Array;
+  if (value instanceof Uint8Array) bytes = value;
+  else if (value instanceof ArrayBuffer) bytes = new Uint8Array(value);
+  else return undefined;
+  if (bytes.byteLength === 0 || bytes.byteLength > TransferLimits.MaxChunkBytes) return undefined;
+  return bytes;
 }
 
 /** A payload with exactly these keys (some optional): a field that is not in the protocol is refused. */

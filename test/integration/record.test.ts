@@ -17,6 +17,7 @@ import { enginePath, rawRequest } from '../helpers/rawHttp.js';
 import { authConfig, basicHeader, http } from '../helpers/signin.js';
 import { MemoryAuditLog, storeBytes, storedAuditEvents, withStore } from '../helpers/audit.js';
 import { waitFor } from '../helpers/wait.js';
+import { TransferTiming } from '../../server/rooms/fileTransfer.js';
 
 /**
  * Every event the app audits, with the step of the scenarios below that causes it. A Record, so a new event
@@ -50,6 +51,8 @@ const EVERY_KIND: Record<AuditEventName, string> = {
   'history.read': 'GET /api/rooms/:id/history with a rewind ticket',
   'bundle.downloaded': 'GET /api/rooms/:id/bundle',
   'recording.downloaded': 'GET /api/rooms/:id/recording',
+  'transfer.started': 'rz typed by a member whose client can transfer',
+  'transfer.ended': 'that member cancels it',
   // Against a real sshd: test/integration/ssh.test.ts and sshSecrets.test.ts.
   'ssh.login.succeeded': 'an SSH room created',
   'ssh.login.failed': 'an SSH sign-in refused',
@@ -134,6 +137,14 @@ test('every audit event kind reaches the store via real sockets; sessions count 
   owner.socket.emit('room:curtain', { down: false, clear: true });
   await until(server, 'curtain.lifted');
   await typeAndSee(owner, owner, 'open');
+
+  // A file transfer: rz is offered to the member who typed it (its client says it can transfer), which cancels it.
+  const files = await join(server.url, created.id, { token: created.writeToken, name: 'files', extra: { transfers: true } });
+  files.socket.emit('term:input', 'rz\r');
+  await until(server, 'transfer.started');
+  files.socket.emit('transfer:cancel');
+  await waitFor(() => files.of('transfer:end').length === 1 || (clock.advance(TransferTiming.CancelQuietMs), false), 'the transfer to end');
+  await until(server, 'transfer.ended');
 
   viewer.socket.emit('chat:send', 'CHAT-TEXT-hello');
   await waitFor(() => owner.of('chat:message').length === 1, 'the chat line');
