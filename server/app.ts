@@ -45,6 +45,7 @@ import { CredentialError, CredentialStore, loadServerKey } from './remote/creden
 import type { SshTimingSettings } from './remote/sshConnect.js';
 import { ConfigError } from './util/configError.js';
 import type { SshSettings } from './rooms/roomRegistry.js';
+import { Cluster } from './cluster/cluster.js';
 
 export { DEFAULT_PROFILE };
 
@@ -219,13 +220,15 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     transferMaxBytes: config.transferMaxBytes,
     ssh,
   });
-  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock });
+  // Scale-out (--redis): before the connections are attached, which reach other nodes' rooms through it.
+  const cluster = config.redis ? new Cluster(config.redis, rooms, sockets) : undefined;
+  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
   const historyTickets = new HistoryTickets(clock);
   // A room has a history to rewind through once its recording started (not with recording off for it).
   const rewind = { tickets: historyTickets, hasHistory: (roomId: string) => store.recordings(roomId).length > 0 };
-  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store, rewind, ...(observer ? { observer } : {}) });
+  sockets.attach(rooms, { clock, auditor, maxMembersPerRoom: config.maxMembers, rateLimits: options.rateLimits, clientAddress, tokenFailures, sessions: store, rewind, ...(observer ? { observer } : {}), ...(cluster ? { remote: cluster.remote } : {}) });
 
   // Each room's shell is on record until its session was swept, so that if this server is killed
   // the next start ends what it left behind (recoverLeftovers, run before createApp).
@@ -262,13 +265,14 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   });
   const readiness = new Readiness();
   readiness.add(() => (accepting ? undefined : 'draining'));
+  if (cluster) readiness.addDegraded(() => (cluster.link.up ? undefined : 'redis-down'));
   web.get('/readyz', (_req, res) => {
     const state = readiness.state();
     res.status(state.ready ? 200 : 503).json(state);
   });
   web.get('/metrics', metricsHandler(observer?.metrics, config.metrics, clientAddress));
   web.use(loginRouter(signIn));
-  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock }));
+  web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock, ...(cluster ? { remoteRooms: () => cluster.remoteRooms() } : {}) }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
   web.use(notFoundHandler);
@@ -300,6 +304,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       // After the rooms: their mirrors live in these workers.
       mirrors.dispose();
       sockets.dispose();
+      // After the rooms and the sockets: the directory forgets this node's rooms as it goes.
+      cluster?.dispose();
       httpServer.closeAllConnections();
       await listenerClosed;
       signIn.dispose();

@@ -72,6 +72,8 @@ export interface ServerConfig {
   logLevel?: LogLevel;
   /** Who may read GET /metrics (--metrics-token, --metrics-allow); undefined = nobody, and /metrics is 404. */
   metrics?: MetricsAccess;
+  /** Scale-out (--redis, --redis-expiry): the Redis URL and the directory's expiry; undefined = one node, no Redis. */
+  redis?: { url: string; expiryMs: number };
   /** `--transfer-max-bytes`: bytes one ZMODEM file transfer may carry; 0 turns file transfer off; undefined = the default. */
   transferMaxBytes?: number;
   /**
@@ -112,6 +114,11 @@ export const ConfigDefaults = {
   KillGraceSeconds: 2,
   /** Long enough for the kill grace, SIGKILL and goodbyes; short enough for a service manager's stop timeout (systemd: 90 s). */
   ShutdownDeadlineSeconds: 10,
+  /**
+   * --redis-expiry: a killed node's rooms leave the directory, and its members on other nodes are told, within this
+   * (plus one renewal interval, a third of it). Several renewals fit in it, so a busy node is not declared dead.
+   */
+  RedisExpirySeconds: 15,
   /** `--timeout`: off unless asked for, as in GoTTY and ttyd. */
   JoinTimeoutSeconds: 0,
   MaxSeconds: 7 * 24 * 3600,
@@ -185,6 +192,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tls-ca-crt', kind: 'string', fallback: undefined, help: 'require client certificates signed by this PEM CA (needs --tls-cert)' },
   { name: 'log-level', kind: 'log-level', fallback: LogDefaults.Level, help: `server log level: ${LOG_LEVELS.join(', ')} (JSON lines on stderr; one readable line each on a terminal)` },
   { name: 'metrics-token', kind: 'metrics-token', fallback: undefined, help: `GET /metrics answers a caller with "Authorization: Bearer TOKEN" (${MetricsTokenLimits.MinLength} characters or more; prefer the variable: arguments are visible in ps)` },
+  { name: 'redis', kind: 'string', fallback: undefined, help: 'scale-out: run as one of several nodes sharing rooms through this Redis (redis://host:port or rediss:// for TLS; prefer the variable if it holds a password)' },
+  { name: 'redis-expiry', kind: 'positive-seconds', fallback: String(ConfigDefaults.RedisExpirySeconds), help: 'with --redis: seconds a node\'s rooms stay in the directory after it stops renewing them (a killed node\'s members are told within this)' },
   { name: 'metrics-allow', kind: 'addresses', fallback: undefined, help: 'GET /metrics answers these client addresses: comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal (without this or --metrics-token, /metrics is 404)' },
 ];
 
@@ -436,6 +445,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     ...(env[SECRET_KEY_VARIABLE] !== undefined ? { secretKey: env[SECRET_KEY_VARIABLE] } : {}),
     mirrorWorkers: get('mirror-workers', defaultMirrorWorkers()),
     ...operatorSettings(values),
+    ...redisSetting(values),
     retentionDays: get('retention-days', ConfigDefaults.RetentionDays),
     transferMaxBytes: get('transfer-max-bytes', TransferLimits.DefaultMaxBytes),
     recording: {
@@ -470,6 +480,15 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
   if (typeof auth === 'string' && !help) throw new ConfigError(auth);
   if (typeof auth !== 'string') config.auth = auth;
   return { config, help, rest };
+}
+
+/** --redis and --redis-expiry. The URL is never echoed in an error: it may hold a password. */
+function redisSetting(values: ReadonlyMap<string, string | number>): Pick<ServerConfig, 'redis'> {
+  const url = values.get('redis') as string | undefined;
+  if (url === undefined) return {};
+  if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError('--redis wants a URL: redis://host:port or rediss://host:port');
+  const seconds = (values.get('redis-expiry') as number | undefined) ?? ConfigDefaults.RedisExpirySeconds;
+  return { redis: { url, expiryMs: Math.round(seconds * 1000) } };
 }
 
 /** --log-level and who may read /metrics, already validated by parseValue. */

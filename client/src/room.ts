@@ -129,6 +129,8 @@ function describeExit(exit: ExitPayload): string {
       return 'The remote host refused the sign-in.';
     case 'connection-closed':
       return 'The connection to the remote host was closed.';
+    case 'node-lost':
+      return 'The server that ran this room stopped answering: the room is gone.';
     case 'exited':
       return exit.signal !== undefined
         ? `Process ended by ${exit.signal}.`

@@ -1,6 +1,7 @@
 // The REST side of the room door: reads the bearer token (never a query string) and the signed-in user, asks
 // the room door, and turns its answer into an HTTP reply.
 
+import type { RoomSummary } from '../shared/events.js';
 import type { Request, Response } from 'express';
 import type { Auditor } from '../audit/auditLog.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +36,8 @@ export interface ApiAccess {
   historyTickets?: HistoryTickets;
   /** Time for what the routes stamp (the bundle's README); default: the system clock. */
   clock?: Clock;
+  /** Scale-out (--redis): the listed rooms of the other nodes, for GET /api/rooms; none on a single node. */
+  remoteRooms?: () => Promise<RoomSummary[]>;
 }
 
 export function baseUrl(req: Request): string {

@@ -60,9 +60,12 @@ export function apiRouter(registry: RoomRegistry, access: ApiAccess): Router {
     res.json(registry.profileSummaries());
   });
 
-  router.get('/rooms', (req, res) => {
+  router.get('/rooms', async (req, res) => {
     const user = signedInUser(req)?.id;
-    res.json(registry.list().filter((room) => room.access.visibleTo(user)).map((room) => room.summary()));
+    const here = registry.list().filter((room) => room.access.visibleTo(user)).map((room) => room.summary());
+    // Other nodes list only the rooms anyone may see (server/cluster/roomDirectory.ts); their private rooms stay on them.
+    const elsewhere = access.remoteRooms ? await access.remoteRooms() : [];
+    res.json([...here, ...elsewhere]);
   });
 
   router.get('/rooms/:id', (req, res) => {

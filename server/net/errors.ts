@@ -14,6 +14,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'payload-too-large': 413,
   'rate-limited': 429,
   'room-full': 409,
+  /** Scale-out: the node holding the room cannot be reached now; like a gateway timeout, it may pass. */
+  unavailable: 503,
   // Only sent over the socket; a REST caller never types into a room.
   'input-full': 503,
   // Only sent over the socket (a connected member lost its access); over REST a revoked token is not-found.

@@ -28,6 +28,11 @@ export interface MetricSources {
   mirrorBacklogs(): readonly number[];
   /** Rooms being sampled (at most MetricsLimits.MaxTelemetryRooms), and how many more were left out. */
   roomTelemetry(): { rooms: ReadonlyArray<{ room: string; cpuRatio: number; memoryBytes: number; processes: number }>; omitted: number };
+  /** Scale-out (--redis) only: the families below exist only on a node that has Redis. */
+  cluster?: {
+    redisUp(): boolean;
+    relayed(): { outgoing: number; incoming: number };
+  };
 }
 
 export class ServerMetrics {
@@ -145,7 +150,28 @@ export class ServerMetrics {
         this.set(sources.roomTelemetry().omitted);
       },
     });
-    // Scale-out (issue 15, Redis) adds its state here: ttyroom_redis_up, a gauge read from the adapter's connection.
+    const cluster = sources.cluster;
+    if (cluster) {
+      new Gauge({
+        name: 'ttyroom_redis_up',
+        help: 'Scale-out: 1 while both Redis connections (commands, subscriptions) are ready, 0 while this node serves only its own rooms.',
+        registers,
+        collect() {
+          this.set(cluster.redisUp() ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'ttyroom_relayed_members',
+        help: "Scale-out: members relayed between nodes; 'outgoing' are connected here to rooms owned elsewhere, 'incoming' are elsewhere, in rooms owned here.",
+        labelNames: ['direction'],
+        registers,
+        collect() {
+          const counts = cluster.relayed();
+          this.set({ direction: 'outgoing' }, counts.outgoing);
+          this.set({ direction: 'incoming' }, counts.incoming);
+        },
+      });
+    }
   }
 
   get contentType(): string {

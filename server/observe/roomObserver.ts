@@ -43,6 +43,14 @@ export interface RoomObserverOptions {
   clock: Clock;
   /** Monotonic milliseconds for the echo latency (default performance.now): a measurement, not a timer. */
   monotonicMs?: () => number;
+  /** Scale-out (--redis): whether this node's Redis link is up, and members relayed to or from other nodes. */
+  cluster?: ClusterState;
+}
+
+/** What the metrics read of the scale-out (server/cluster/); observe does not import it. */
+export interface ClusterState {
+  redisUp(): boolean;
+  relayed(): { outgoing: number; incoming: number };
 }
 
 function utf8Bytes(text: string): number {
@@ -64,6 +72,7 @@ export class RoomObserver extends Disposable implements ConnectionObserver {
       membersWaiting: () => this.listedStates().reduce((sum, [, state]) => sum + state.members.filter((member) => member.state === 'waiting').length, 0),
       mirrorBacklogs: () => mirrors.workerBacklogs(),
       roomTelemetry: () => this.roomTelemetry(),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
     });
     this.register(rooms.onRoomCreated((room) => {
       // Rooms are never told they are forgotten; the creation of another is a good time to drop them.

@@ -26,14 +26,15 @@ import { admitToRoom } from '../rooms/door.js';
 import type { ActionResult, InputResult, Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { MemberPort } from '../rooms/ports.js';
-import { requesterOf, signedInUser } from '../auth/requester.js';
+import { requesterOf, signedInUser, type SignedInUser } from '../auth/requester.js';
 import type { TokenFailureLimiter } from '../auth/tokenFailures.js';
 import type { ClientAddress } from '../net/clientAddress.js';
 import { AuditCounter } from '../audit/auditCounter.js';
 import type { AuditDetail, AuditEntry, AuditLimit, Auditor } from '../audit/auditLog.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
-import { Disposable, toDisposable } from '../shared/disposable.js';
+import { Disposable, toDisposable, type IDisposable } from '../shared/disposable.js';
+import type { Event } from '../shared/emitter.js';
 import { EventRateLimiter, EventRateLimits, type RateLimits } from './eventRateLimiter.js';
 
 export type TypedSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -67,7 +68,7 @@ function engineQueues(socket: TypedSocket): EngineQueues {
  * transport is busy (it stays busy while the client does not read), plus what the WebSocket library
  * buffered. socket.io offers no public measure of this.
  */
-function connectionBacklog(socket: TypedSocket): number {
+export function connectionBacklog(socket: TypedSocket): number {
   const queues = engineQueues(socket);
   let total = 0;
   for (const packet of queues.writeBuffer) {
@@ -98,6 +99,34 @@ export interface ConnectionPolicy {
   rewind: RewindPolicy;
   /** Watches connections for the metrics (server/observe/); none by default. */
   observer?: ConnectionObserver;
+  /** Scale-out (--redis): rooms owned by other nodes; none on a single node. */
+  remote?: RemoteRooms;
+}
+
+/** Rooms on other nodes (server/cluster/): a member here joins one through a link to its owner node. */
+export interface RemoteRooms {
+  /** The node that owns `roomId` when it is another one; 'unavailable' when that cannot be told now (Redis is down). */
+  ownerOf(roomId: string): Promise<string | undefined | 'unavailable'>;
+  /** A link that carries this connection's events to `owner`, which answers its acks and sends to the socket itself. */
+  open(socket: TypedSocket, owner: string, peer: { address: string; user?: SignedInUser; token?: string }): RemoteLink;
+}
+
+/** A member's events on their way to the node that owns its room. */
+export interface RemoteLink extends IDisposable {
+  /** An event and its arguments as socket.io gave them (an ack callback last). */
+  forward(event: string, args: unknown[]): void;
+  /** The link ended (its owner node was lost, or Redis was). */
+  readonly onEnded: Event<void>;
+}
+
+/**
+ * Who is behind a connection whose socket is on another node (server/cluster/relay.ts): that node verified the
+ * address and the signed-in user, and measures the connection's queue.
+ */
+export interface ConnectionOrigin {
+  address: string;
+  user?: SignedInUser;
+  backlog(): number;
 }
 
 /** Why a member's `term:input` was not written to the program (a metrics label: a fixed, small set). */
@@ -143,18 +172,29 @@ export class RoomConnection extends Disposable {
   /** Rewind tickets this connection may ask for (each one streams a whole recording). */
   private readonly rewindBudget: TokenBucket;
 
+  /** Set while this connection's room lives on another node: every event goes there. */
+  private relay: RemoteLink | undefined;
+  private relayPending = false;
+
   constructor(
     private readonly socket: TypedSocket,
     private readonly registry: RoomRegistry,
     private readonly policy: ConnectionPolicy,
+    /** For a member connected to another node (scale-out): who it is; its socket is a stand-in. */
+    private readonly origin?: ConnectionOrigin,
   ) {
     super();
-    engineQueues(socket);
+    if (!origin) engineQueues(socket);
     this.rateLimiter = new EventRateLimiter(policy.clock, policy.rateLimits ?? EventRateLimits);
     this.rewindBudget = new TokenBucket(policy.clock, RewindLimits.PerSecond, RewindLimits.Burst);
     // Middlewares run in order: a flood is cut before it costs validation, role checks or error replies.
     socket.use(([event], next) => {
       if (this.admit(event)) next();
+    });
+    // A member of a room on another node: that node runs the role table and everything after it.
+    socket.use(([event, ...args], next) => {
+      if (this.relay) this.relay.forward(event, args);
+      else next();
     });
     socket.use(([event], next) => {
       if (this.authorize(event)) next();
@@ -185,7 +225,15 @@ export class RoomConnection extends Disposable {
 
   /** The room, member and address that audit records of this connection carry. */
   private who(): Pick<AuditEntry, 'room' | 'actor' | 'address'> {
-    return { room: this.room?.id, actor: this.memberId, address: requesterOf(this.socket.request, this.policy.clientAddress).address };
+    return { room: this.room?.id, actor: this.memberId, address: this.address() };
+  }
+
+  private address(): string {
+    return this.origin?.address ?? requesterOf(this.socket.request, this.policy.clientAddress).address;
+  }
+
+  private user(): SignedInUser | undefined {
+    return this.origin ? this.origin.user : signedInUser(this.socket.request);
   }
 
   /** An audit record of a refusal by one of the limits. */
@@ -243,17 +291,58 @@ export class RoomConnection extends Disposable {
       reply({ ok: false, code: 'bad-request', message: 'room:join wants { roomId, token?, name?, resumeFrom?, acks?, pass? }' });
       return;
     }
-    if (this.room) {
+    if (this.room || this.relayPending) {
       reply({ ok: false, code: 'conflict', message: 'this connection already joined a room' });
       return;
     }
+    if (this.policy.remote && !this.registry.get(request.roomId)) {
+      void this.joinElsewhere(this.policy.remote, raw, reply, request.roomId, request.token);
+      return;
+    }
+    this.joinHere(request, reply);
+  }
+
+  /** The room is not here: if another node owns it, the join and everything after it go there. */
+  private async joinElsewhere(remote: RemoteRooms, raw: unknown, reply: (reply: JoinReply) => void, roomId: string, token: string | undefined): Promise<void> {
+    this.relayPending = true;
+    const owner = await remote.ownerOf(roomId);
+    this.relayPending = false;
+    if (this.isDisposed) return;
+    if (owner === 'unavailable') {
+      reply({ ok: false, code: 'unavailable', message: 'this node cannot reach the other nodes right now; try again' });
+      return;
+    }
+    // No node has it: the answer a single node gives (not found, with its audit).
+    const request = parseJoin(raw);
+    if (owner === undefined) return this.joinHere(request!, reply);
+    const user = this.user();
+    const link = remote.open(this.socket, owner, {
+      address: this.address(),
+      ...(user ? { user } : {}),
+      ...((token ?? handshakeToken(this.socket)) !== undefined ? { token: token ?? handshakeToken(this.socket) } : {}),
+    });
+    this.relay = link;
+    link.onEnded(() => {
+      if (this.relay === link) this.relay = undefined;
+    });
+    link.forward('room:join', [raw, (answer: JoinReply) => {
+      // Refused: this connection may try again, here or elsewhere.
+      if (!answer.ok && this.relay === link) {
+        this.relay = undefined;
+        link.dispose();
+      }
+      reply(answer);
+    }]);
+  }
+
+  private joinHere(request: NonNullable<ReturnType<typeof parseJoin>>, reply: (reply: JoinReply) => void): void {
     // Only the verified credential counts: a role claimed anywhere in the payload was dropped by parseJoin.
     // Under sign-in, a connection without a user was admitted for its handshake token: that token is its
     // credential unless room:join names another, so it cannot enter a public room as a tokenless viewer.
     const answer = admitToRoom(this.registry, this.policy.tokenFailures, {
       roomId: request.roomId,
-      credential: { token: request.token ?? handshakeToken(this.socket), user: signedInUser(this.socket.request)?.id },
-      address: requesterOf(this.socket.request, this.policy.clientAddress).address,
+      credential: { token: request.token ?? handshakeToken(this.socket), user: this.user()?.id },
+      address: this.address(),
       maxMembers: this.policy.maxMembersPerRoom,
     });
     if (answer.kind !== 'admitted') {
@@ -265,7 +354,7 @@ export class RoomConnection extends Disposable {
     }
     const { room, admission } = answer;
     // Signed in, the member is known by its sign-in name, not one it chooses.
-    const user = signedInUser(this.socket.request);
+    const user = this.user();
     const name = user?.name ?? request.name;
     const identity = {
       ...admission,
@@ -507,7 +596,7 @@ export class RoomConnection extends Disposable {
         if (present) void socket.join(membersChannel(roomId));
         else void socket.leave(membersChannel(roomId));
       },
-      backlog: () => connectionBacklog(socket),
+      backlog: this.origin ? () => this.origin!.backlog() : () => connectionBacklog(socket),
       // Closing the connection (not only the namespace) sends what is queued first, the room:error included.
       close: () => void socket.disconnect(true),
     };
@@ -519,6 +608,8 @@ export class RoomConnection extends Disposable {
   }
 
   private leave(): void {
+    this.relay?.dispose();
+    this.relay = undefined;
     if (this.room && this.memberId) {
       this.room.leave(this.memberId);
       this.policy.auditor.record({ event: 'member.left', ...this.who() });

@@ -7,7 +7,7 @@ import { EVENT_ROLES } from '../auth/permissions.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { RoomTransport } from '../rooms/ports.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
-import { liveChannel, membersChannel, RoomConnection, type ConnectionPolicy } from './roomConnection.js';
+import { liveChannel, membersChannel, RoomConnection, type ConnectionOrigin, type ConnectionPolicy, type TypedSocket } from './roomConnection.js';
 import { cutOffOversizedFrames } from './oversizedFrames.js';
 
 export const SocketLimits = {
@@ -81,12 +81,26 @@ export class SocketServer extends Disposable {
     };
   }
 
+  private adopted: { registry: RoomRegistry; policy: ConnectionPolicy } | undefined;
+
   attach(registry: RoomRegistry, policy: Omit<ConnectionPolicy, 'eventRoles'>): void {
     const connectionPolicy: ConnectionPolicy = { ...policy, eventRoles: EVENT_ROLES };
+    // A member relayed from another node is served here only: its events never travel on to a third node.
+    const { remote: _remote, ...ownPolicy } = connectionPolicy;
+    this.adopted = { registry, policy: ownPolicy };
     this.io.on('connection', (socket) => {
       const connection = new RoomConnection(socket, registry, connectionPolicy);
       this.connections.add(connection);
       socket.on('disconnect', () => this.connections.delete(connection));
     });
+  }
+
+  /**
+   * Scale-out: the connection of a member whose socket is on another node, for a room of this one (server/cluster/relay.ts).
+   * The caller owns it. Only after attach().
+   */
+  adopt(socket: TypedSocket, origin: ConnectionOrigin): RoomConnection {
+    if (!this.adopted) throw new Error('adopt() before attach()');
+    return new RoomConnection(socket, this.adopted.registry, this.adopted.policy, origin);
   }
 }

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'bad-request'
   | 'forbidden'
   | 'not-found'
+  /** Scale-out: the node that holds the room cannot be reached right now (Redis is down, or it did not answer); try again. */
+  | 'unavailable'
   | 'rate-limited'
   | 'room-full'
   /** The room's program is not reading its input and the input queue is full: that input was dropped. */
@@ -230,10 +232,11 @@ export interface BehindPayload {
 /**
  * 'idle-timeout': no writer typed for the idle limit; 'lifetime': the room reached its absolute lifetime. A remote
  * (SSH) room can also end because 'host-gone' (it stopped answering keepalives, or its network went), 'auth-failed'
- * or 'connection-closed' (the connection ended without the shell's exit status). Clients show an unknown reason as
+ * or 'connection-closed' (the connection ended without the shell's exit status). Under scale-out, 'node-lost': the
+ * node that held the room stopped renewing its heartbeat (exitCode -1: nobody knows how the program ended). Clients show an unknown reason as
  * the program's end.
  */
-export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime' | 'host-gone' | 'auth-failed' | 'connection-closed';
+export type ExitReason = 'exited' | 'closed' | 'server-shutdown' | 'idle-timeout' | 'lifetime' | 'host-gone' | 'auth-failed' | 'connection-closed' | 'node-lost';
 
 export interface ExitPayload {
   exitCode: number;

@@ -47,7 +47,7 @@ function isDate(value: unknown): value is string {
 }
 
 const ROLES: readonly Role[] = ['viewer', 'writer', 'owner'];
-const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime', 'host-gone', 'auth-failed', 'connection-closed'];
+const EXIT_REASONS: readonly ExitReason[] = ['exited', 'closed', 'server-shutdown', 'idle-timeout', 'lifetime', 'host-gone', 'auth-failed', 'connection-closed', 'node-lost'];
 const NOTICE_CODES: readonly NoticeCode[] = ['idle-warning', 'idle-cleared', 'lifetime-warning', 'mirror-restarted', 'transfer-refused'];
 
 export function parseRole(value: unknown): Role | undefined {

@@ -38,12 +38,13 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   // store; read back (the transcript replays it into a headless xterm of the terminal layer) and bundled.
   { name: 'recording', mayImport: ['rooms', 'terminal', 'store', 'util', 'shared'] },
   { name: 'realtime', mayImport: ['rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'cluster', mayImport: ['realtime', 'rooms', 'auth', 'util', 'shared'] },
   { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // The operator's numbers: a collector that watches rooms, their connections and the mirrors (it wraps the ports the
   // realtime layer hands rooms), /metrics and its protection, readiness. Nothing below knows it is there.
   { name: 'observe', mayImport: ['realtime', 'rooms', 'auth', 'terminal', 'net', 'util', 'shared'] },
   // app.ts wires everything together; config.ts reads the options whose parsers live in the layers below.
-  { name: 'app', mayImport: ['observe', 'http', 'realtime', 'recording', 'rooms', 'auth', 'remote', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
+  { name: 'app', mayImport: ['cluster', 'observe', 'http', 'realtime', 'recording', 'rooms', 'auth', 'remote', 'terminal', 'store', 'audit', 'net', 'util', 'shared'] },
   // The terminal client (`attach`, `share`'s own terminal, `rooms`): a socket.io and REST client of a server, drawing
   // the room in the local terminal through a headless xterm of the terminal layer. Never imports the server's rooms or web.
   { name: 'termclient', mayImport: ['terminal', 'util', 'shared'] },

@@ -1,0 +1,63 @@
+// Scale-out on Redis (--redis): this node's id, socket.io's Redis adapter, the room directory and the relay, wired and disposed together.
+
+import { randomBytes } from 'node:crypto';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Disposable } from '../shared/disposable.js';
+import type { RoomSummary } from '../shared/events.js';
+import type { RemoteRooms } from '../realtime/roomConnection.js';
+import type { SocketServer } from '../realtime/socketServer.js';
+import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import { log } from '../util/logger.js';
+import { RedisLink } from './redisLink.js';
+import { Relay } from './relay.js';
+import { RoomDirectory } from './roomDirectory.js';
+
+export const ClusterSizes = {
+  /** Random bytes of a node id: new at every start, so a restarted node is never mistaken for the one that died. */
+  NodeIdBytes: 6,
+} as const;
+
+export interface ClusterSettings {
+  /** redis://[user:password@]host:port[/db] or rediss:// for TLS. */
+  url: string;
+  /** Expiry of the directory's entries (ms): how long a killed node's rooms stay listed and its members wait. */
+  expiryMs: number;
+}
+
+export class Cluster extends Disposable {
+  readonly nodeId = randomBytes(ClusterSizes.NodeIdBytes).toString('hex');
+  readonly link: RedisLink;
+  readonly directory: RoomDirectory;
+  private readonly relay: Relay;
+  /** What RoomConnections use to reach rooms on other nodes. */
+  readonly remote: RemoteRooms;
+
+  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer) {
+    super();
+    this.link = this.register(new RedisLink(settings.url));
+    this.directory = this.register(new RoomDirectory(this.link, this.nodeId, {
+      // Only rooms anyone may see are listed on other nodes; a private room's standing is per user, known here only.
+      rooms: () => rooms.list().map((room) => ({ summary: room.summary(), listed: room.access.visibleTo(undefined) })),
+    }, settings.expiryMs));
+    sockets.io.adapter(createAdapter(this.link.adapterPublisher(), this.link.subscriber));
+    this.relay = this.register(new Relay(this.link, this.directory, sockets.io));
+    this.relay.serve((socket, origin) => sockets.adopt(socket, origin));
+    // A new room is in the directory at once, so a member on another node finds it without waiting for a renewal.
+    this.register(rooms.onRoomCreated(() => void this.directory.renew()));
+    this.remote = {
+      ownerOf: async (roomId) => (this.link.up ? this.directory.ownerOf(roomId) : 'unavailable'),
+      open: (socket, owner, peer) => this.relay.open(socket, owner, peer),
+    };
+    log.info({ node: this.nodeId }, `redis: this is node ${this.nodeId}`);
+  }
+
+  /** Members relayed to other nodes' rooms and from other nodes into ours. */
+  relayed(): { outgoing: number; incoming: number } {
+    return this.relay.counts();
+  }
+
+  /** The listed rooms of every other live node. */
+  remoteRooms(): Promise<RoomSummary[]> {
+    return this.directory.remoteRooms();
+  }
+}

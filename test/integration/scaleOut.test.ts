@@ -1,0 +1,137 @@
+// Scale-out on Redis: two real `ttyroom serve --redis` processes and a real redis-server; members on the node that does not own the room.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { RoomSummary } from '../../server/shared/events.js';
+import { createRoomAt, startServerProcess, TEST_SHELL_LINE, type ServerProcess } from '../helpers/serverProcess.js';
+import { joinMember, type Member } from '../helpers/member.js';
+import { diffTerminals } from '../helpers/screens.js';
+import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
+
+const skip = redisMissing();
+
+/** The directory's expiry for these tests (s): short, so a killed node is noticed quickly; still several renewals long. */
+const EXPIRY_SECONDS = 1.5;
+
+interface Node {
+  process: ServerProcess;
+  url: string;
+  dataDir: string;
+}
+
+async function startNode(redis: TestRedis, extra: string[] = []): Promise<Node> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-scale-'));
+  const process = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--command', TEST_SHELL_LINE, '--redis', redis.url, '--redis-expiry', String(EXPIRY_SECONDS), '--metrics-allow', 'loopback', ...extra]);
+  return { process, url: process.url, dataDir };
+}
+
+function stopNode(node: Node): void {
+  node.process.stop();
+  rmSync(node.dataDir, { recursive: true, force: true });
+}
+
+async function roomsAt(url: string): Promise<RoomSummary[]> {
+  const response = await fetch(`${url}/api/rooms`);
+  assert.equal(response.status, 200);
+  return (await response.json()) as RoomSummary[];
+}
+
+/** Types a line into the room and waits until `member` saw the shell's answer (the sum, never the echo). */
+async function run(writer: Member, watcher: Member, marker: string): Promise<void> {
+  writer.socket.emit('term:input', `echo ${marker}-$((40+2))\r`);
+  await waitFor(() => watcher.outputText().includes(`${marker}-42`), `${marker}-42 on the watcher`, 20_000);
+}
+
+describe('scale-out on Redis: two nodes', { skip }, () => {
+  let redis: TestRedis;
+  let a: Node;
+  let b: Node;
+  const members: Member[] = [];
+  const join = async (...args: Parameters<typeof joinMember>): Promise<Member> => {
+    const member = await joinMember(...args);
+    members.push(member);
+    return member;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    a = await startNode(redis);
+    b = await startNode(redis);
+  });
+
+  after(async () => {
+    for (const member of members) member.close();
+    if (a) stopNode(a);
+    if (b) stopNode(b);
+    await redis?.stop();
+  });
+
+  test('a room created on A is listed on B, and a late join on B is exact, cell by cell', async () => {
+    const room = await createRoomAt(a.url, { name: 'spread' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const writer = await join(a.url, room.id, { token: room.writeToken });
+    const early = await join(b.url, room.id);
+    assert.equal(early.reply.ok, true, JSON.stringify(early.reply));
+    // A screenful with colour, cursor moves and a scrolled history, so a wrong snapshot shows.
+    writer.socket.emit('term:input', 'for i in $(seq 1 40); do printf "\\033[3%dmline %d\\033[0m\\n" $((i % 7)) $i; done; printf "\\033[5;10Hmoved"; echo\r');
+    await run(writer, early, 'first');
+    const lateA = await join(a.url, room.id);
+    const lateB = await join(b.url, room.id);
+    await run(writer, lateB, 'second');
+    await waitFor(() => lateA.outputText().includes('second-42') && early.outputText().includes('second-42'), 'every member to see the second line');
+    for (const member of [writer, early, lateA, lateB]) await member.settled();
+    // lateA's screen is A's mirror at its join plus the stream: the reference for B's members.
+    assert.deepEqual(diffTerminals(lateA.terminal, lateB.terminal), [], 'late joiner on B differs from A\'s mirror');
+    assert.deepEqual(diffTerminals(writer.terminal, early.terminal), [], 'early viewer on B differs from the writer on A');
+    for (const member of [early, lateB]) assert.deepEqual(member.violations, []);
+  });
+
+  test('input from a writer on B reaches the shell on A; an owner on B grants and takes back the keyboard', async () => {
+    const room = await createRoomAt(a.url, { name: 'floor' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const watcher = await join(a.url, room.id);
+    const writerB = await join(b.url, room.id, { token: room.writeToken });
+    assert.equal(writerB.reply.ok && writerB.reply.role, 'writer');
+    await run(writerB, watcher, 'fromb');
+    const owner = await join(b.url, room.id, { token: room.ownerToken });
+    const viewer = await join(b.url, room.id, { name: 'promoted' });
+    assert.equal(viewer.reply.ok && viewer.reply.role, 'viewer');
+    viewer.socket.emit('term:input', 'echo refused-$((1+1))\r');
+    await waitFor(() => viewer.errors.some((error) => error.code === 'forbidden'), 'the viewer to be refused');
+    const viewerId = viewer.reply.ok ? viewer.reply.memberId : '';
+    owner.socket.emit('member:role', { memberId: viewerId, role: 'writer' });
+    await waitFor(() => viewer.roles.includes('writer'), 'the viewer on B to be made a writer by the owner on B');
+    await run(viewer, watcher, 'granted');
+    owner.socket.emit('member:role', { memberId: viewerId, role: 'viewer' });
+    await waitFor(() => viewer.roles.at(-1) === 'viewer', 'the keyboard to be taken back');
+    assert.ok(!watcher.outputText().includes('refused-2'), 'input refused on B reached the shell');
+  });
+
+  test('/metrics of both nodes say Redis is up; B counts its relayed members', async () => {
+    const text = async (url: string) => (await (await fetch(`${url}/metrics`)).text());
+    assert.match(await text(a.url), /^ttyroom_redis_up 1$/m);
+    assert.match(await text(b.url), /^ttyroom_redis_up 1$/m);
+    assert.match(await text(b.url), /^ttyroom_relayed_members\{direction="outgoing"\} [1-9]\d*$/m);
+    assert.match(await text(a.url), /^ttyroom_relayed_members\{direction="incoming"\} [1-9]\d*$/m);
+  });
+
+  test('kill -9 of A: its members on B hear node-lost within the expiry, and B stops listing its rooms', async () => {
+    const room = await createRoomAt(a.url, { name: 'doomed' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const viewer = await join(b.url, room.id);
+    assert.equal(viewer.reply.ok, true);
+    a.process.child.kill('SIGKILL');
+    await a.process.exited;
+    const killedAt = Date.now();
+    await waitFor(() => viewer.exits.length > 0, 'term:exit on B', 20_000);
+    const tookMs = Date.now() - killedAt;
+    assert.equal(viewer.exits[0]!.reason, 'node-lost');
+    // Expiry plus one renewal interval (a third of it), plus slack for a loaded machine.
+    assert.ok(tookMs < EXPIRY_SECONDS * 1000 * 4, `node-lost took ${tookMs} ms`);
+    await waitFor(async () => !(await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to drop the room of A');
+  });
+});
