@@ -2,17 +2,22 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { io } from 'socket.io-client';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RoomSummary } from '../../server/shared/events.js';
-import { createRoomAt, startServerProcess, TEST_SHELL_LINE, type ServerProcess } from '../helpers/serverProcess.js';
-import { joinMember, type Member } from '../helpers/member.js';
+import { createRoomAt, processMemory, startServerProcess, TEST_SHELL_LINE, type ServerProcess } from '../helpers/serverProcess.js';
+import { joinMember, type ClientSocket, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = redisMissing();
+const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
+/** The flood a frozen member on B must not be sent (MB): a few times the cut-off budget, quick on two busy nodes. */
+const FLOOD_MEGABYTES = 48;
 
 /** The directory's expiry for these tests (s): short, so a killed node is noticed quickly; still several renewals long. */
 const EXPIRY_SECONDS = 1.5;
@@ -32,6 +37,15 @@ async function startNode(redis: TestRedis, extra: string[] = []): Promise<Node> 
 function stopNode(node: Node): void {
   node.process.stop();
   rmSync(node.dataDir, { recursive: true, force: true });
+}
+
+async function readyz(url: string): Promise<{ status: number; body: { ready: boolean; reasons: string[]; degraded?: string[] } }> {
+  const response = await fetch(`${url}/readyz`);
+  return { status: response.status, body: (await response.json()) as { ready: boolean; reasons: string[]; degraded?: string[] } };
+}
+
+async function metricsOf(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
 }
 
 async function roomsAt(url: string): Promise<RoomSummary[]> {
@@ -117,6 +131,78 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     assert.match(await text(b.url), /^ttyroom_redis_up 1$/m);
     assert.match(await text(b.url), /^ttyroom_relayed_members\{direction="outgoing"\} [1-9]\d*$/m);
     assert.match(await text(a.url), /^ttyroom_relayed_members\{direction="incoming"\} [1-9]\d*$/m);
+  });
+
+  test('a frozen viewer on B is cut off and resynced, and A is not slowed by it', async (t) => {
+    const room = await createRoomAt(a.url, { name: 'flood' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const writer = await join(a.url, room.id, { token: room.writeToken, acks: true });
+    // The writer acks everything at once: a healthy member.
+    writer.socket.on('term:output', ({ offset, data }) => writer.socket.emit('term:ack', { offset: offset + data.length }));
+    const frozen: ClientSocket = io(b.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    let received = 0;
+    let behind = 0;
+    let snapshots = 0;
+    let screen = '';
+    frozen.on('term:output', ({ data }) => {
+      received += data.length;
+      if (snapshots > 1) screen += data;
+    });
+    frozen.on('term:behind', () => behind++);
+    frozen.on('term:snapshot', ({ data }) => {
+      snapshots++;
+      screen = Buffer.from(data).toString('utf8');
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        frozen.once('connect', () => resolve());
+        frozen.once('connect_error', reject);
+      });
+      const reply = await frozen.emitWithAck('room:join', { roomId: room.id });
+      assert.equal(reply.ok, true);
+      const netSocket = (frozen.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
+      netSocket.pause();
+      const baseline = processMemory(a.process.child.pid!).rss;
+      writer.socket.emit('term:input', `${process.execPath} ${FLOOD} ${FLOOD_MEGABYTES}\r`);
+      await waitFor(() => /@@DONE \d+/.test(writer.outputText().slice(-4096)), 'the writer on A to see the whole flood', 120_000, 50);
+      const { peak } = processMemory(a.process.child.pid!);
+      t.diagnostic(`A's rss: baseline ${(baseline / 2 ** 20).toFixed(0)} MiB, peak ${(peak / 2 ** 20).toFixed(0)} MiB during a ${FLOOD_MEGABYTES} MB flood with a frozen viewer on B`);
+      netSocket.resume();
+      await waitFor(() => snapshots > 1 && screen.includes('@@DONE'), 'the frozen viewer on B to be resynced up to the end', 60_000, 50);
+      t.diagnostic(`frozen viewer on B: ${(received / 2 ** 20).toFixed(1)} Mi units of output, ${behind} cut-off(s), ${snapshots} snapshot(s)`);
+      assert.ok(behind >= 1, 'the frozen viewer on B was never cut off');
+      assert.ok(received < FLOOD_MEGABYTES * 2 ** 20 / 4, `the frozen viewer on B was sent ${received} units of the flood`);
+    } finally {
+      frozen.close();
+    }
+  });
+
+  test('Redis stopped and started again: each node keeps its own rooms, says so, and both recover without a restart', async () => {
+    const room = await createRoomAt(a.url, { name: 'outage' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const local = await join(a.url, room.id, { token: room.writeToken });
+    await redis.stop();
+    for (const node of [a, b]) {
+      await waitFor(async () => (await readyz(node.url)).body.degraded?.includes('redis-down') === true, 'readyz to say redis-down', 20_000);
+      const state = await readyz(node.url);
+      assert.equal(state.status, 200, 'a node without Redis still serves its own rooms: it stays ready');
+      assert.match(await metricsOf(node.url), /^ttyroom_redis_up 0$/m);
+    }
+    await run(local, local, 'alone');
+    const created = await createRoomAt(b.url, { name: 'during' });
+    const onB = await join(b.url, created.id, { token: created.writeToken });
+    await run(onB, onB, 'stillb');
+    await redis.start();
+    for (const node of [a, b]) {
+      await waitFor(async () => (await readyz(node.url)).body.degraded === undefined, 'readyz to drop redis-down', 20_000);
+      assert.match(await metricsOf(node.url), /^ttyroom_redis_up 1$/m);
+    }
+    // The new Redis is empty: both nodes listed their rooms again.
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A again');
+    await waitFor(async () => (await roomsAt(a.url)).some((listed) => listed.id === created.id), 'A to list the room of B');
+    const writerB = await join(b.url, room.id, { token: room.writeToken });
+    assert.equal(writerB.reply.ok, true, JSON.stringify(writerB.reply));
+    await run(writerB, local, 'after');
   });
 
   test('kill -9 of A: its members on B hear node-lost within the expiry, and B stops listing its rooms', async () => {
