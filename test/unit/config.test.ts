@@ -117,6 +117,22 @@ describe('parseConfig', () => {
     });
   }
 
+  test('--redis: off by default; a redis:// or rediss:// URL with --redis-expiry (or its default); TTYROOM_REDIS too', () => {
+    assert.equal(parseConfig([], ENV, CWD).config.redis, undefined);
+    assert.deepEqual(parseConfig(['--redis', 'redis://10.0.0.5:6379', '--redis-expiry', '2.5'], ENV, CWD).config.redis, { url: 'redis://10.0.0.5:6379', expiryMs: 2500 });
+    assert.deepEqual(parseConfig([], { ...ENV, TTYROOM_REDIS: 'rediss://:secret@redis.internal:6380' }, CWD).config.redis, {
+      url: 'rediss://:secret@redis.internal:6380',
+      expiryMs: ConfigDefaults.RedisExpirySeconds * 1000,
+    });
+  });
+
+  test('--redis that is not a Redis URL throws a ConfigError that does not repeat it (it may hold a password)', () => {
+    const error = configErrorFrom(() => parseConfig(['--redis', 'http://user:hunter2@example.com'], ENV, CWD));
+    assert.match(error.message, /--redis/);
+    assert.doesNotMatch(error.message, /hunter2/);
+    assert.match(configErrorFrom(() => parseConfig(['--redis', 'redis://x', '--redis-expiry', '0'], ENV, CWD)).message, /--redis-expiry/);
+  });
+
   test('TTYROOM_PORT is used when no flag is given', () => {
     assert.equal(parseConfig([], { ...ENV, TTYROOM_PORT: '9000' }, CWD).config.port, 9000);
   });
