@@ -13,6 +13,7 @@ import { joinMember, type ClientSocket, type Member } from '../helpers/member.js
 import { diffTerminals } from '../helpers/screens.js';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
+import { scrape } from '../helpers/metrics.js';
 
 const skip = redisMissing();
 const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
@@ -42,10 +43,6 @@ function stopNode(node: Node): void {
 async function readyz(url: string): Promise<{ status: number; body: { ready: boolean; reasons: string[]; degraded?: string[] } }> {
   const response = await fetch(`${url}/readyz`);
   return { status: response.status, body: (await response.json()) as { ready: boolean; reasons: string[]; degraded?: string[] } };
-}
-
-async function metricsOf(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
 }
 
 async function roomsAt(url: string): Promise<RoomSummary[]> {
@@ -125,12 +122,22 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     assert.ok(!watcher.outputText().includes('refused-2'), 'input refused on B reached the shell');
   });
 
-  test('/metrics of both nodes say Redis is up; B counts its relayed members', async () => {
-    const text = async (url: string) => (await (await fetch(`${url}/metrics`)).text());
-    assert.match(await text(a.url), /^ttyroom_redis_up 1$/m);
-    assert.match(await text(b.url), /^ttyroom_redis_up 1$/m);
-    assert.match(await text(b.url), /^ttyroom_relayed_members\{direction="outgoing"\} [1-9]\d*$/m);
-    assert.match(await text(a.url), /^ttyroom_relayed_members\{direction="incoming"\} [1-9]\d*$/m);
+  test('/metrics (parsed) of both nodes say Redis is up; relayed members are counted on both sides as they come and go', async () => {
+    for (const node of [a, b]) assert.equal((await scrape(node.url, undefined)).value('ttyroom_redis_up'), 1);
+    const room = await createRoomAt(a.url, { name: 'counted' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const outgoing = async () => (await scrape(b.url, undefined)).value('ttyroom_relayed_members', { direction: 'outgoing' });
+    const incoming = async () => (await scrape(a.url, undefined)).value('ttyroom_relayed_members', { direction: 'incoming' });
+    const [outBefore, inBefore] = [await outgoing(), await incoming()];
+    const viewer = await join(b.url, room.id);
+    assert.equal(await outgoing(), outBefore + 1);
+    await waitFor(async () => (await incoming()) === inBefore + 1, 'A to count the member relayed from B');
+    const membersOnA = async () => (await (await fetch(`${a.url}/api/rooms/${room.id}`)).json() as RoomSummary).members;
+    assert.equal(await membersOnA(), 1);
+    // Leaving on B ends the member on A: nothing is left behind on the room's node.
+    viewer.close();
+    await waitFor(async () => (await incoming()) === inBefore && (await membersOnA()) === 0, 'the member to leave the room on A');
+    assert.equal(await outgoing(), outBefore);
   });
 
   test('a frozen viewer on B is cut off by A from what B reports of its queue, and resynced on B once it reads again', async (t) => {
@@ -188,7 +195,7 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
       await waitFor(async () => (await readyz(node.url)).body.degraded?.includes('redis-down') === true, 'readyz to say redis-down', 20_000);
       const state = await readyz(node.url);
       assert.equal(state.status, 200, 'a node without Redis still serves its own rooms: it stays ready');
-      assert.match(await metricsOf(node.url), /^ttyroom_redis_up 0$/m);
+      assert.equal((await scrape(node.url, undefined)).value('ttyroom_redis_up'), 0);
     }
     await run(local, local, 'alone');
     const created = await createRoomAt(b.url, { name: 'during' });
@@ -197,7 +204,7 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     await redis.start();
     for (const node of [a, b]) {
       await waitFor(async () => (await readyz(node.url)).body.degraded === undefined, 'readyz to drop redis-down', 20_000);
-      assert.match(await metricsOf(node.url), /^ttyroom_redis_up 1$/m);
+      assert.equal((await scrape(node.url, undefined)).value('ttyroom_redis_up'), 1);
     }
     // The new Redis is empty: both nodes listed their rooms again.
     await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A again');
