@@ -115,6 +115,8 @@ test('a confirmed host key is stored; the room runs the remote shell with TERM a
   assert.equal(ended.room, created.id);
   assert.equal(ended.detail?.reason, 'closed');
   assert.equal(ended.detail?.commands, 3, 'three lines were entered');
+  // The close returns once the exit was sent; it reaches the member a little later.
+  await waitFor(() => owner.exits.length > 0, 'term:exit at the owner');
   assert.equal(owner.exits.at(-1)?.reason, 'closed');
 });
 
