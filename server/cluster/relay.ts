@@ -77,6 +77,8 @@ class RemoteSocket {
     token: string | undefined,
     private readonly io: TypedServer,
     private readonly reply: (ack: number, args: unknown[]) => void,
+    /** Called once when the member's connection ends here, however it ends (kicked, denied, left, its node lost). */
+    private readonly ended: () => void,
   ) {
     this.handshake = { auth: token === undefined ? {} : { token } };
   }
@@ -129,6 +131,7 @@ class RemoteSocket {
     if (this.closed) return;
     this.closed = true;
     for (const handler of this.handlers.get('disconnect') ?? []) handler('transport close');
+    this.ended();
   }
 }
 
@@ -145,9 +148,12 @@ class OutgoingLink extends Disposable implements RemoteLink {
     readonly owner: string,
     private readonly send: (message: Message) => boolean,
     watch: IDisposable,
+    /** Takes the link out of its relay's map, however it ends (its connection left, or the link ended). */
+    forget: () => void,
   ) {
     super();
     this.register(watch);
+    this.register(toDisposable(forget));
     const timer = setInterval(() => this.reportBacklog(), RelayTiming.BacklogCheckMs);
     this.register(toDisposable(() => {
       clearInterval(timer);
@@ -260,9 +266,10 @@ export class Relay extends Disposable {
   /** A member here joins a room owned by `owner`: its traffic goes there until the returned link ends. */
   open(socket: TypedSocket, owner: string, peer: RelayedPeer): RemoteLink {
     const send = (message: Message): boolean => this.link.publish(relayChannel(owner), encode(message));
-    const link = new OutgoingLink(socket, owner, send, this.directory.watch(owner));
+    const link = new OutgoingLink(socket, owner, send, this.directory.watch(owner), () => {
+      if (this.outgoing.get(socket.id) === link) this.outgoing.delete(socket.id);
+    });
     this.outgoing.set(socket.id, link);
-    link.onEnded(() => this.outgoing.delete(socket.id));
     send({ kind: 'open', from: this.directory.nodeId, socket: socket.id, peer });
     return link;
   }
@@ -278,7 +285,7 @@ export class Relay extends Disposable {
         if (!this.adopt || this.incoming.has(message.socket)) return;
         const { from, socket: id, peer } = message;
         const reply = (ack: number, args: unknown[]): void => void this.link.publish(relayChannel(from), encode({ kind: 'ack', socket: id, ack, args }));
-        const socket = new RemoteSocket(id, from, peer.token, this.io, reply);
+        const socket = new RemoteSocket(id, from, peer.token, this.io, reply, () => this.dropIncoming(id));
         const origin: ConnectionOrigin = { address: peer.address, ...(peer.user ? { user: peer.user } : {}), backlog: () => socket.backlog };
         // The one place a stand-in is passed as a socket: RoomConnection uses only what RemoteSocket implements (ConnectionOrigin replaces the rest).
         const connection = this.adopt(socket as unknown as TypedSocket, origin);
