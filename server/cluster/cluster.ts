@@ -45,7 +45,12 @@ export class Cluster extends Disposable {
     // A new room is in the directory at once, so a member on another node finds it without waiting for a renewal.
     this.register(rooms.onRoomCreated(() => void this.directory.renew()));
     this.remote = {
-      ownerOf: async (roomId) => (this.link.up ? this.directory.ownerOf(roomId) : 'unavailable'),
+      ownerOf: async (roomId) => {
+        if (!this.link.up) return 'unavailable';
+        const owner = await this.directory.ownerOf(roomId);
+        // Just after an outage the room's node may not have written its entries again yet: not found is not final then.
+        return owner === undefined && this.directory.settling() ? 'unavailable' : owner;
+      },
       open: (socket, owner, peer) => this.relay.open(socket, owner, peer),
     };
     log.info({ node: this.nodeId }, `redis: this is node ${this.nodeId}`);

@@ -37,6 +37,9 @@ export class RoomDirectory extends Disposable {
   readonly onNodeLost = this.nodeLost.event;
   /** Nodes whose loss matters here, with how many things depend on each. */
   private readonly watched = new Map<string, number>();
+  /** When Redis came back after an outage (ms since the epoch); undefined before the first outage. */
+  private backSince: number | undefined;
+  private wasUp = false;
 
   constructor(
     private readonly link: RedisLink,
@@ -49,7 +52,11 @@ export class RoomDirectory extends Disposable {
     this.register(toDisposable(() => clearInterval(timer)));
     // Back after an outage: this node's rooms are listed again at once (its entries may have expired meanwhile).
     this.register(link.onUpChanged((up) => {
-      if (up) void this.renew();
+      if (up && this.wasUp) this.backSince = Date.now();
+      if (up) {
+        this.wasUp = true;
+        void this.renew();
+      }
     }));
     this.register(toDisposable(() => void this.withdraw()));
   }
@@ -94,6 +101,14 @@ export class RoomDirectory extends Disposable {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Whether the directory may still be missing rooms: within one expiry after Redis came back from an outage
+   * (an emptied Redis too), every node has renewed its entries. A room not found meanwhile may be one of those.
+   */
+  settling(): boolean {
+    return this.backSince !== undefined && Date.now() - this.backSince < this.expiryMs;
   }
 
   /** The listed rooms of every other live node; nodes found dead are cleaned from the directory. */

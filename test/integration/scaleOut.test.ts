@@ -57,6 +57,40 @@ async function run(writer: Member, watcher: Member, marker: string): Promise<voi
   await waitFor(() => watcher.outputText().includes(`${marker}-42`), `${marker}-42 on the watcher`, 20_000);
 }
 
+/** How long a resuming member waits before asking again after `unavailable` (ms): a client's retry pace, not a synchronisation. */
+const RETRY_MS = 200;
+
+/**
+ * A viewer that reconnects by itself and joins again from the offset it has (what the browser's room client does),
+ * retrying while the join is `unavailable`. Records every gap or repeat in its stream.
+ */
+function resumingViewer(url: string, roomId: string): { socket: ClientSocket; text: () => string; violations: string[]; joins: () => number; snapshots: () => number } {
+  const socket: ClientSocket = io(url, { transports: ['websocket'], reconnectionDelay: RETRY_MS, reconnectionDelayMax: RETRY_MS, forceNew: true });
+  let expected = -1;
+  let text = '';
+  let joins = 0;
+  let snapshots = 0;
+  const violations: string[] = [];
+  socket.on('term:snapshot', ({ offset }) => {
+    expected = offset;
+    snapshots++;
+  });
+  socket.on('term:output', ({ offset, data }) => {
+    if (offset !== expected) violations.push(`output at ${offset}, expected ${expected}`);
+    expected = offset + data.length;
+    text += data;
+  });
+  const tryJoin = (): void => {
+    void socket.emitWithAck('room:join', expected < 0 ? { roomId } : { roomId, resumeFrom: expected }).then((reply) => {
+      if (reply.ok) joins++;
+      else if (reply.code === 'unavailable' && socket.connected) setTimeout(tryJoin, RETRY_MS);
+      else violations.push(`join refused: ${reply.code}`);
+    });
+  };
+  socket.on('connect', tryJoin);
+  return { socket, text: () => text, violations, joins: () => joins, snapshots: () => snapshots };
+}
+
 describe('scale-out on Redis: two nodes', { skip }, () => {
   let redis: TestRedis;
   let a: Node;
@@ -190,6 +224,10 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     const room = await createRoomAt(a.url, { name: 'outage' });
     await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
     const local = await join(a.url, room.id, { token: room.writeToken });
+    const relayed = resumingViewer(b.url, room.id);
+    await waitFor(() => relayed.joins() === 1, 'the relayed viewer on B to join');
+    await run(local, local, 'before');
+    await waitFor(() => relayed.text().includes('before-42'), 'the relayed viewer to see the line before the outage');
     await redis.stop();
     for (const node of [a, b]) {
       await waitFor(async () => (await readyz(node.url)).body.degraded?.includes('redis-down') === true, 'readyz to say redis-down', 20_000);
@@ -198,6 +236,7 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
       assert.equal((await scrape(node.url, undefined)).value('ttyroom_redis_up'), 0);
     }
     await run(local, local, 'alone');
+    await waitFor(() => relayed.socket.disconnected || relayed.joins() > 1, 'B to close the relayed viewer\'s transport');
     const created = await createRoomAt(b.url, { name: 'during' });
     const onB = await join(b.url, created.id, { token: created.writeToken });
     await run(onB, onB, 'stillb');
@@ -212,6 +251,11 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     const writerB = await join(b.url, room.id, { token: room.writeToken });
     assert.equal(writerB.reply.ok, true, JSON.stringify(writerB.reply));
     await run(writerB, local, 'after');
+    // The relayed viewer came back by itself and resumed from its offset: what was typed during the outage, no gap.
+    await waitFor(() => relayed.text().includes('alone-42') && relayed.text().includes('after-42'), 'the relayed viewer to resume', 20_000);
+    assert.deepEqual(relayed.violations, []);
+    assert.equal(relayed.snapshots(), 1, 'the relayed viewer resumed from its offset, not from a new screen');
+    relayed.socket.close();
   });
 
   test('kill -9 of A: its members on B hear node-lost within the expiry, and B stops listing its rooms', async () => {
