@@ -273,4 +273,24 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     assert.ok(tookMs < EXPIRY_SECONDS * 1000 * 4, `node-lost took ${tookMs} ms`);
     await waitFor(async () => !(await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to drop the room of A');
   });
+
+  test('kill -9 of a node whose members were relayed into a room of B: the room drops them within the expiry', async () => {
+    const c = await startNode(redis);
+    try {
+      const room = await createRoomAt(b.url, { name: 'survivor' });
+      await waitFor(async () => (await roomsAt(c.url)).some((listed) => listed.id === room.id), 'C to list the room of B');
+      const viewer = await join(c.url, room.id, { name: 'on-c' });
+      assert.equal(viewer.reply.ok, true);
+      const membersOnB = async () => (await (await fetch(`${b.url}/api/rooms/${room.id}`)).json() as RoomSummary).members;
+      assert.equal(await membersOnB(), 1);
+      c.process.child.kill('SIGKILL');
+      await c.process.exited;
+      const killedAt = Date.now();
+      await waitFor(async () => (await membersOnB()) === 0, 'B to drop the member of the dead node', 20_000);
+      const tookMs = Date.now() - killedAt;
+      assert.ok(tookMs < EXPIRY_SECONDS * 1000 * 4, `dropping took ${tookMs} ms`);
+    } finally {
+      stopNode(c);
+    }
+  });
 });
