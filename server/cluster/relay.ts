@@ -154,9 +154,7 @@ class OutgoingLink extends Disposable implements RemoteLink {
     super();
     this.register(watch);
     this.register(toDisposable(forget));
-    const timer = setInterval(() => this.reportBacklog(), RelayTiming.BacklogCheckMs);
     this.register(toDisposable(() => {
-      clearInterval(timer);
       for (const { timer: replyTimer } of this.pending.values()) clearTimeout(replyTimer);
       this.pending.clear();
       this.send({ kind: 'close', socket: socket.id });
@@ -205,7 +203,8 @@ class OutgoingLink extends Disposable implements RemoteLink {
     this.dispose();
   }
 
-  private reportBacklog(): void {
+  /** Tells the owner the member's queue when it moved enough since the last report. */
+  reportBacklog(): void {
     const units = connectionBacklog(this.socket);
     if (Math.abs(units - this.reported) < RelayTiming.BacklogReportStepUnits && !(units === 0 && this.reported !== 0)) return;
     this.reported = units;
@@ -236,6 +235,11 @@ export class Relay extends Disposable {
       }
     };
     link.subscriber.on('message', listener);
+    // One timer for every relayed member here, not one each: a node may relay thousands.
+    const timer = setInterval(() => {
+      for (const outgoing of this.outgoing.values()) outgoing.reportBacklog();
+    }, RelayTiming.BacklogCheckMs);
+    this.register(toDisposable(() => clearInterval(timer)));
     void link.subscriber.subscribe(channel).catch(() => undefined);
     this.register(toDisposable(() => {
       link.subscriber.off('message', listener);
