@@ -457,6 +457,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd
     },
   };
   if (config.mirrorWorkers === 0) throw new ConfigError('--mirror-workers must be at least 1');
+  // One room that ends the server belongs to one node: on a cluster its members could be relayed from nodes that
+  // outlive it, and other nodes could list a room that this server refuses to share.
+  if (config.once && config.redis && !help) throw new ConfigError('--once serves one room on one node; it cannot be combined with --redis');
   Object.assign(config, sshSetting(config.profiles, values.get('profiles') as string | undefined, env));
   const text = (name: string): string | undefined => values.get(name) as string | undefined;
   const auth = buildAuthConfig(
@@ -619,6 +622,9 @@ export function parseShareArgs(argv: readonly string[], env: NodeJS.ProcessEnv, 
     delete client.profile;
   }
   if (parsed.help) return { config: parsed.config, help: true, name: roomName, client };
+  if (parsed.config.redis) {
+    throw new ConfigError('share runs its own one-room server, which does not join a cluster: leave out --redis (and TTYROOM_REDIS), or share on a cluster node with --server URL');
+  }
   if (client.server !== undefined && parsed.rest.length > 0) {
     const source = serverFromEnv ? envName('server') : '--server';
     throw new ConfigError(`with ${source} the room runs one of that server's profiles (--profile NAME); it takes no command after --`);

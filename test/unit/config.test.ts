@@ -133,6 +133,13 @@ describe('parseConfig', () => {
     assert.match(configErrorFrom(() => parseConfig(['--redis', 'redis://x', '--redis-expiry', '0'], ENV, CWD)).message, /--redis-expiry/);
   });
 
+  test('--redis with --once, or with share, is refused in one line: one room that ends its server is not a cluster\'s', () => {
+    assert.match(configErrorFrom(() => parseConfig(['--once', '--redis', 'redis://10.0.0.5:6379'], ENV, CWD)).message, /--once .*--redis/);
+    assert.match(configErrorFrom(() => parseShareArgs(['--redis', 'redis://10.0.0.5:6379'], ENV, CWD)).message, /share .*--redis.*--server URL/);
+    assert.match(configErrorFrom(() => parseShareArgs([], { ...ENV, TTYROOM_REDIS: 'redis://10.0.0.5:6379' }, CWD)).message, /TTYROOM_REDIS/);
+    assert.equal(parseShareArgs([], ENV, CWD).config.redis, undefined, 'share alone is fine');
+  });
+
   test('TTYROOM_PORT is used when no flag is given', () => {
     assert.equal(parseConfig([], { ...ENV, TTYROOM_PORT: '9000' }, CWD).config.port, 9000);
   });
