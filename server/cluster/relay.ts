@@ -10,6 +10,7 @@ import { connectionBacklog, type ConnectionOrigin, type RemoteLink, type TypedSo
 import type { TypedServer } from '../realtime/socketServer.js';
 import { log } from '../util/logger.js';
 import type { RedisLink } from './redisLink.js';
+import { decodeRelayMessage, encodeRelayMessage } from './relayCodec.js';
 import type { RoomDirectory } from './roomDirectory.js';
 
 export const RelayTiming = {
@@ -40,17 +41,12 @@ type Message =
   | { kind: 'close'; socket: string }
   | { kind: 'ack'; socket: string; ack: number; args: unknown[] };
 
-/** Binary payloads (file transfer) survive JSON: Buffer's toJSON shape is turned back into a Buffer. */
 function decode(text: string): Message {
-  return JSON.parse(text, (_key, value: unknown) => {
-    const buffer = value as { type?: unknown; data?: unknown } | null;
-    if (typeof buffer === 'object' && buffer !== null && buffer.type === 'Buffer' && Array.isArray(buffer.data)) return Buffer.from(buffer.data as number[]);
-    return value;
-  }) as Message;
+  return decodeRelayMessage(text) as Message;
 }
 
 function encode(message: Message): string {
-  return JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value) : value));
+  return encodeRelayMessage(message);
 }
 
 /** Creates the owner's RoomConnection for a member on another node (SocketServer.adopt). */

@@ -1,7 +1,7 @@
 // Scale-out on Redis: two real `ttyroom serve --redis` processes and a real redis-server; members on the node that does not own the room.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,14 @@ import { diffTerminals } from '../helpers/screens.js';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 import { scrape } from '../helpers/metrics.js';
+import { lrzszMissing, markedFile, TransferSide, uploadFile } from '../helpers/transfer.js';
 
 const skip = redisMissing();
+const noLrzsz = lrzszMissing();
+/** Files moved by ZMODEM across the nodes (bytes): several 64 KiB chunks each way, and not a round number. */
+const TRANSFER_BYTES = 2 * 1024 * 1024 + 17;
+/** A transfer through a pty, two nodes and Redis on a loaded two-core machine: generous, the test waits on events. */
+const TRANSFER_DEADLINE_MS = 60_000;
 const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.url));
 /** The flood a frozen member on B must not be sent (MB): a few times the cut-off budget, quick on two busy nodes. */
 const FLOOD_MEGABYTES = 32;
@@ -33,6 +39,11 @@ async function startNode(redis: TestRedis, extra: string[] = []): Promise<Node> 
   const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-scale-'));
   const process = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--command', TEST_SHELL_LINE, '--redis', redis.url, '--redis-expiry', String(EXPIRY_SECONDS), '--metrics-allow', 'loopback', ...extra]);
   return { process, url: process.url, dataDir };
+}
+
+/** A path in a node's data directory (the describe block's `join` joins rooms). */
+function inDataDir(node: Node, name: string): string {
+  return join(node.dataDir, name);
 }
 
 function stopNode(node: Node): void {
@@ -154,6 +165,48 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     owner.socket.emit('member:role', { memberId: viewerId, role: 'viewer' });
     await waitFor(() => viewer.roles.at(-1) === 'viewer', 'the keyboard to be taken back');
     assert.ok(!watcher.outputText().includes('refused-2'), 'input refused on B reached the shell');
+  });
+
+  test('sz on A: a writer on B receives the file byte for byte, as binary, as a member on A would', { skip: noLrzsz }, async (t) => {
+    const room = await createRoomAt(a.url, { name: 'download' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const file = markedFile(TRANSFER_BYTES, 'ACROSS-NODES');
+    writeFileSync(inDataDir(a, 'down.bin'), file);
+    const writer = await join(b.url, room.id, { token: room.writeToken, extra: { transfers: true } });
+    const side = new TransferSide(writer);
+    t.after(() => side.dispose());
+    writer.socket.emit('term:input', `sz ${inDataDir(a, 'down.bin')}\r`);
+    await waitFor(() => side.ends.length > 0, 'the download to end', TRANSFER_DEADLINE_MS);
+    assert.deepEqual(side.ends.map((end) => end.outcome), ['completed']);
+    assert.deepEqual(side.offers, [{ name: 'down.bin', size: TRANSFER_BYTES }]);
+    const got = side.received.get('down.bin');
+    assert.ok(got?.equals(file), 'the file arrived on B byte for byte');
+    const chunks = writer.of('transfer:data');
+    assert.ok(chunks.length > 0 && chunks.every((chunk) => chunk instanceof Uint8Array), 'transfer:data reached B\'s member as binary');
+    await run(writer, writer, 'afterdown');
+  });
+
+  test('rz on A: the file a writer on B uploads reaches A byte for byte', { skip: noLrzsz }, async (t) => {
+    const room = await createRoomAt(a.url, { name: 'upload' });
+    await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A');
+    const upload = markedFile(TRANSFER_BYTES, 'UPLOAD-ACROSS');
+    const writer = await join(b.url, room.id, { token: room.writeToken, extra: { transfers: true } });
+    const side = new TransferSide(writer, { files: [uploadFile('up.bin', upload)] });
+    t.after(() => side.dispose());
+    writer.socket.emit('term:input', `cd ${a.dataDir} && rz\r`);
+    await waitFor(() => side.ends.length > 0, 'the upload to end', TRANSFER_DEADLINE_MS);
+    assert.deepEqual(side.starts.map((start) => start.direction), ['upload']);
+    assert.deepEqual(side.ends.map((end) => end.outcome), ['completed']);
+    const written = (): Buffer | undefined => {
+      try {
+        return readFileSync(inDataDir(a, 'up.bin'));
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor(() => written()?.length === upload.length, 'rz on A to write the whole file');
+    assert.ok(written()!.equals(upload), 'the file arrived on A byte for byte');
+    await run(writer, writer, 'afterup');
   });
 
   test('/metrics (parsed) of both nodes say Redis is up; relayed members are counted on both sides as they come and go', async () => {
