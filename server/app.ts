@@ -221,7 +221,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     ssh,
   });
   // Scale-out (--redis): before the connections are attached, which reach other nodes' rooms through it.
-  const cluster = config.redis ? new Cluster(config.redis, rooms, sockets) : undefined;
+  const cluster = config.redis ? new Cluster(config.redis, rooms, sockets, clock) : undefined;
   if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));

@@ -7,6 +7,7 @@ import type { RoomSummary } from '../shared/events.js';
 import type { RemoteRooms } from '../realtime/roomConnection.js';
 import type { SocketServer } from '../realtime/socketServer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
+import type { Clock } from '../util/clock.js';
 import { log } from '../util/logger.js';
 import { RedisLink } from './redisLink.js';
 import { Relay } from './relay.js';
@@ -32,13 +33,13 @@ export class Cluster extends Disposable {
   /** What RoomConnections use to reach rooms on other nodes. */
   readonly remote: RemoteRooms;
 
-  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer) {
+  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, clock?: Clock) {
     super();
     this.link = this.register(new RedisLink(settings.url));
     this.directory = this.register(new RoomDirectory(this.link, this.nodeId, {
       // Only rooms anyone may see are listed on other nodes; a private room's standing is per user, known here only.
       rooms: () => rooms.list().map((room) => ({ summary: room.summary(), listed: room.access.visibleTo(undefined) })),
-    }, settings.expiryMs));
+    }, settings.expiryMs, clock));
     sockets.io.adapter(createAdapter(this.link.adapterPublisher(), this.link.subscriber));
     this.relay = this.register(new Relay(this.link, this.directory, sockets.io));
     this.relay.serve((socket, origin) => sockets.adopt(socket, origin));

@@ -3,6 +3,7 @@
 import type { RoomSummary } from '../shared/events.js';
 import { Disposable, toDisposable } from '../shared/disposable.js';
 import { Emitter } from '../shared/emitter.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { log } from '../util/logger.js';
 import type { RedisLink } from './redisLink.js';
 
@@ -46,13 +47,15 @@ export class RoomDirectory extends Disposable {
     readonly nodeId: string,
     private readonly local: LocalRooms,
     readonly expiryMs: number = DirectoryTiming.DefaultExpiryMs,
+    /** What settling() measures the time since Redis came back with (tests drive it). */
+    private readonly clock: Clock = systemClock,
   ) {
     super();
     const timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(expiryMs / DirectoryTiming.RenewalsPerExpiry)));
     this.register(toDisposable(() => clearInterval(timer)));
     // Back after an outage: this node's rooms are listed again at once (its entries may have expired meanwhile).
     this.register(link.onUpChanged((up) => {
-      if (up && this.wasUp) this.backSince = Date.now();
+      if (up && this.wasUp) this.backSince = this.clock.now();
       if (up) {
         this.wasUp = true;
         void this.renew();
@@ -108,7 +111,7 @@ export class RoomDirectory extends Disposable {
    * (an emptied Redis too), every node has renewed its entries. A room not found meanwhile may be one of those.
    */
   settling(): boolean {
-    return this.backSince !== undefined && Date.now() - this.backSince < this.expiryMs;
+    return this.backSince !== undefined && this.clock.now() - this.backSince < this.expiryMs;
   }
 
   /** The listed rooms of every other live node; nodes found dead are cleaned from the directory. */
