@@ -1,11 +1,11 @@
 // Entry of `npm run bench` (full) and `npm run bench:smoke`: calibration, then every scenario on every available
-// system, a markdown table of this run's medians and ratios, written to bench/RESULTS.md with the machine.
+// system, a markdown table of this run's medians and ratios, written to bench/RESULTS.md with the machine (keeping
+// its scale-out section, which bench/scaleOut.ts writes); a smoke run's goes to bench/RESULTS-smoke.md instead.
 // Options: --smoke, --systems ttyroom,tmux (a subset), --scenarios B1,B2 (a subset), --repetitions N (of the
 // repeatable scenarios, B1 and B2; the table shows each figure's median).
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { calibrate, type Calibration } from './calibrate.js';
@@ -25,8 +25,8 @@ import { WettySystem } from './systems/wetty.js';
 import { TtydSystem } from './systems/ttyd.js';
 import { checkTargets, type Results, type Samples } from './targets.js';
 import { median } from './scenarios/common.js';
+import { currentScaleOutSection, machineLines, RESULTS_FILE, SMOKE_RESULTS_FILE } from './resultsFile.js';
 
-const RESULTS_FILE = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 /** How long a system may take to stop after a scenario before the run goes on without waiting. */
 const DISPOSE_TIMEOUT_MS = 15_000;
 /**
@@ -60,15 +60,11 @@ function commandOutput(file: string, args: string[]): string | undefined {
 }
 
 function machine(): string[] {
-  const release = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os.type();
   const wetty = JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/wetty/package.json', import.meta.url)), 'utf8')) as { version: string };
   const ttydBin = process.env.TTYD_BIN;
   const ttyd = ttydBin ? commandOutput(ttydBin, ['--version']) : undefined;
   return [
-    `CPU: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`,
-    `Memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    `OS: ${release}, kernel ${os.release()}`,
-    `Node: ${process.version}`,
+    ...machineLines(),
     `Peers: ${commandOutput('tmux', ['-V']) ?? 'tmux not found'}; wetty ${wetty.version}; ${ttydBin ? ttyd ?? `ttyd at ${ttydBin} did not run` : 'ttyd: TTYD_BIN not set'}`
       + (ttyd ? ` (TTYD_BIN=${ttydBin}${TtydSystem.serverHeader ? `; its HTTP Server header: ${TtydSystem.serverHeader}` : ''})` : ''),
   ];
@@ -189,7 +185,7 @@ async function main(): Promise<void> {
   const report = [
     `# Benchmark results (${smoke ? 'smoke' : 'full'} run)`,
     '',
-    `Run on ${new Date().toISOString()} in ${seconds.toFixed(0)} s. Every figure below was measured in this one run; peer cells`,
+    `Run on ${new Date().toISOString()} in ${seconds.toFixed(0)} s. Every figure below${smoke ? '' : ', up to the scale-out section (a run of its own),'} was measured in this one run; peer cells`,
     'show the peer\'s figure and, in brackets, its ratio to ttyroom\'s (above 1× means ttyroom is lower). Compare runs by',
     'ratios only, never by absolute times. Scenarios marked — run on ttyroom only.',
     ...(repetitions > 1 && repeated.length > 0
@@ -222,8 +218,10 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(`${report}\n`);
-  writeFileSync(RESULTS_FILE, report);
-  log(`wrote ${RESULTS_FILE}`);
+  // A smoke run proves that every scenario runs, at sizes too small to compare: the measured figures stay.
+  const file = smoke ? SMOKE_RESULTS_FILE : RESULTS_FILE;
+  writeFileSync(file, smoke ? report : `${report}\n${currentScaleOutSection()}\n`);
+  log(`wrote ${file}`);
   // A scenario that could not run on ttyroom is a bug of ours (CI runs the smoke); a peer's failure or a
   // missed target is a finding, reported above.
   if (failures.some((line) => line.includes(' on ttyroom'))) process.exitCode = 1;

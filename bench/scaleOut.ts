@@ -1,23 +1,30 @@
 // Scale-out figures (issue 15): 200 light viewers of one 40 MB stream on one node, then split over two nodes on Redis; echo from a writer on the non-owner node.
-// Run: npm run build && node --import tsx bench/scaleOut.ts [MB] [viewers]. Needs /usr/bin/redis-server.
+// Run: npm run build && node --import tsx bench/scaleOut.ts [MB] [viewers]. Needs /usr/bin/redis-server. At the issue's
+// sizes (the defaults) it writes its section of bench/RESULTS.md; other sizes are a trial, printed only.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CreatedRoom, MintedToken } from '../server/shared/events.js';
 import { startServerProcess, type ServerProcess } from '../test/helpers/serverProcess.js';
-import { redisMissing, startRedis, type TestRedis } from '../test/helpers/redis.js';
+import { REDIS_SERVER, redisMissing, startRedis, type TestRedis } from '../test/helpers/redis.js';
 import { joinLightMember } from './ttyroomViewers.js';
 import { echo, throughput } from './workloads.js';
 import { echoProbes, lastArrival, percentile } from './scenarios/common.js';
 import type { Writer } from './system.js';
+import { machineLines, RESULTS_FILE, writeScaleOutSection } from './resultsFile.js';
+import { renderScaleOut, type Echo, type ScaleOutFigures } from './scaleOutReport.js';
+
+/** The issue's sizes: only a run at these replaces the figures in bench/RESULTS.md. */
+const IssueSizes = { FloodMegabytes: 40, Viewers: 200 } as const;
 
 const Sizes = {
   /** The stream every viewer receives (MB), as the issue asks. */
-  FloodMegabytes: Number(process.argv[2] ?? 40),
+  FloodMegabytes: Number(process.argv[2] ?? IssueSizes.FloodMegabytes),
   /** Light viewers in all, split evenly over the nodes. */
-  Viewers: Number(process.argv[3] ?? 200),
+  Viewers: Number(process.argv[3] ?? IssueSizes.Viewers),
   /** Echo probes and the pause between them (ms): a typist, each key waiting for its echo. */
   EchoProbes: 200,
   EchoGapMs: 10,
@@ -66,7 +73,7 @@ async function fanOut(urls: readonly string[]): Promise<number> {
   return ms;
 }
 
-async function echoFrom(ownerUrl: string, writerUrl: string): Promise<{ p50: number; p99: number }> {
+async function echoFrom(ownerUrl: string, writerUrl: string): Promise<Echo> {
   const workload = echo();
   const room = await createRoom(ownerUrl, workload.command);
   const writer = await joinLightMember(writerUrl, room.id, room.writeToken);
@@ -75,35 +82,53 @@ async function echoFrom(ownerUrl: string, writerUrl: string): Promise<{ p50: num
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
+function redisVersion(): string {
+  try {
+    return execFileSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'redis-server version unknown';
+  }
+}
+
 async function main(): Promise<void> {
   const missing = redisMissing();
   if (missing) throw new Error(missing);
-  const rows: string[] = [];
   const one = await startNode();
+  let oneNode: number;
+  let echoOneNode: Echo;
   try {
-    rows.push(`| ${Sizes.Viewers} light viewers, ${Sizes.FloodMegabytes} MB, one node (no Redis) | ${(await fanOut([one.server.url])).toFixed(0)} ms |`);
-    const echoOne = await echoFrom(one.server.url, one.server.url);
-    rows.push(`| echo, writer on the room's node (no Redis) | p50 ${echoOne.p50.toFixed(2)} ms, p99 ${echoOne.p99.toFixed(2)} ms |`);
+    oneNode = await fanOut([one.server.url]);
+    echoOneNode = await echoFrom(one.server.url, one.server.url);
   } finally {
     stopNode(one);
   }
   const redis = await startRedis();
   const a = await startNode(redis);
   const b = await startNode(redis);
+  let figures: ScaleOutFigures;
   try {
-    rows.push(`| ${Sizes.Viewers} light viewers, ${Sizes.FloodMegabytes} MB, one node of two (all viewers on the room's node, --redis) | ${(await fanOut([a.server.url])).toFixed(0)} ms |`);
-    rows.push(`| ${Sizes.Viewers} light viewers, ${Sizes.FloodMegabytes} MB, split over two nodes (--redis) | ${(await fanOut([a.server.url, b.server.url])).toFixed(0)} ms |`);
-    const echoA = await echoFrom(a.server.url, a.server.url);
-    rows.push(`| echo, writer on the room's node (--redis) | p50 ${echoA.p50.toFixed(2)} ms, p99 ${echoA.p99.toFixed(2)} ms |`);
-    const echoB = await echoFrom(a.server.url, b.server.url);
-    rows.push(`| echo, writer on the other node (relayed, --redis) | p50 ${echoB.p50.toFixed(2)} ms, p99 ${echoB.p99.toFixed(2)} ms |`);
+    figures = {
+      floodMegabytes: Sizes.FloodMegabytes, viewers: Sizes.Viewers, echoProbes: Sizes.EchoProbes, echoGapMs: Sizes.EchoGapMs,
+      oneNode,
+      echoOneNode,
+      oneOfTwo: await fanOut([a.server.url]),
+      split: await fanOut([a.server.url, b.server.url]),
+      echoOwner: await echoFrom(a.server.url, a.server.url),
+      echoRelayed: await echoFrom(a.server.url, b.server.url),
+    };
   } finally {
     stopNode(a);
     stopNode(b);
     await redis.stop();
   }
-  console.log('| scale-out | figure |\n|---|---|');
-  for (const row of rows) console.log(row);
+  const section = renderScaleOut(figures, { when: new Date().toISOString(), machine: [...machineLines(), `Redis: ${redisVersion()}, on loopback`] });
+  console.log(section);
+  if (Sizes.FloodMegabytes === IssueSizes.FloodMegabytes && Sizes.Viewers === IssueSizes.Viewers) {
+    writeScaleOutSection(section);
+    console.log(`wrote its section of ${RESULTS_FILE}`);
+  } else {
+    console.log(`not written to ${RESULTS_FILE}: only a run at the issue's sizes (${IssueSizes.FloodMegabytes} MB, ${IssueSizes.Viewers} viewers) replaces its figures`);
+  }
 }
 
 await main();
