@@ -1,12 +1,12 @@
 // Real-browser test of two nodes on one real Redis: a room created on node A, opened in Chromium through node B (the page, its REST calls and its socket all go to B), works as on one node — its name, the owner's typing, a viewer on A seeing it. Screenshots at desktop and phone sizes.
 
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
 import { createRoomAt } from '../helpers/serverProcess.js';
-import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
-import { startNode, stopNode, type ClusterNode } from '../helpers/clusterNodes.js';
+import { redisMissing } from '../helpers/redis.js';
+import { twoNodesPerSuite } from '../helpers/clusterNodes.js';
 
 /** Test timing, in milliseconds: failure bounds only; a relayed join and an echo take milliseconds here. */
 const E2eTiming = {
@@ -18,27 +18,8 @@ const E2eTiming = {
 type HookedWindow = Window & { ttyroom?: { readonly role: string | undefined; screenText(): string } };
 
 const skip = redisMissing();
-let redis: TestRedis | undefined;
-let a: ClusterNode | undefined;
-let b: ClusterNode | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
-
-before(async () => {
-  if (skip) return;
-  redis = await startRedis();
-  a = await startNode(redis);
-  b = await startNode(redis);
-  browser = await launchChromium();
-});
-
-after(() => closeInOrder(
-  ...contexts.map((context) => () => context.close()),
-  () => browser?.close(),
-  () => a && stopNode(a),
-  () => b && stopNode(b),
-  () => redis?.stop(),
-));
 
 async function openRoom(url: string, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
   const context = await browser!.newContext({ viewport });
@@ -64,25 +45,37 @@ async function waitForLine(page: Page, line: string): Promise<void> {
   );
 }
 
-test('a room of node A opened through node B: its name, the owner typing, a viewer on A seeing it', { skip, timeout: E2eTiming.TestMs }, async (t) => {
-  const room = await createRoomAt(a!.url, { name: 'incident 4711' });
-  const owner = await openRoom(`${b!.url}/r/${room.id}#token=${room.ownerToken}`, Viewports.Desktop);
-  // The name comes from GET /api/rooms/:id, which B forwards to A.
-  await owner.page.locator('#room-name', { hasText: 'incident 4711' }).waitFor();
-  assert.equal(await owner.page.evaluate(() => (window as HookedWindow).ttyroom?.role), 'owner');
+describe('two nodes on one Redis, in a browser', { skip }, () => {
+  const nodes = twoNodesPerSuite();
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(() => closeInOrder(
+    ...contexts.map((context) => () => context.close()),
+    () => browser?.close(),
+  ));
 
-  const viewer = await openRoom(`${a!.url}/r/${room.id}`, Viewports.Phone);
-  await owner.page.bringToFront();
-  await owner.page.locator('#terminal-host .xterm').click();
-  await owner.page.keyboard.type('echo typed-on-b-$((6*7))');
-  await owner.page.keyboard.press('Enter');
-  await waitForLine(owner.page, 'typed-on-b-42');
-  await waitForLine(viewer.page, 'typed-on-b-42');
-  await saveScreenshot(t, owner.page, 'two-nodes-owner-on-b-desktop');
+  test('a room of node A opened through node B: its name, the owner typing, a viewer on A seeing it', { timeout: E2eTiming.TestMs }, async (t) => {
+    const { a, b } = nodes;
+    const room = await createRoomAt(a.url, { name: 'incident 4711' });
+    const owner = await openRoom(`${b.url}/r/${room.id}#token=${room.ownerToken}`, Viewports.Desktop);
+    // The name comes from GET /api/rooms/:id, which B forwards to A.
+    await owner.page.locator('#room-name', { hasText: 'incident 4711' }).waitFor();
+    assert.equal(await owner.page.evaluate(() => (window as HookedWindow).ttyroom?.role), 'owner');
 
-  const phone = await openRoom(`${b!.url}/r/${room.id}`, Viewports.Phone);
-  await phone.page.locator('#room-name', { hasText: 'incident 4711' }).waitFor();
-  await waitForLine(phone.page, 'typed-on-b-42');
-  await saveScreenshot(t, phone.page, 'two-nodes-viewer-on-b-phone');
-  assert.deepEqual([...owner.errors, ...viewer.errors, ...phone.errors], []);
+    const viewer = await openRoom(`${a.url}/r/${room.id}`, Viewports.Phone);
+    await owner.page.bringToFront();
+    await owner.page.locator('#terminal-host .xterm').click();
+    await owner.page.keyboard.type('echo typed-on-b-$((6*7))');
+    await owner.page.keyboard.press('Enter');
+    await waitForLine(owner.page, 'typed-on-b-42');
+    await waitForLine(viewer.page, 'typed-on-b-42');
+    await saveScreenshot(t, owner.page, 'two-nodes-owner-on-b-desktop');
+
+    const phone = await openRoom(`${b.url}/r/${room.id}`, Viewports.Phone);
+    await phone.page.locator('#room-name', { hasText: 'incident 4711' }).waitFor();
+    await waitForLine(phone.page, 'typed-on-b-42');
+    await saveScreenshot(t, phone.page, 'two-nodes-viewer-on-b-phone');
+    assert.deepEqual([...owner.errors, ...viewer.errors, ...phone.errors], []);
+  });
 });

@@ -2,12 +2,12 @@
 
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { RoomSummary } from '../../server/shared/events.js';
 import { createRoomAt } from '../helpers/serverProcess.js';
-import { joinMember, type Member } from '../helpers/member.js';
-import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
-import { startNode, stopNode, type ClusterNode } from '../helpers/clusterNodes.js';
+import { joinMember } from '../helpers/member.js';
+import { redisMissing } from '../helpers/redis.js';
+import { twoNodesPerSuite } from '../helpers/clusterNodes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = redisMissing();
@@ -60,32 +60,16 @@ async function auditAt(url: string, roomId: string, ownerToken: string): Promise
 }
 
 describe('scale-out on Redis: REST requests for another node\'s room', { skip }, () => {
-  let redis: TestRedis;
-  let a: ClusterNode;
-  let b: ClusterNode;
-  const members: Member[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    a = await startNode(redis);
-    b = await startNode(redis);
-  });
-
-  after(async () => {
-    for (const member of members) member.close();
-    if (a) stopNode(a);
-    if (b) stopNode(b);
-    await redis?.stop();
-  });
+  const nodes = twoNodesPerSuite();
 
   test('B answers for a room of A: its summary, its screen, and a token its owner mints, with the client\'s address in A\'s audit', async () => {
+    const { a, b } = nodes;
     const room = await createRoomAt(a.url, { name: 'answered elsewhere' });
     const summary = await call(`${b.url}/api/rooms/${room.id}`);
     assert.equal(summary.status, 200, summary.text);
     assert.equal(summary.json<RoomSummary>().name, 'answered elsewhere');
 
-    const writer = await joinMember(a.url, room.id, { token: room.writeToken });
-    members.push(writer);
+    const writer = nodes.track(await joinMember(a.url, room.id, { token: room.writeToken }));
     writer.socket.emit('term:input', 'echo screen-$((6*7))\r');
     await waitFor(() => writer.outputText().includes('screen-42'), 'the shell on A to answer');
     const screen = await call(`${b.url}/api/rooms/${room.id}/screen`, { headers: bearer(room.writeToken) });
@@ -96,8 +80,7 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
     assert.equal(minted.status, 201, minted.text);
     // The link names the address the client used (B's), with B's scheme: the client never sees A.
     assert.ok(minted.json<{ url: string }>().url.startsWith(`${b.url}/r/${room.id}#token=`), minted.text);
-    const viewer = await joinMember(b.url, room.id, { token: minted.json<{ token: string }>().token });
-    members.push(viewer);
+    const viewer = nodes.track(await joinMember(b.url, room.id, { token: minted.json<{ token: string }>().token }));
     assert.equal(viewer.reply.ok, true, JSON.stringify(viewer.reply));
 
     const events = await auditAt(b.url, room.id, room.ownerToken);
@@ -111,9 +94,9 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
   });
 
   test('after the room ended (closed through B), its recording and audit are read through B from A\'s record', async () => {
+    const { a, b } = nodes;
     const room = await createRoomAt(a.url, { name: 'ended elsewhere' });
-    const writer = await joinMember(a.url, room.id, { token: room.writeToken });
-    members.push(writer);
+    const writer = nodes.track(await joinMember(a.url, room.id, { token: room.writeToken }));
     writer.socket.emit('term:input', 'echo recorded-$((6*7))\r');
     await waitFor(() => writer.outputText().includes('recorded-42'), 'the shell on A to answer');
     const closed = await call(`${b.url}/api/rooms/${room.id}`, { method: 'DELETE', headers: bearer(room.ownerToken) });
@@ -130,6 +113,7 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
   });
 
   test('a client cannot pose as a node: a forged node key earns neither its claimed address nor a pass at the Host check', async () => {
+    const { a, b } = nodes;
     const room = await createRoomAt(a.url, { name: 'no posing' });
     const forged = { 'x-ttyroom-node-key': 'not-the-key', 'x-ttyroom-client': '10.9.9.9', 'x-ttyroom-proto': 'https' };
     const minted = await call(`${a.url}/api/rooms/${room.id}/tokens`, { method: 'POST', headers: { ...bearer(room.ownerToken), ...forged }, body: { role: 'viewer' } });
@@ -145,6 +129,7 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
   });
 
   test('an unknown room is 404 on B; a room of a killed node is 503 unavailable there, at once', async () => {
+    const { a, b } = nodes;
     const unknown = await call(`${b.url}/api/rooms/nosuchroom`);
     assert.equal(unknown.status, 404, unknown.text);
     const room = await createRoomAt(a.url, { name: 'gone with A' });

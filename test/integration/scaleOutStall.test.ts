@@ -1,12 +1,12 @@
 // Scale-out on Redis: a node that stalls past the directory's expiry (SIGSTOP, as a frozen event loop) is taken for dead by the others, and when it runs again it ends its side of what they ended.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { RoomSummary } from '../../server/shared/events.js';
 import { createRoomAt } from '../helpers/serverProcess.js';
-import { joinMember, type Member } from '../helpers/member.js';
-import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
-import { roomsAt, startNode, stopNode, TEST_EXPIRY_SECONDS, type ClusterNode } from '../helpers/clusterNodes.js';
+import { joinMember } from '../helpers/member.js';
+import { redisMissing } from '../helpers/redis.js';
+import { roomsAt, TEST_EXPIRY_SECONDS, twoNodesPerSuite } from '../helpers/clusterNodes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const skip = redisMissing();
@@ -18,30 +18,12 @@ async function membersAt(url: string, roomId: string): Promise<number> {
 }
 
 describe('scale-out on Redis: a node that stalls past the expiry', { skip }, () => {
-  let redis: TestRedis;
-  let a: ClusterNode;
-  let b: ClusterNode;
-  const members: Member[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    a = await startNode(redis);
-    b = await startNode(redis);
-  });
-
-  after(async () => {
-    // A stopped node cannot die of SIGKILL's delivery until it runs; it always does (SIGKILL ends a stopped process).
-    a?.process.child.kill('SIGCONT');
-    for (const member of members) member.close();
-    if (a) stopNode(a);
-    if (b) stopNode(b);
-    await redis?.stop();
-  });
+  const nodes = twoNodesPerSuite();
 
   test('its members on B hear node-lost; when it runs again it drops their stand-ins and lists its room again', async () => {
+    const { a, b } = nodes;
     const room = await createRoomAt(a.url, { name: 'stalled' });
-    const viewer = await joinMember(b.url, room.id);
-    members.push(viewer);
+    const viewer = nodes.track(await joinMember(b.url, room.id));
     assert.equal(viewer.reply.ok, true, JSON.stringify(viewer.reply));
     assert.equal(await membersAt(a.url, room.id), 1, 'the member on B is in the room on A');
 
@@ -54,8 +36,7 @@ describe('scale-out on Redis: a node that stalls past the expiry', { skip }, () 
     // lost on the way: A keeping the stand-in would show a member in the room for good.
     await waitFor(async () => (await membersAt(a.url, room.id)) === 0, 'A to drop the member B ended', TEST_EXPIRY_SECONDS * 1000 * 10);
     await waitFor(async () => (await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to list the room of A again');
-    const again = await joinMember(b.url, room.id);
-    members.push(again);
+    const again = nodes.track(await joinMember(b.url, room.id));
     assert.equal(again.reply.ok, true, JSON.stringify(again.reply));
     assert.equal(await membersAt(a.url, room.id), 1);
   });
