@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports, watchPageErrors } from '../helpers/browser.js';
 import { createRoomAt } from '../helpers/serverProcess.js';
 import { redisMissing } from '../helpers/redis.js';
 import { twoNodesPerSuite } from '../helpers/clusterNodes.js';
@@ -26,12 +26,7 @@ async function openRoom(url: string, viewport: { width: number; height: number }
   context.setDefaultTimeout(E2eTiming.WaitMs);
   contexts.push(context);
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() !== 'error' || message.location().url.endsWith('/favicon.ico')) return;
-    errors.push(`console: ${message.text()}`);
-  });
+  const errors = watchPageErrors(page);
   await page.goto(url);
   await page.locator('body[data-connection="connected"]').waitFor({ state: 'attached' });
   await page.waitForFunction(() => (window as HookedWindow).ttyroom?.role !== undefined);
