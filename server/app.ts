@@ -46,6 +46,7 @@ import type { SshTimingSettings } from './remote/sshConnect.js';
 import { ConfigError } from './util/configError.js';
 import type { SshSettings } from './rooms/roomRegistry.js';
 import { Cluster } from './cluster/cluster.js';
+import { RedisLink } from './cluster/redisLink.js';
 
 export { DEFAULT_PROFILE };
 
@@ -180,6 +181,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     limits: options.webServerLimits,
     closeSession: (sid) => sockets.closeSession(sid),
   });
+  // Scale-out (--redis): the node's Redis connection, before sign-in, whose sessions live there too; disposed last of all that use it.
+  const redis = config.redis ? new RedisLink(config.redis.url) : undefined;
   const signIn = new SignIn(config.auth, {
     dataDir: config.dataDir,
     auditor,
@@ -187,6 +190,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     secureCookies: tls !== undefined,
     clientAddress,
     publicOrigin: () => publicOrigin(httpServer, config, scheme),
+    ...(redis ? { redis } : {}),
   });
   web.use(signIn.httpIdentify());
   attachHandshakeAuth(sockets.io, signIn);
@@ -221,7 +225,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     ssh,
   });
   // Scale-out (--redis): before the connections are attached, which reach other nodes' rooms through it.
-  const cluster = config.redis ? new Cluster(config.redis, rooms, sockets) : undefined;
+  const cluster = config.redis && redis ? new Cluster(config.redis, rooms, sockets, redis) : undefined;
   if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
@@ -309,6 +313,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       httpServer.closeAllConnections();
       await listenerClosed;
       signIn.dispose();
+      // After the cluster and sign-in, the two that use it.
+      redis?.dispose();
       guard.dispose();
       tokenFailures.dispose();
       ledger.dispose();

@@ -8,7 +8,7 @@ import type { RemoteRooms } from '../realtime/roomConnection.js';
 import type { SocketServer } from '../realtime/socketServer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import { log } from '../util/logger.js';
-import { RedisLink } from './redisLink.js';
+import type { RedisLink } from './redisLink.js';
 import { Relay } from './relay.js';
 import { RoomDirectory } from './roomDirectory.js';
 
@@ -32,9 +32,10 @@ export class Cluster extends Disposable {
   /** What RoomConnections use to reach rooms on other nodes. */
   readonly remote: RemoteRooms;
 
-  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer) {
+  /** `link` is the node's Redis connection to `settings.url`, made (and disposed, after the cluster) by the app: sign-in sessions use it too. */
+  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, link: RedisLink) {
     super();
-    this.link = this.register(new RedisLink(settings.url));
+    this.link = link;
     this.directory = this.register(new RoomDirectory(this.link, this.nodeId, {
       // Only rooms anyone may see are listed on other nodes; a private room's standing is per user, known here only.
       rooms: () => rooms.list().map((room) => ({ summary: room.summary(), listed: room.access.visibleTo(undefined) })),
