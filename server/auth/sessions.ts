@@ -174,6 +174,9 @@ export class SharedSessions extends Disposable implements Sessions {
       answered = true;
       if (error instanceof SessionsUnavailableError) {
         this.unavailable.add(req);
+        // With `unset: 'destroy'`, express-session deletes the session of a request that ends without one: a lookup
+        // that failed would sign the user out on every node once Redis answers deletes again.
+        delete (req as { sessionID?: string }).sessionID;
         return next();
       }
       next(error);

@@ -1,6 +1,6 @@
 // Sign-in sessions in Redis (--redis, --auth local): signed in on node A is signed in on node B, signing out on B ends
-// it on A, and while Redis is away (at start or later) sign-in answers 503 sessions-unavailable, capability links keep
-// working, and sign-in works again once Redis is back, without a restart. Two in-process nodes, one real redis-server.
+// it on A, and while Redis is away or refuses (at start or later) sign-in answers 503 sessions-unavailable, capability
+// links keep working, and sign-in works again once Redis is back, without a restart. In-process nodes, a real redis-server.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -136,11 +136,26 @@ describe('sign-in sessions in Redis', { skip }, () => {
     await signedOut.arrayBuffer();
   });
 
-  test('Redis lost: sign-in answers 503 sessions-unavailable, capability links work; Redis back: sign-in works without a restart', async () => {
+  test('Redis refusing or lost: sign-in answers 503 sessions-unavailable, capability links work; Redis back: sign-in works without a restart', async () => {
     const a = await node();
     const jar = new CookieJar();
     await waitFor(async () => (await logIn(a, jar)).status === 303 && jar.cookies.has(SESSION_COOKIE), 'A to sign alice in', NOTICE_MS);
     assert.equal((await listAs(a, jar)).status, 200);
+
+    // Redis up but refusing the session's commands (an ACL here; out of memory would do the same to SET): a failing
+    // lookup or save is a 503 too, never a 500, and a request with a token and that cookie goes on without it.
+    const client = new Redis(redis.url);
+    try {
+      await client.call('ACL', 'SETUSER', 'default', '-get', '-set');
+      await expectSessionsUnavailable(await listAs(a, jar));
+      await expectSessionsUnavailable(await logIn(a, new CookieJar()));
+      await capabilityLinksWork(a, jar);
+      await client.call('ACL', 'SETUSER', 'default', '+get', '+set');
+      assert.equal((await listAs(a, jar)).status, 200, 'the session counts again once Redis answers');
+    } finally {
+      await client.call('ACL', 'SETUSER', 'default', '+get', '+set').catch(() => undefined);
+      client.disconnect();
+    }
 
     await redis.stop();
     await waitFor(async () => (await listAs(a, jar)).status === 503, 'A to answer 503 for the session it cannot read', NOTICE_MS);
