@@ -106,6 +106,7 @@ describe('sign-in sessions in Redis', { skip }, () => {
     assert.equal((await listAs(b, jar)).status, 401, 'not signed in yet');
     await waitFor(async () => (await logIn(a, jar)).status === 303 && jar.cookies.has(SESSION_COOKIE), 'A to sign alice in', NOTICE_MS);
 
+    assert.equal((await listAs(a, jar)).status, 200, 'signed in on A (A has read the session: signing out on B must still reach it)');
     assert.equal((await listAs(b, jar)).status, 200, 'the cookie from A counts on B');
     const lobby = await http(`${b.url}/`, { headers: { cookie: jar.header()! } });
     assert.equal(lobby.status, 200, 'B serves the lobby to the user signed in on A');
