@@ -14,7 +14,11 @@ import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
 import { waitFor } from '../helpers/wait.js';
 import { UsersFile } from '../../server/auth/usersFile.js';
 import { SESSION_COOKIE, SESSION_SECRET_FILE, SESSIONS_FILE, SessionCookie } from '../../server/auth/sessions.js';
-import { SessionKeys } from '../../server/auth/redisSessionStore.js';
+import { RedisSessionStore, RedisSessionTiming, SessionKeys } from '../../server/auth/redisSessionStore.js';
+import { agreeSessionSecret } from '../../server/auth/sessions.js';
+import { SessionsUnavailableError } from '../../server/net/errors.js';
+import type session from 'express-session';
+import { ManualClock } from '../helpers/manualClock.js';
 import type { ApiError, CreatedRoom } from '../../server/shared/events.js';
 
 const skip = redisMissing();
@@ -97,6 +101,40 @@ describe('sign-in sessions in Redis', { skip }, () => {
     for (const started of nodes) await started.close();
     await redis?.stop();
     rmSync(usersDir, { recursive: true, force: true });
+  });
+
+  test('the store: an entry lives as long as its cookie, a damaged one is a lost session, the first secret wins', async () => {
+    const client = new Redis(redis.url);
+    const clock = new ManualClock(Date.now());
+    const store = new RedisSessionStore(client, clock);
+    const call = <T>(run: (done: (error?: unknown, value?: T) => void) => void): Promise<T | undefined> =>
+      new Promise((resolve, reject) => run((error, value) => (error ? reject(error) : resolve(value))));
+    const data = (expiresInMs: number | undefined): session.SessionData =>
+      ({ cookie: { originalMaxAge: expiresInMs ?? null, expires: expiresInMs === undefined ? undefined : new Date(clock.now() + expiresInMs) } }) as unknown as session.SessionData;
+    try {
+      await client.ping();
+      await call((done) => store.set('hour', data(3_600_000), done));
+      const ttl = await client.pttl(SessionKeys.session('hour'));
+      assert.ok(ttl > 3_590_000 && ttl <= 3_600_000, `PTTL ${ttl}`);
+      assert.deepEqual(await call((done) => store.get('hour', done)), JSON.parse(JSON.stringify(data(3_600_000))));
+      await call((done) => store.set('forever', data(undefined), done));
+      assert.ok((await client.pttl(SessionKeys.session('forever'))) > RedisSessionTiming.FallbackLifetimeMs - 10_000);
+      await call((done) => store.set('hour', data(-1), done));
+      assert.equal(await client.exists(SessionKeys.session('hour')), 0, 'a session saved after its cookie expired is gone');
+      await client.set(SessionKeys.session('damaged'), '{not json');
+      assert.equal(await call((done) => store.get('damaged', done)), null);
+      assert.equal(await client.exists(SessionKeys.session('damaged')), 0);
+      await call((done) => store.destroy('forever', done));
+      assert.equal(await call((done) => store.get('forever', done)), null);
+
+      await client.del(SessionKeys.secret);
+      const first = 'a'.repeat(43);
+      assert.equal(await agreeSessionSecret(client, first), first);
+      assert.equal(await agreeSessionSecret(client, 'b'.repeat(43)), first, 'a later node takes the secret already there');
+    } finally {
+      client.disconnect();
+    }
+    await assert.rejects(call((done) => store.get('hour', done)), SessionsUnavailableError, 'a closed connection is sessions-unavailable');
   });
 
   test('signed in on A is signed in on B; the session expires with its cookie; signing out on B ends it on A', async () => {
