@@ -8,7 +8,7 @@ import { Auditor, bothLogs, type AuditLog } from './audit/auditLog.js';
 import { ConfigDefaults, type ServerConfig } from './config.js';
 import { SqliteStore } from './store/sqliteStore.js';
 import type { Store } from './store/store.js';
-import { Retention } from './store/retention.js';
+import { Retention, RetentionTiming } from './store/retention.js';
 import { RoomLedger } from './rooms/roomLedger.js';
 import { apiRouter } from './http/routes.js';
 import { clientRouter } from './http/staticClient.js';
@@ -47,6 +47,8 @@ import { ConfigError } from './util/configError.js';
 import type { SshSettings } from './rooms/roomRegistry.js';
 import { Cluster } from './cluster/cluster.js';
 import { RedisLink } from './cluster/redisLink.js';
+import { Forwarding } from './cluster/forwarding.js';
+import { NodeForwards } from './net/nodeForwards.js';
 
 export { DEFAULT_PROFILE };
 
@@ -154,9 +156,12 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const recordings = new Recordings(config.dataDir, recordingSettings, clock, new StoreRecordingIndex(store, clock));
   // Before the first sweep (at Retention's start): the files of the recordings it removes go with them.
   store.onRecordingsPruned((pruned) => recordings.deleteFiles(pruned.map((recording) => recording.path)));
-  const retention = new Retention(store, clock, config.retentionDays ?? ConfigDefaults.RetentionDays);
+  const retentionDays = config.retentionDays ?? ConfigDefaults.RetentionDays;
+  const retention = new Retention(store, clock, retentionDays);
   const auditor = new Auditor(options.audit ? bothLogs(store.audit, options.audit) : store.audit, clock);
-  const clientAddress = new ClientAddress(config.trustProxy);
+  // Scale-out: recognises requests other nodes forward here; trusts nobody until the cluster read its key.
+  const nodeForwards = new NodeForwards();
+  const clientAddress = new ClientAddress(config.trustProxy, nodeForwards);
   const web = express();
   web.disable('x-powered-by');
   // req.protocol (the links in API answers) believes X-Forwarded-Proto only from trusted proxies.
@@ -180,6 +185,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     enginePath: `${sockets.io.path()}/`,
     limits: options.webServerLimits,
     closeSession: (sid) => sockets.closeSession(sid),
+    nodes: nodeForwards,
   });
   // Scale-out (--redis): the node's Redis connection, before sign-in, whose sessions live there too; disposed last of all that use it.
   const redis = config.redis ? new RedisLink(config.redis.url) : undefined;
@@ -225,7 +231,15 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     ssh,
   });
   // Scale-out (--redis): before the connections are attached, which reach other nodes' rooms through it.
-  const cluster = config.redis && redis ? new Cluster(config.redis, rooms, sockets, redis) : undefined;
+  const cluster = config.redis && redis
+    ? new Cluster({ ...config.redis, nodeUrl: () => config.redis?.nodeUrl ?? publicOrigin(httpServer, config, scheme), recordKeptMs: retentionDays * RetentionTiming.DayMs }, rooms, sockets, nodeForwards, redis)
+    : undefined;
+  // The heartbeat names this node's URL, whose port is known once listening: the others learn it now, not a renewal later.
+  if (cluster) httpServer.on('listening', () => void cluster.directory.renew());
+  // Requests for another node's room (or record) go there; this node's own pass straight to the API.
+  const forwarding = cluster
+    ? new Forwarding({ knowsRoom: (id) => rooms.get(id) !== undefined || store.room(id) !== undefined, homeOf: (id) => cluster.directory.homeOf(id), nodes: nodeForwards, clientAddress })
+    : undefined;
   if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
@@ -276,6 +290,13 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   });
   web.get('/metrics', metricsHandler(observer?.metrics, config.metrics, clientAddress));
   web.use(loginRouter(signIn));
+  // A request another node forwarded names that node's scheme: its answer's links must too.
+  web.use((req, _res, next) => {
+    const forwarded = nodeForwards.verify(req);
+    if (forwarded) Object.defineProperty(req, 'protocol', { value: forwarded.proto });
+    next();
+  });
+  if (forwarding) web.use('/api/rooms/:id', forwarding.middleware);
   web.use('/api', signIn.apiGate, apiRouter(rooms, { auditor, tokenFailures, clientAddress, permitArguments: config.permitArguments === true, store, recordings, historyTickets, clock, ...(cluster ? { remoteRooms: () => cluster.remoteRooms() } : {}) }));
   web.get('/', signIn.pageGate);
   web.use(clientRouter(options.clientDir));
@@ -310,6 +331,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       sockets.dispose();
       // After the rooms and the sockets: the directory forgets this node's rooms as it goes.
       cluster?.dispose();
+      forwarding?.dispose();
       httpServer.closeAllConnections();
       await listenerClosed;
       signIn.dispose();

@@ -73,7 +73,7 @@ export interface ServerConfig {
   /** Who may read GET /metrics (--metrics-token, --metrics-allow); undefined = nobody, and /metrics is 404. */
   metrics?: MetricsAccess;
   /** Scale-out (--redis, --redis-expiry): the Redis URL and the directory's expiry; undefined = one node, no Redis. */
-  redis?: { url: string; expiryMs: number };
+  redis?: { url: string; expiryMs: number; nodeUrl?: string };
   /** `--transfer-max-bytes`: bytes one ZMODEM file transfer may carry; 0 turns file transfer off; undefined = the default. */
   transferMaxBytes?: number;
   /**
@@ -194,6 +194,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'metrics-token', kind: 'metrics-token', fallback: undefined, help: `GET /metrics answers a caller with "Authorization: Bearer TOKEN" (${MetricsTokenLimits.MinLength} characters or more; prefer the variable: arguments are visible in ps)` },
   { name: 'redis', kind: 'string', fallback: undefined, help: 'scale-out: run as one of several nodes sharing rooms through this Redis (redis://host:port or rediss:// for TLS; prefer the variable if it holds a password)' },
   { name: 'redis-expiry', kind: 'positive-seconds', fallback: String(ConfigDefaults.RedisExpirySeconds), help: 'with --redis: seconds a node\'s rooms stay in the directory after it stops renewing them (a killed node\'s members are told within this)' },
+  { name: 'node-url', kind: 'string', fallback: undefined, help: 'with --redis: where the other nodes reach this node\'s HTTP API for requests about its rooms, scheme://host:port on the private network (default: this node\'s --host and port; needed when --host is 0.0.0.0 or ::)' },
   { name: 'metrics-allow', kind: 'addresses', fallback: undefined, help: 'GET /metrics answers these client addresses: comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal (without this or --metrics-token, /metrics is 404)' },
 ];
 
@@ -491,7 +492,31 @@ function redisSetting(values: ReadonlyMap<string, string | number>): Pick<Server
   if (url === undefined) return {};
   if (!/^rediss?:\/\/[^/]/.test(url)) throw new ConfigError('--redis wants a URL: redis://host:port or rediss://host:port');
   const seconds = (values.get('redis-expiry') as number | undefined) ?? ConfigDefaults.RedisExpirySeconds;
-  return { redis: { url, expiryMs: Math.round(seconds * 1000) } };
+  const nodeUrl = nodeUrlSetting(values.get('node-url') as string | undefined, values.get('host') as string | undefined);
+  return { redis: { url, expiryMs: Math.round(seconds * 1000), ...(nodeUrl !== undefined ? { nodeUrl } : {}) } };
+}
+
+/** Hosts that mean "every interface": another node cannot reach this one at them. */
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '[::]']);
+
+/** --node-url: an http(s) origin other nodes forward room requests to; required when --host names no one address. */
+function nodeUrlSetting(raw: string | undefined, host: string | undefined): string | undefined {
+  if (raw === undefined) {
+    if (host !== undefined && WILDCARD_HOSTS.has(host)) {
+      throw new ConfigError(`--host ${host} listens on every interface, so the other nodes cannot tell which one reaches this node: give --node-url http://ADDRESS:PORT`);
+    }
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`--node-url wants scheme://host:port, got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.username !== '') {
+    throw new ConfigError(`--node-url wants http://host:port or https://host:port with no path, got "${raw}"`);
+  }
+  return url.origin;
 }
 
 /** --log-level and who may read /metrics, already validated by parseValue. */

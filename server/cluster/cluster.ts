@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Disposable } from '../shared/disposable.js';
 import type { RoomSummary } from '../shared/events.js';
+import type { NodeForwards } from '../net/nodeForwards.js';
 import type { RemoteRooms } from '../realtime/roomConnection.js';
 import type { SocketServer } from '../realtime/socketServer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
@@ -15,6 +16,8 @@ import { RoomDirectory } from './roomDirectory.js';
 export const ClusterSizes = {
   /** Random bytes of a node id: new at every start, so a restarted node is never mistaken for the one that died. */
   NodeIdBytes: 6,
+  /** 256 bits: the node key is a bearer secret between nodes. */
+  NodeKeyBytes: 32,
 } as const;
 
 export interface ClusterSettings {
@@ -22,7 +25,14 @@ export interface ClusterSettings {
   url: string;
   /** Expiry of the directory's entries (ms): how long a killed node's rooms stay listed and its members wait. */
   expiryMs: number;
+  /** Where the other nodes reach this node's HTTP API (known once listening when it is the node's own address). */
+  nodeUrl: () => string;
+  /** How long a room's record is kept (ms; 0 = for good): other nodes find it that long after the room ended. */
+  recordKeptMs: number;
 }
+
+/** The key every node reads at start, proving to the others that an HTTP request it forwards comes from a node. */
+export const NODE_KEY = 'ttyroom:node-key';
 
 export class Cluster extends Disposable {
   readonly nodeId = randomBytes(ClusterSizes.NodeIdBytes).toString('hex');
@@ -33,18 +43,27 @@ export class Cluster extends Disposable {
   readonly remote: RemoteRooms;
 
   /** `link` is the node's Redis connection to `settings.url`, made (and disposed, after the cluster) by the app: sign-in sessions use it too. */
-  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, link: RedisLink) {
+  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, private readonly nodes: NodeForwards, link: RedisLink) {
     super();
     this.link = link;
     this.directory = this.register(new RoomDirectory(this.link, this.nodeId, {
       // Only rooms anyone may see are listed on other nodes; a private room's standing is per user, known here only.
       rooms: () => rooms.list().map((room) => ({ summary: room.summary(), listed: room.access.visibleTo(undefined) })),
-    }, settings.expiryMs));
+    }, settings.expiryMs, settings.nodeUrl));
+    // Read at every (re)connection: an emptied Redis gets a new key from the first node back, and the others follow.
+    this.register(this.link.onUpChanged((up) => {
+      if (up) void this.readNodeKey();
+    }));
     sockets.io.adapter(createAdapter(this.link.adapterPublisher(), this.link.subscriber));
     this.relay = this.register(new Relay(this.link, this.directory, sockets.io));
     this.relay.serve((socket, origin) => sockets.adopt(socket, origin));
     // A new room is in the directory at once, so a member on another node finds it without waiting for a renewal.
-    this.register(rooms.onRoomCreated(() => void this.directory.renew()));
+    this.register(rooms.onRoomCreated((room) => {
+      void this.directory.renew();
+      void this.directory.keepRecordHome(room.id, settings.recordKeptMs);
+    }));
+    // A room gone from here is gone from the directory now, not at its entry's expiry: its record is found at its home.
+    this.register(rooms.onRoomRemoved((roomId) => void this.directory.forget(roomId)));
     this.remote = {
       ownerOf: async (roomId) => {
         if (!this.link.up) return 'unavailable';
@@ -55,6 +74,18 @@ export class Cluster extends Disposable {
       open: (socket, owner, peer) => this.relay.open(socket, owner, peer),
     };
     log.info({ node: this.nodeId }, `redis: this is node ${this.nodeId}`);
+  }
+
+  /** The shared node key: made by the first node (SET NX), read by every one. */
+  private async readNodeKey(): Promise<void> {
+    try {
+      await this.link.commands.set(NODE_KEY, randomBytes(ClusterSizes.NodeKeyBytes).toString('base64url'), 'NX');
+      const key = await this.link.commands.get(NODE_KEY);
+      if (key) this.nodes.setKey(key);
+    } catch (error) {
+      // Redis went down again: the next connection reads it.
+      log.debug({}, `redis: cannot read the node key: ${String(error)}`);
+    }
   }
 
   /** Members relayed to other nodes' rooms and from other nodes into ours. */

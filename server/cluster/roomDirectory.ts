@@ -10,12 +10,17 @@ import type { RedisLink } from './redisLink.js';
 export const DirectoryKeys = {
   /** Set of node ids that registered at some point; dead ones are removed by whoever notices. */
   nodes: 'ttyroom:nodes',
-  /** A node's heartbeat: exists while the node is alive. */
+  /** A node's heartbeat: exists while the node is alive; holds the URL other nodes forward HTTP requests to. */
   node: (nodeId: string) => `ttyroom:node:${nodeId}`,
   /** Hash of a node's listed rooms: room id → RoomSummary as JSON. */
   nodeRooms: (nodeId: string) => `ttyroom:node-rooms:${nodeId}`,
   /** A room's owner node id (every room of the node, listed or not: a member on another node joins through it). */
   room: (roomId: string) => `ttyroom:room:${roomId}`,
+  /**
+   * The URL of the node that keeps a room's record (recording, audit, bundle): set when the room opens and kept
+   * for the retention period, so the record of a room that ended is found from any node.
+   */
+  recordHome: (roomId: string) => `ttyroom:record-home:${roomId}`,
 } as const;
 
 export const DirectoryTiming = {
@@ -46,6 +51,8 @@ export class RoomDirectory extends Disposable {
     readonly nodeId: string,
     private readonly local: LocalRooms,
     readonly expiryMs: number = DirectoryTiming.DefaultExpiryMs,
+    /** Where other nodes reach this node's HTTP API (--node-url, or its --host and port once listening). */
+    private readonly nodeUrl: () => string = () => '',
   ) {
     super();
     const timer = setInterval(() => void this.tick(), Math.max(1, Math.floor(expiryMs / DirectoryTiming.RenewalsPerExpiry)));
@@ -68,7 +75,7 @@ export class RoomDirectory extends Disposable {
     const px = this.expiryMs;
     const rooms = this.local.rooms();
     const multi = redis.multi()
-      .set(DirectoryKeys.node(this.nodeId), String(Date.now()), 'PX', px)
+      .set(DirectoryKeys.node(this.nodeId), this.nodeUrl(), 'PX', px)
       .sadd(DirectoryKeys.nodes, this.nodeId)
       .del(DirectoryKeys.nodeRooms(this.nodeId));
     const listed = rooms.filter((room) => room.listed);
@@ -89,6 +96,37 @@ export class RoomDirectory extends Disposable {
   async forget(roomId: string): Promise<void> {
     if (!this.link.up) return;
     await this.link.commands.multi().del(DirectoryKeys.room(roomId)).hdel(DirectoryKeys.nodeRooms(this.nodeId), roomId).exec().catch(() => undefined);
+  }
+
+  /**
+   * Keeps where this node's room `roomId` has its record, for `keepMs` (0: as long as Redis keeps it), so any
+   * node can forward requests for that record after the room ended.
+   */
+  async keepRecordHome(roomId: string, keepMs: number): Promise<void> {
+    if (!this.link.up) return;
+    const key = DirectoryKeys.recordHome(roomId);
+    const write = keepMs > 0 ? this.link.commands.set(key, this.nodeUrl(), 'PX', keepMs) : this.link.commands.set(key, this.nodeUrl());
+    await write.catch(() => undefined);
+  }
+
+  /**
+   * Where to forward an HTTP request about `roomId` that this node cannot answer: the URL of the live node
+   * running it, else of the node keeping its record; undefined when neither is known (or Redis is down).
+   */
+  async homeOf(roomId: string): Promise<string | undefined> {
+    if (!this.link.up) return undefined;
+    try {
+      const redis = this.link.commands;
+      const owner = await redis.get(DirectoryKeys.room(roomId));
+      if (owner !== null && owner !== this.nodeId) {
+        const url = await redis.get(DirectoryKeys.node(owner));
+        if (url) return url;
+      }
+      const home = await redis.get(DirectoryKeys.recordHome(roomId));
+      return home !== null && home !== this.nodeUrl() ? home : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The node that owns `roomId`, when it is another node and alive. */

@@ -8,6 +8,7 @@ import { RefusalTally } from '../audit/refusalTally.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable } from '../shared/disposable.js';
 import type { ClientAddress } from '../net/clientAddress.js';
+import type { NodeForwards } from '../net/nodeForwards.js';
 import type { ConnectionLimiter } from './connectionLimiter.js';
 import type { OriginPolicy } from './originPolicy.js';
 import type { SecurityHeaders } from './securityHeaders.js';
@@ -51,6 +52,11 @@ export interface RequestGuardOptions {
    * session, where the same frame over WebSocket closes it; the guard closes it too.
    */
   closeSession?: (sid: string) => void;
+  /**
+   * Scale-out: a request another node forwarded passed that node's Host and Origin check (every node has the
+   * same --allowed-origins), and names that node's Host, which may not be one of this node's defaults.
+   */
+  nodes?: NodeForwards;
 }
 
 /**
@@ -110,6 +116,7 @@ export class RequestGuard extends Disposable {
     }
     const engine = upgrade || this.isEngineRequest(req);
     const { host, origin } = req.headers;
+    if (this.options.nodes?.verify(req)) return undefined;
     if (!this.options.origins.allowsHost(host)) {
       this.noteOriginRefusal(req, 'host');
       return { status: 403, code: 'forbidden', message: 'the Host header does not name this server (see --allowed-origins)' };

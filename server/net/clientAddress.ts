@@ -2,6 +2,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import type { NodeForwards } from './nodeForwards.js';
 
 /** Which peers may speak for the client: a number of proxy hops, or the proxies' addresses and ranges. */
 export type TrustProxy = { hops: number } | { ranges: readonly string[] };
@@ -79,7 +80,14 @@ function blockListOf(ranges: readonly string[]): BlockList {
 export class ClientAddress {
   private readonly trustHop: (address: string, hop: number) => boolean;
 
-  constructor(readonly trust: TrustProxy | undefined) {
+  /**
+   * `nodes`: scale-out, where a request another node forwarded (server/cluster/forwarding.ts) carries the
+   * client that node saw, vouched for by the cluster's key; the forwarding node's own address is no client.
+   */
+  constructor(
+    readonly trust: TrustProxy | undefined,
+    private readonly nodes?: NodeForwards,
+  ) {
     if (trust === undefined) {
       this.trustHop = () => false;
     } else if ('hops' in trust) {
@@ -103,6 +111,8 @@ export class ClientAddress {
 
   /** The client's address: walks from the peer back through X-Forwarded-For while the hop is trusted. */
   of(req: IncomingMessage): string {
+    const fromNode = this.nodes?.verify(req);
+    if (fromNode) return plainAddress(fromNode.client);
     const peer = req.socket.remoteAddress;
     if (peer === undefined) return 'unknown';
     let address = plainAddress(peer);

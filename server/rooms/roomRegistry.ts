@@ -125,6 +125,9 @@ export class RoomRegistry extends Disposable {
   private readonly roomCreatedEmitter = this.register(new Emitter<Room>());
   /** Fires right after a room was created and its process spawned. */
   readonly onRoomCreated = this.roomCreatedEmitter.event;
+  private readonly roomRemovedEmitter = this.register(new Emitter<string>());
+  /** Fires with a room's id when it leaves the registry (closed, or kept past its exit for the exited-room time). */
+  readonly onRoomRemoved = this.roomRemovedEmitter.event;
 
   constructor(private readonly options: RegistryOptions) {
     super();
@@ -388,6 +391,7 @@ export class RoomRegistry extends Disposable {
     if (!room) throw new RoomError('not-found', 'no such room');
     if (requester) this.closers.set(room, requester);
     this.rooms.delete(id);
+    this.roomRemovedEmitter.fire(id);
     clearTimeout(this.expiryTimers.get(id));
     this.expiryTimers.delete(id);
     const closing = room.close(reason, graceMs).finally(() => {
@@ -459,6 +463,7 @@ export class RoomRegistry extends Disposable {
       this.expiryTimers.delete(room.id);
       if (this.rooms.get(room.id) !== room) return;
       this.rooms.delete(room.id);
+      this.roomRemovedEmitter.fire(room.id);
       room.dispose();
     }, this.options.exitedRoomTtlMs);
     this.expiryTimers.set(room.id, timer);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CreatedRoom } from '../../server/shared/events.js';
 import type { Room } from '../../server/rooms/room.js';
-import { closeInOrder, launchChromium, newE2eContext, saveScreenshot } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, watchPageErrors } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -77,14 +77,7 @@ after(() => closeInOrder(
 /** Opens `url` in a new tab of the shared context and records what the page reports as broken. */
 async function openPage(url: string): Promise<OpenedPage> {
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    // The server has no favicon; Chromium asks for one on every page and logs the 404.
-    if (message.location().url.endsWith('/favicon.ico')) return;
-    errors.push(`console: ${message.text()} (${message.location().url})`);
-  });
+  const errors = watchPageErrors(page);
   await page.goto(url);
   return { page, errors };
 }

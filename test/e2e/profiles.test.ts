@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { parseProfilesFile } from '../../server/rooms/profiles.js';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports, watchPageErrors } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -61,13 +61,8 @@ async function lobbyAt(viewport: { width: number; height: number }) {
   context.setDefaultTimeout(E2eTiming.WaitMs);
   contexts.push(context);
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // No favicon (a 404), and the refusal this test provokes (Chromium logs every 400 a fetch gets).
-    if (message.type() !== 'error' || message.location().url.endsWith('/favicon.ico') || /status of 400/.test(message.text())) return;
-    errors.push(`console: ${message.text()}`);
-  });
+  // The refusal this test provokes is a 400.
+  const errors = watchPageErrors(page, /status of 400/);
   await page.goto(`${server.url}/`);
   return { page, errors };
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { parseProfilesFile } from '../../server/rooms/profiles.js';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports, watchPageErrors } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startSshd, sshdMissing, type TestSshd } from '../helpers/sshd.js';
 
@@ -44,13 +44,8 @@ async function lobbyAt(viewport: { width: number; height: number }) {
   context.setDefaultTimeout(E2eTiming.WaitMs);
   contexts.push(context);
   const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // No favicon (a 404), and the refusals this test provokes (Chromium logs every 409 a fetch gets).
-    if (message.type() !== 'error' || message.location().url.endsWith('/favicon.ico') || /status of 409/.test(message.text())) return;
-    errors.push(`console: ${message.text()}`);
-  });
+  // The refusals this test provokes are 409s.
+  const errors = watchPageErrors(page, /status of 409/);
   await page.goto(`${server!.url}/`);
   await page.getByLabel('Profile').selectOption('web1');
   return { page, errors };

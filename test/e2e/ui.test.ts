@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Readability } from '../../client/src/readability.js';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports, watchPageErrors } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -63,12 +63,8 @@ async function newContext(size: 'Desktop' | 'Phone', name: string | undefined): 
 
 async function open(url: string, size: 'Desktop' | 'Phone', name?: string, context?: BrowserContext): Promise<Opened> {
   const page = await (context ?? (await newContext(size, name))).newPage();
-  const errors: string[] = [];
+  const errors = watchPageErrors(page);
   const dialogs: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(`console: ${message.text()}`);
-  });
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();

@@ -68,3 +68,18 @@ export async function saveScreenshot(t: TestContext, page: Page, name: string, f
   await page.screenshot({ path, fullPage });
   t.diagnostic(`screenshot: ${path}`);
 }
+
+/**
+ * What `page` reports as broken from now on: uncaught exceptions and console errors, in the returned list (a
+ * healthy page leaves it empty). The favicon's 404 is none (the server has no favicon and Chromium asks on every
+ * page); `provoked` matches console errors the test causes on purpose (Chromium logs every refused fetch).
+ */
+export function watchPageErrors(page: Page, provoked?: RegExp): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error' || message.location().url.endsWith('/favicon.ico') || provoked?.test(message.text())) return;
+    errors.push(`console: ${message.text()} (${message.location().url})`);
+  });
+  return errors;
+}

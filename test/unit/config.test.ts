@@ -133,6 +133,16 @@ describe('parseConfig', () => {
     assert.match(configErrorFrom(() => parseConfig(['--redis', 'redis://x', '--redis-expiry', '0'], ENV, CWD)).message, /--redis-expiry/);
   });
 
+  test('--node-url: where the other nodes forward room requests; an http(s) origin, and required when --host listens on every interface', () => {
+    assert.equal(parseConfig(['--redis', 'redis://r:6379'], ENV, CWD).config.redis?.nodeUrl, undefined);
+    assert.equal(parseConfig(['--redis', 'redis://r:6379', '--host', '10.0.0.11', '--allow-unauthenticated', '--node-url', 'http://10.0.0.11:7681/'], ENV, CWD).config.redis?.nodeUrl, 'http://10.0.0.11:7681');
+    assert.equal(parseConfig(['--redis', 'redis://r:6379', '--host', '0.0.0.0', '--allow-unauthenticated', '--node-url', 'https://node-a.internal:7681'], ENV, CWD).config.redis?.nodeUrl, 'https://node-a.internal:7681');
+    assert.match(configErrorFrom(() => parseConfig(['--redis', 'redis://r:6379', '--host', '0.0.0.0', '--allow-unauthenticated'], ENV, CWD)).message, /--node-url/);
+    for (const bad of ['node-a:7681', 'ftp://node-a:21', 'http://node-a:7681/ttyroom', 'http://user@node-a:7681']) {
+      assert.match(configErrorFrom(() => parseConfig(['--redis', 'redis://r:6379', '--node-url', bad], ENV, CWD)).message, /--node-url wants/, bad);
+    }
+  });
+
   test('--redis with --once, or with share, is refused in one line: one room that ends its server is not a cluster\'s', () => {
     assert.match(configErrorFrom(() => parseConfig(['--once', '--redis', 'redis://10.0.0.5:6379'], ENV, CWD)).message, /--once .*--redis/);
     assert.match(configErrorFrom(() => parseShareArgs(['--redis', 'redis://10.0.0.5:6379'], ENV, CWD)).message, /share .*--redis.*--server URL/);

@@ -38,7 +38,7 @@ const LAYERS: readonly { name: string; mayImport: readonly string[] }[] = [
   // store; read back (the transcript replays it into a headless xterm of the terminal layer) and bundled.
   { name: 'recording', mayImport: ['rooms', 'terminal', 'store', 'util', 'shared'] },
   { name: 'realtime', mayImport: ['rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
-  { name: 'cluster', mayImport: ['realtime', 'rooms', 'auth', 'util', 'shared'] },
+  { name: 'cluster', mayImport: ['realtime', 'rooms', 'auth', 'net', 'util', 'shared'] },
   { name: 'http', mayImport: ['realtime', 'recording', 'rooms', 'auth', 'store', 'audit', 'net', 'util', 'shared'] },
   // The operator's numbers: a collector that watches rooms, their connections and the mirrors (it wraps the ports the
   // realtime layer hands rooms), /metrics and its protection, readiness. Nothing below knows it is there.
