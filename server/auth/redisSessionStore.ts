@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 export const SessionKeys = {
   /** One session's JSON (string), expiring with its cookie. */
   session: (sid: string) => `ttyroom:session:${sid}`,
-  /** The cookie-signing secret every node uses (string, no expiry): written once by whichever node starts first. */
+  /** The cookie-signing secret every node uses (string, no expiry): written by whichever node reaches Redis first (again after Redis lost it). */
   secret: 'ttyroom:session-secret',
 } as const;
 

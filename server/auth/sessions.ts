@@ -29,6 +29,14 @@ export const SessionCookie = {
   SecretBytes: 32,
 } as const;
 
+export const SharedSessionTiming = {
+  /**
+   * After a failed agreement on the secret while Redis answers (an ACL, a damaged key), requests try again no sooner
+   * than this (ms): otherwise every request would ask Redis and log the same warning.
+   */
+  SecretRetryMs: 2_000,
+} as const;
+
 /** Owner read/write only: whoever reads the secret can forge session cookies. */
 const SECRET_FILE_MODE = 0o600;
 
@@ -118,17 +126,21 @@ export class SharedSessions extends Disposable implements Sessions {
   /** express-session with that secret. */
   private session: RequestHandler | undefined;
   private loading = false;
+  /** When the last agreement failed (clock ms), if the secret is still unknown. */
+  private failedAt: number | undefined;
   private readonly unavailable = new WeakSet<IncomingMessage>();
 
   constructor(
     private readonly redis: SessionRedis,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly secure: boolean,
   ) {
     super();
     this.store = new RedisSessionStore(redis.commands, clock);
     this.register(redis.onUpChanged((up) => {
-      if (up) this.loadSecret();
+      if (!up) return;
+      this.failedAt = undefined;
+      this.loadSecret();
     }));
     this.loadSecret();
   }
@@ -141,10 +153,12 @@ export class SharedSessions extends Disposable implements Sessions {
    */
   private loadSecret(): void {
     if (this.loading || this.isDisposed || this.redis.commands.status !== 'ready') return;
+    if (this.failedAt !== undefined && this.clock.now() - this.failedAt < SharedSessionTiming.SecretRetryMs) return;
     this.loading = true;
     agreeSessionSecret(this.redis.commands, this.secret ?? randomBytes(SessionCookie.SecretBytes).toString('base64url')).then(
       (secret) => {
         this.loading = false;
+        this.failedAt = undefined;
         if (this.isDisposed || secret === this.secret) return;
         if (this.secret !== undefined) log.warn({}, 'sessions: Redis holds another session secret now (it lost its data?); signing with that one');
         else log.info({}, 'sessions: sign-in sessions are in Redis');
@@ -153,6 +167,7 @@ export class SharedSessions extends Disposable implements Sessions {
       },
       (error: unknown) => {
         this.loading = false;
+        this.failedAt = this.clock.now();
         log.warn({}, `sessions: cannot agree on the session secret in Redis yet: ${error instanceof Error ? error.message : String(error)}`);
       },
     );

@@ -131,6 +131,9 @@ describe('sign-in sessions in Redis', { skip }, () => {
       const first = 'a'.repeat(43);
       assert.equal(await agreeSessionSecret(client, first), first);
       assert.equal(await agreeSessionSecret(client, 'b'.repeat(43)), first, 'a later node takes the secret already there');
+      await client.set(SessionKeys.secret, 'short');
+      await assert.rejects(agreeSessionSecret(client, first), /too short/, 'a damaged secret is refused, never used');
+      await client.del(SessionKeys.secret);
     } finally {
       client.disconnect();
     }
