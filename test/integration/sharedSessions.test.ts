@@ -153,6 +153,15 @@ describe('sign-in sessions in Redis', { skip }, () => {
     assert.equal(lobby.status, 200, 'B serves the lobby to the user signed in on A');
     const created = await http(`${b.url}/api/rooms`, { method: 'POST', headers: { cookie: jar.header()!, origin: b.url, 'content-type': 'application/json' }, body: '{"name":"from-b"}' });
     assert.equal(created.status, 201, 'B lets the user signed in on A create a room');
+    // A private room of alice on A, read through B: B forwards the request with the cookie, and A reads the session.
+    const own = await http(`${a.url}/api/rooms`, { method: 'POST', headers: { cookie: jar.header()!, origin: a.url, 'content-type': 'application/json' }, body: '{"name":"alice only","private":true}' });
+    assert.equal(own.status, 201, await own.clone().text());
+    const privateRoom = (await own.json()) as CreatedRoom;
+    const throughB = await http(`${b.url}/api/rooms/${privateRoom.id}`, { headers: { cookie: jar.header()!, origin: b.url } });
+    assert.equal(throughB.status, 200, `alice reads her private room of A through B: ${await throughB.clone().text()}`);
+    const anonymous = await http(`${b.url}/api/rooms/${privateRoom.id}`, { headers: { authorization: basicHeader('alice', 'wrong-password'), origin: b.url } });
+    assert.notEqual(anonymous.status, 200, 'without her session it stays hers');
+    await anonymous.arrayBuffer();
 
     const client = new Redis(redis.url);
     try {
