@@ -240,7 +240,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const forwarding = cluster
     ? new Forwarding({ knowsRoom: (id) => rooms.get(id) !== undefined || store.room(id) !== undefined, homeOf: (id) => cluster.directory.homeOf(id), nodes: nodeForwards, clientAddress })
     : undefined;
-  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
+  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed(), forwarded: () => forwarding?.counts() ?? { answered: 0, unavailable: 0 } } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
   const historyTickets = new HistoryTickets(clock);
