@@ -46,6 +46,7 @@ import type { SshTimingSettings } from './remote/sshConnect.js';
 import { ConfigError } from './util/configError.js';
 import type { SshSettings } from './rooms/roomRegistry.js';
 import { Cluster } from './cluster/cluster.js';
+import { RedisLink } from './cluster/redisLink.js';
 import { Forwarding } from './cluster/forwarding.js';
 import { NodeForwards } from './net/nodeForwards.js';
 
@@ -186,6 +187,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     closeSession: (sid) => sockets.closeSession(sid),
     nodes: nodeForwards,
   });
+  // Scale-out (--redis): the node's Redis connection, before sign-in, whose sessions live there too; disposed last of all that use it.
+  const redis = config.redis ? new RedisLink(config.redis.url) : undefined;
   const signIn = new SignIn(config.auth, {
     dataDir: config.dataDir,
     auditor,
@@ -193,6 +196,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     secureCookies: tls !== undefined,
     clientAddress,
     publicOrigin: () => publicOrigin(httpServer, config, scheme),
+    ...(redis ? { redis } : {}),
   });
   web.use(signIn.httpIdentify());
   attachHandshakeAuth(sockets.io, signIn);
@@ -227,8 +231,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
     ssh,
   });
   // Scale-out (--redis): before the connections are attached, which reach other nodes' rooms through it.
-  const cluster = config.redis
-    ? new Cluster({ ...config.redis, nodeUrl: () => config.redis?.nodeUrl ?? publicOrigin(httpServer, config, scheme), recordKeptMs: retentionDays * RetentionTiming.DayMs }, rooms, sockets, nodeForwards, clock)
+  const cluster = config.redis && redis
+    ? new Cluster({ ...config.redis, nodeUrl: () => config.redis?.nodeUrl ?? publicOrigin(httpServer, config, scheme), recordKeptMs: retentionDays * RetentionTiming.DayMs }, rooms, sockets, nodeForwards, redis, clock)
     : undefined;
   // The heartbeat names this node's URL, whose port is known once listening: the others learn it now, not a renewal later.
   if (cluster) httpServer.on('listening', () => void cluster.directory.renew());
@@ -236,7 +240,7 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
   const forwarding = cluster
     ? new Forwarding({ knowsRoom: (id) => rooms.get(id) !== undefined || store.room(id) !== undefined, homeOf: (id) => cluster.directory.homeOf(id), nodes: nodeForwards, clientAddress })
     : undefined;
-  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed() } } : {}) });
+  if (metricsEnabled(config.metrics)) observer = new RoomObserver({ rooms, mirrors, clock, ...(cluster ? { cluster: { redisUp: () => cluster.link.up, relayed: () => cluster.relayed(), forwarded: () => forwarding?.counts() ?? { answered: 0, unavailable: 0 } } } : {}) });
   const ledger = new RoomLedger(rooms, store, clock);
   rooms.onRoomCreated((room) => recordings.track(room));
   const historyTickets = new HistoryTickets(clock);
@@ -331,6 +335,8 @@ export function createApp(config: ServerConfig, options: AppOptions = {}): App {
       httpServer.closeAllConnections();
       await listenerClosed;
       signIn.dispose();
+      // After the cluster and sign-in, the two that use it.
+      redis?.dispose();
       guard.dispose();
       tokenFailures.dispose();
       ledger.dispose();

@@ -7,7 +7,7 @@ import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { Auditor } from '../audit/auditLog.js';
 import type { ClientAddress } from '../net/clientAddress.js';
-import { sendError } from '../net/errors.js';
+import { sendError, sendSessionsUnavailable } from '../net/errors.js';
 import type { Clock } from '../util/clock.js';
 import { Disposable } from '../shared/disposable.js';
 import type { AuthConfig, AuthMode } from './authMode.js';
@@ -15,7 +15,7 @@ import { bearerToken } from './capabilities.js';
 import { BASIC_CHALLENGE, basicCredentialOf, sendBasicChallenge, credentialMatches, type BasicCredential } from './basicAuth.js';
 import { OidcSignIn, OIDC_CALLBACK_PATH } from './oidc.js';
 import { signedInUser, type SignedInUser } from './requester.js';
-import { createSessions, type Sessions } from './sessions.js';
+import { createSessions, SharedSessions, type SessionRedis, type Sessions } from './sessions.js';
 import { SigninAudit, type SigninMethod } from './signinAudit.js';
 import { UsersFile } from './usersFile.js';
 
@@ -63,6 +63,8 @@ export interface SignInDeps {
   secureCookies: boolean;
   /** The client's address (behind trusted proxies, the forwarded one), for the audit records. */
   clientAddress: ClientAddress;
+  /** --redis: sessions and their secret live in this Redis, shared by every node; else SQLite in the data folder. */
+  redis?: SessionRedis;
 }
 
 export class SignIn extends Disposable {
@@ -88,8 +90,8 @@ export class SignIn extends Disposable {
     this.passport = new passport.Passport();
     if (this.mode === 'local') this.usersFile = new UsersFile(config.usersFile);
     if (this.mode === 'local' || this.mode === 'oidc') {
-      this.sessions = createSessions(deps.dataDir, deps.clock, deps.secureCookies);
-      this.register(this.sessions.store);
+      this.sessions = deps.redis ? new SharedSessions(deps.redis, deps.clock, deps.secureCookies) : createSessions(deps.dataDir, deps.clock, deps.secureCookies);
+      this.register(this.sessions);
       this.setUpSessionUsers();
     }
     if (this.mode === 'local') {
@@ -143,6 +145,14 @@ export class SignIn extends Disposable {
     });
   }
 
+  /**
+   * Whether signing in cannot work for this request because the session store (Redis, under --redis) cannot be
+   * reached: sign-in routes and "sign in first" answers become 503 `sessions-unavailable`.
+   */
+  sessionsUnavailable(req: IncomingMessage): boolean {
+    return this.sessions?.unavailableFor(req) ?? false;
+  }
+
   /** The problem with a credential this request sent, if any (set by the identify middleware). */
   problemOf(req: IncomingMessage): CredentialProblem | undefined {
     return this.problems.get(req);
@@ -188,8 +198,11 @@ export class SignIn extends Disposable {
   private identifyChain(): RawMiddleware[] {
     const chain: RawMiddleware[] = [];
     if (this.sessions) {
-      chain.push(this.sessions.middleware as unknown as RawMiddleware);
-      chain.push(this.passport.session() as unknown as RawMiddleware);
+      const sessions = this.sessions;
+      const passportSession = this.passport.session() as unknown as RawMiddleware;
+      chain.push(sessions.middleware as unknown as RawMiddleware);
+      // Without a session (its store cannot be reached) the request goes on signed out; passport would fail it.
+      chain.push((req, res, next) => (sessions.unavailableFor(req) && !(req as { session?: unknown }).session ? next() : passportSession(req, res, next)));
     }
     chain.push(this.basicMiddleware);
     return chain;
@@ -231,6 +244,7 @@ export class SignIn extends Disposable {
   /** Pages that need a signed-in user (the lobby): challenge under basic, otherwise off to the sign-in page. */
   readonly pageGate: RequestHandler = (req, res, next) => {
     if (!this.enabled || signedInUser(req)) return next();
+    if (this.sessionsUnavailable(req)) return sendSessionsUnavailable(res);
     if (this.mode === 'basic') {
       sendBasicChallenge(res);
       return;
@@ -258,6 +272,8 @@ export class SignIn extends Disposable {
     // tokens, and its record (recording, audit, bundle), which an owner link opens after the room has ended too; the
     // history takes a member's one-time ticket.
     if (/^\/rooms\/[^/]+(\/screen|\/history|\/recording|\/audit|\/bundle|\/tokens(\/[^/]+)?)?$/.test(path) && typeof bearerToken(req) === 'string') return next();
+    // Signing in cannot work now (--redis, Redis down): say so rather than "sign in first".
+    if (this.sessionsUnavailable(req)) return sendSessionsUnavailable(res);
     this.refuse(res);
   };
 

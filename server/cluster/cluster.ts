@@ -10,7 +10,7 @@ import type { SocketServer } from '../realtime/socketServer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { Clock } from '../util/clock.js';
 import { log } from '../util/logger.js';
-import { RedisLink } from './redisLink.js';
+import type { RedisLink } from './redisLink.js';
 import { Relay } from './relay.js';
 import { RoomDirectory } from './roomDirectory.js';
 
@@ -43,9 +43,10 @@ export class Cluster extends Disposable {
   /** What RoomConnections use to reach rooms on other nodes. */
   readonly remote: RemoteRooms;
 
-  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, private readonly nodes: NodeForwards, clock?: Clock) {
+  /** `link` is the node's Redis connection to `settings.url`, made (and disposed, after the cluster) by the app: sign-in sessions use it too. */
+  constructor(settings: ClusterSettings, rooms: RoomRegistry, sockets: SocketServer, private readonly nodes: NodeForwards, link: RedisLink, clock?: Clock) {
     super();
-    this.link = this.register(new RedisLink(settings.url));
+    this.link = link;
     this.directory = this.register(new RoomDirectory(this.link, this.nodeId, {
       // Only rooms anyone may see are listed on other nodes; a private room's standing is per user, known here only.
       rooms: () => rooms.list().map((room) => ({ summary: room.summary(), listed: room.access.visibleTo(undefined) })),

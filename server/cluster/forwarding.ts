@@ -44,6 +44,8 @@ function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 }
 
 export class Forwarding extends Disposable {
+  /** Forwarded requests so far, by how they ended (the metrics read it). */
+  private readonly outcomes = { answered: 0, unavailable: 0 };
   private readonly agents = {
     http: new HttpAgent({ keepAlive: true, maxSockets: ForwardLimits.MaxSocketsPerNode }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: ForwardLimits.MaxSocketsPerNode }),
@@ -71,9 +73,17 @@ export class Forwarding extends Disposable {
     }, next);
   };
 
+  /** Forwarded requests so far: answered by the room's node (whatever its status), or not reachable. */
+  counts(): { answered: number; unavailable: number } {
+    return { ...this.outcomes };
+  }
+
   private forward(req: Request, res: Response, home: string): void {
     const key = this.options.nodes.currentKey();
-    if (key === undefined) return sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
+    if (key === undefined) {
+      this.outcomes.unavailable++;
+      return sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
+    }
     const target = new URL(req.originalUrl, home);
     const secure = target.protocol === 'https:';
     const headers: IncomingHttpHeaders = {
@@ -100,6 +110,7 @@ export class Forwarding extends Disposable {
     upstream.on('timeout', () => upstream.destroy(new Error('idle timeout')));
     upstream.once('response', (answer: IncomingMessage) => {
       clearTimeout(connectTimer);
+      this.outcomes.answered++;
       res.status(answer.statusCode ?? 502);
       for (const [name, value] of Object.entries(withoutHopByHop(answer.headers))) if (value !== undefined) res.setHeader(name, value);
       pipeline(answer, res).catch(() => {
@@ -110,8 +121,12 @@ export class Forwarding extends Disposable {
     upstream.once('error', (error) => {
       clearTimeout(connectTimer);
       log.warn({ node: home }, `forwarding ${req.method} to ${home}: ${error.message}`);
-      if (!res.headersSent) sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
-      else res.destroy();
+      if (!res.headersSent) {
+        this.outcomes.unavailable++;
+        sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
+      } else {
+        res.destroy();
+      }
     });
     // The client gave up: so does the forwarded request.
     res.once('close', () => {

@@ -6,7 +6,7 @@ import { OIDC_CALLBACK_PATH, OIDC_STRATEGY } from '../auth/oidc.js';
 import { safeReturnPath, type SignIn } from '../auth/passportSetup.js';
 import { signedInUser, type SignedInUser } from '../auth/requester.js';
 import { SESSION_COOKIE } from '../auth/sessions.js';
-import { sendError } from '../net/errors.js';
+import { sendError, sendSessionsUnavailable } from '../net/errors.js';
 import { log } from '../util/logger.js';
 
 export const LoginLimits = {
@@ -56,8 +56,15 @@ export function loginRouter(signIn: SignIn): Router {
     req.logIn(user, (error?: unknown) => done(error));
   };
 
+  /** Sign-in needs its session store: while it cannot be reached (--redis, Redis down) these answer 503 at once. */
+  const needsSessions = (req: Request, res: Response, next: NextFunction): void => {
+    if (signIn.sessionsUnavailable(req)) return sendSessionsUnavailable(res);
+    next();
+  };
+
   router.get('/login', (req, res, next) => {
     const returnTo = safeReturnPath(req.query.next);
+    if (signIn.sessionsUnavailable(req)) return sendSessionsUnavailable(res);
     switch (signIn.mode) {
       case 'none':
         return res.redirect(303, returnTo);
@@ -77,7 +84,7 @@ export function loginRouter(signIn: SignIn): Router {
   });
 
   if (signIn.mode === 'local') {
-    router.post('/login', express.urlencoded({ extended: false, limit: LoginLimits.MaxFormBody }), (req, res, next) => {
+    router.post('/login', needsSessions, express.urlencoded({ extended: false, limit: LoginLimits.MaxFormBody }), (req, res, next) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
       const returnTo = safeReturnPath(body.next);
       if (!isSameOriginPost(req)) return sendError(res, 'forbidden', 'sign-in forms are only accepted from this server\'s own pages');
@@ -98,7 +105,7 @@ export function loginRouter(signIn: SignIn): Router {
   }
 
   if (signIn.usesSessions) {
-    router.post('/logout', (req, res, next) => {
+    router.post('/logout', needsSessions, (req, res, next) => {
       req.logout((error?: unknown) => {
         if (error) return next(error);
         const session = sessionOf(req) as (SessionRecord & { destroy(callback: (error?: unknown) => void): void }) | undefined;
@@ -122,13 +129,13 @@ export function loginRouter(signIn: SignIn): Router {
       });
     };
 
-    router.get('/auth/oidc', prepared, (req, res, next) => {
+    router.get('/auth/oidc', needsSessions, prepared, (req, res, next) => {
       const session = sessionOf(req);
       if (session) session[RETURN_KEY] = safeReturnPath(req.query.next);
       signIn.passport.authenticate(OIDC_STRATEGY, { session: false })(req, res, next);
     });
 
-    router.get(OIDC_CALLBACK_PATH, prepared, (req, res, next) => {
+    router.get(OIDC_CALLBACK_PATH, needsSessions, prepared, (req, res, next) => {
       signIn.passport.authenticate(OIDC_STRATEGY, { session: false }, (error: unknown, user: SignedInUser | false) => {
         const returnTo = safeReturnPath(sessionOf(req)?.[RETURN_KEY]);
         if (error || !user) {

@@ -16,6 +16,8 @@ const STATUS: Readonly<Record<Code, number>> = {
   'room-full': 409,
   /** Scale-out: the node holding the room cannot be reached now; like a gateway timeout, it may pass. */
   unavailable: 503,
+  /** Sign-in sessions are in Redis (--redis) and it cannot be reached now: sign-in waits for it, nothing else does. */
+  'sessions-unavailable': 503,
   // Only sent over the socket; a REST caller never types into a room.
   'input-full': 503,
   // Only sent over the socket (a connected member lost its access); over REST a revoked token is not-found.
@@ -44,6 +46,23 @@ export function sendError(res: Response, code: Code, message: string, extra: { f
   res.status(STATUS[code]).json(body);
 }
 
+/** What every request that needs a sign-in session gets while the session store (Redis) cannot be reached. */
+export const SESSIONS_UNAVAILABLE_MESSAGE = 'sign-in is unavailable: this node cannot reach its session store (Redis) right now; try again shortly';
+
+/** A session store that cannot be reached: answered 503 `sessions-unavailable`, never 500, wherever it surfaces. */
+export class SessionsUnavailableError extends Error {
+  readonly code = 'sessions-unavailable';
+
+  constructor(cause?: unknown) {
+    super(SESSIONS_UNAVAILABLE_MESSAGE, cause === undefined ? undefined : { cause });
+    this.name = 'SessionsUnavailableError';
+  }
+}
+
+export function sendSessionsUnavailable(res: Response): void {
+  sendError(res, 'sessions-unavailable', SESSIONS_UNAVAILABLE_MESSAGE);
+}
+
 /** Last route: JSON like the API's, instead of express's HTML page. */
 export function notFoundHandler(_req: Request, res: Response): void {
   sendError(res, 'not-found', 'no such page');
@@ -55,6 +74,7 @@ export function notFoundHandler(_req: Request, res: Response): void {
  */
 export function errorHandler(error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction): void {
   if (res.headersSent) return next(error);
+  if (error instanceof SessionsUnavailableError) return sendSessionsUnavailable(res);
   // Static files report a missing file as 404 and a malformed path as 400 through here.
   if (error.status === 404) return sendError(res, 'not-found', 'no such page');
   if (error.status === 400) return sendError(res, 'bad-request', 'bad request');

@@ -32,6 +32,7 @@ export interface MetricSources {
   cluster?: {
     redisUp(): boolean;
     relayed(): { outgoing: number; incoming: number };
+    forwarded(): { answered: number; unavailable: number };
   };
 }
 
@@ -169,6 +170,21 @@ export class ServerMetrics {
           const counts = cluster.relayed();
           this.set({ direction: 'outgoing' }, counts.outgoing);
           this.set({ direction: 'incoming' }, counts.incoming);
+        },
+      });
+      // The forwarder counts for itself (it exists without /metrics); the counter takes what it added since the last scrape.
+      const counted = { answered: 0, unavailable: 0 };
+      new Counter({
+        name: 'ttyroom_forwarded_requests_total',
+        help: "Scale-out: REST requests for another node's room sent on to that node; 'answered' there (any status), or 'unavailable' (the node could not be reached: 503 here).",
+        labelNames: ['outcome'],
+        registers,
+        collect() {
+          const totals = cluster.forwarded();
+          for (const outcome of ['answered', 'unavailable'] as const) {
+            if (totals[outcome] > counted[outcome]) this.inc({ outcome }, totals[outcome] - counted[outcome]);
+            counted[outcome] = totals[outcome];
+          }
         },
       });
     }

@@ -51,6 +51,8 @@ export interface RoomObserverOptions {
 export interface ClusterState {
   redisUp(): boolean;
   relayed(): { outgoing: number; incoming: number };
+  /** REST requests for other nodes' rooms this node forwarded since it started: answered there, or not reachable. */
+  forwarded(): { answered: number; unavailable: number };
 }
 
 function utf8Bytes(text: string): number {

@@ -440,6 +440,7 @@ export interface ApiError {
   /**
    * `fingerprint` (and `expected`) with 'host-untrusted' and 'host-key-changed': `SHA256:…`, as OpenSSH prints them;
    * `hostKeyPolicy` with 'host-untrusted': 'ask' (retry with trustHostKey) or 'known-only' (only the operator can trust it).
+   * 'sessions-unavailable': sign-in sessions live in Redis (--redis) and this node cannot reach it now; it may pass.
    */
-  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized'; message: string; fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' };
+  error: { code: ErrorCode | 'payload-too-large' | 'unauthorized' | 'sessions-unavailable'; message: string; fingerprint?: string; expected?: string; hostKeyPolicy?: 'ask' | 'known-only' };
 }

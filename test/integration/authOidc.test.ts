@@ -1,5 +1,6 @@
 // --auth oidc against a real OpenID provider (oidc-provider v8 on 127.0.0.1:0): the whole code flow over HTTP with
-// a cookie jar, the session it leaves, the handshake failing closed (A6), cookies only with Origin (A5), failures audited.
+// a cookie jar, the session it leaves, the handshake failing closed (A6), cookies only with Origin (A5), failures audited;
+// with --redis, a round trip that starts on one node and comes back to another.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,9 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { MemoryAuditLog } from '../helpers/audit.js';
 import { authConfig, CookieJar, form, handshake, http } from '../helpers/signin.js';
 import { SESSION_COOKIE, SESSIONS_FILE } from '../../server/auth/sessions.js';
+import { OIDC_CALLBACK_PATH } from '../../server/auth/oidc.js';
+import { redisMissing, startRedis } from '../helpers/redis.js';
+import { waitFor } from '../helpers/wait.js';
 import type { CreatedRoom } from '../../server/shared/events.js';
 
 const CLIENT_ID = 'ttyroom-test';
@@ -30,25 +34,20 @@ interface Setup {
   close(): Promise<void>;
 }
 
-/**
- * The provider listens first (its issuer goes into ttyroom's config), ttyroom next (its callback URL goes
- * into the provider's client registration), then the provider is built and starts answering.
- */
-async function setUp(): Promise<Setup> {
+/** The provider's HTTP server, listening before the provider exists: its address is the issuer ttyroom is configured with. */
+async function listenProvider(): Promise<{ providerServer: Server; issuer: string }> {
   const providerServer = createServer();
   await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
-  const audit = new MemoryAuditLog();
-  const server = await startServer(
-    { auth: authConfig('/unused', { mode: 'oidc', oidc: { issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUrl: undefined } }) },
-    process.env,
-    { audit },
-  );
+  return { providerServer, issuer: `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}` };
+}
+
+/** Builds the provider, with ttyroom's callback URL in its client registration, and starts it answering. */
+function startProvider(providerServer: Server, issuer: string, callbackUrl: string): void {
   const provider = new Provider(issuer, {
     clients: [{
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
-      redirect_uris: [`${server.url}/auth/oidc/callback`],
+      redirect_uris: [callbackUrl],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -61,6 +60,26 @@ async function setUp(): Promise<Setup> {
   // The provider logs rejected requests (e.g. a replayed code) as errors; the tests check our side.
   provider.on('server_error', () => undefined);
   providerServer.on('request', provider.callback());
+}
+
+async function closeProvider(providerServer: Server): Promise<void> {
+  providerServer.closeAllConnections();
+  await new Promise<void>((resolve) => providerServer.close(() => resolve()));
+}
+
+/**
+ * The provider listens first (its issuer goes into ttyroom's config), ttyroom next (its callback URL goes
+ * into the provider's client registration), then the provider is built and starts answering.
+ */
+async function setUp(): Promise<Setup> {
+  const { providerServer, issuer } = await listenProvider();
+  const audit = new MemoryAuditLog();
+  const server = await startServer(
+    { auth: authConfig('/unused', { mode: 'oidc', oidc: { issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUrl: undefined } }) },
+    process.env,
+    { audit },
+  );
+  startProvider(providerServer, issuer, `${server.url}/auth/oidc/callback`);
   return {
     provider: providerServer,
     issuer,
@@ -68,8 +87,7 @@ async function setUp(): Promise<Setup> {
     audit,
     async close() {
       await server.close();
-      providerServer.closeAllConnections();
-      await new Promise<void>((resolve) => providerServer.close(() => resolve()));
+      await closeProvider(providerServer);
     },
   };
 }
@@ -84,7 +102,8 @@ async function signIn(setup: Setup, jar: CookieJar, subject: string, next = '/')
   let callback = '';
   let before: string | undefined;
   for (let hop = 0; hop < 30; hop++) {
-    if (url.startsWith(`${setup.server.url}/auth/oidc/callback`)) {
+    // On this server, or on another node (the callback URL may name any node of a cluster).
+    if (new URL(url).pathname === OIDC_CALLBACK_PATH) {
       callback = url;
       before = jar.cookies.get(SESSION_COOKIE);
     }
@@ -221,5 +240,47 @@ test('oidc: a provider that cannot be reached gets a clear 502, not a crash', as
     assert.equal((await http(`${server.url}/healthz`)).status, 200);
   } finally {
     await server.close();
+  }
+});
+
+test('oidc with --redis: the round trip starts on node A and comes back to node B (the sign-in state is in Redis), and the session counts on both', { skip: redisMissing() }, async () => {
+  const redis = await startRedis();
+  const { providerServer, issuer } = await listenProvider();
+  const nodes: TestServer[] = [];
+  try {
+    const oidc = (redirectUrl: string | undefined) => ({ issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUrl });
+    // Behind one address the provider may send the browser back to any node: here always to B.
+    const b = await startServer({ auth: authConfig('/unused', { mode: 'oidc', oidc: oidc(undefined) }), redis: { url: redis.url, expiryMs: 3_000 } });
+    nodes.push(b);
+    const callbackUrl = `${b.url}${OIDC_CALLBACK_PATH}`;
+    const a = await startServer({ auth: authConfig('/unused', { mode: 'oidc', oidc: oidc(callbackUrl) }), redis: { url: redis.url, expiryMs: 3_000 } });
+    nodes.push(a);
+    startProvider(providerServer, issuer, callbackUrl);
+
+    const jar = new CookieJar();
+    const setup = { provider: providerServer, issuer, server: a, audit: new MemoryAuditLog(), close: async () => undefined };
+    // A node answers sign-in with 503 until it has agreed on the shared secret in Redis, just after its start.
+    for (const node of [a, b]) {
+      await waitFor(async () => {
+        const probe = await http(`${node.url}/login`);
+        await probe.arrayBuffer();
+        return probe.status !== 503;
+      }, 'the node to reach its session store');
+    }
+    const signedIn = await signIn(setup, jar, 'sub-alice', '/r/abc');
+    assert.ok(signedIn.callback.startsWith(callbackUrl), 'the provider sent the browser back to B');
+    assert.equal(signedIn.response.status, 303, 'B found the sign-in state that A stored');
+    assert.equal(signedIn.response.headers.get('location'), '/r/abc');
+    for (const node of [a, b]) {
+      const headers = { cookie: `${SESSION_COOKIE}=${jar.cookies.get(SESSION_COOKIE)}`, origin: node.url };
+      const created = await http(`${node.url}/api/rooms`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(created.status, 201, `signed in on ${node === a ? 'A' : 'B'}`);
+      const room = (await created.json()) as CreatedRoom;
+      assert.equal(node.app.rooms.get(room.id)!.access.ownerUser, 'oidc:sub-alice');
+    }
+  } finally {
+    for (const node of nodes) await node.close();
+    await closeProvider(providerServer);
+    await redis.stop();
   }
 });

@@ -9,6 +9,7 @@ import { joinMember } from '../helpers/member.js';
 import { redisMissing } from '../helpers/redis.js';
 import { twoNodesPerSuite } from '../helpers/clusterNodes.js';
 import { waitFor } from '../helpers/wait.js';
+import { scrape } from '../helpers/metrics.js';
 
 const skip = redisMissing();
 
@@ -128,8 +129,12 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
     assert.equal(bounced.status, 404, bounced.text);
   });
 
-  test('an unknown room is 404 on B; a room of a killed node is 503 unavailable there, at once', async () => {
+  test('an unknown room is 404 on B; a room of a killed node is 503 unavailable there, at once; B\'s metrics count both outcomes', async () => {
     const { a, b } = nodes;
+    const forwarded = async (outcome: string) => (await scrape(b.url, undefined)).value('ttyroom_forwarded_requests_total', { outcome });
+    const answeredBefore = await forwarded('answered');
+    assert.ok(answeredBefore > 0, 'the requests the tests before sent through B were counted');
+    assert.equal(await forwarded('unavailable'), 0);
     const unknown = await call(`${b.url}/api/rooms/nosuchroom`);
     assert.equal(unknown.status, 404, unknown.text);
     const room = await createRoomAt(a.url, { name: 'gone with A' });
@@ -139,5 +144,7 @@ describe('scale-out on Redis: REST requests for another node\'s room', { skip },
     const gone = await call(`${b.url}/api/rooms/${room.id}/recording`, { headers: bearer(room.ownerToken) });
     assert.equal(gone.status, 503, gone.text);
     assert.equal(gone.json<{ error: { code: string } }>().error.code, 'unavailable');
+    assert.equal(await forwarded('unavailable'), 1);
+    assert.equal(await forwarded('answered'), answeredBefore + 1, 'the summary read before A was killed; the unknown room was never forwarded');
   });
 });
