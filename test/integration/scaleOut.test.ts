@@ -1,14 +1,14 @@
 // Scale-out on Redis: two real `ttyroom serve --redis` processes and a real redis-server; members on the node that does not own the room.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io } from 'socket.io-client';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RoomSummary } from '../../server/shared/events.js';
-import { createRoomAt, processMemory, startServerProcess, TEST_SHELL_LINE, type ServerProcess } from '../helpers/serverProcess.js';
+import { createRoomAt, processMemory } from '../helpers/serverProcess.js';
+import { roomsAt, startNode, stopNode, TEST_EXPIRY_SECONDS, type ClusterNode as Node } from '../helpers/clusterNodes.js';
 import { joinMember, type ClientSocket, type Member } from '../helpers/member.js';
 import { diffTerminals } from '../helpers/screens.js';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis.js';
@@ -26,40 +26,14 @@ const FLOOD = fileURLToPath(new URL('../fixtures/outputFlood.mjs', import.meta.u
 /** The flood a frozen member on B must not be sent (MB): a few times the cut-off budget, quick on two busy nodes. */
 const FLOOD_MEGABYTES = 32;
 
-/** The directory's expiry for these tests (s): short, so a killed node is noticed quickly; long enough that a node busy with a flood on a loaded machine never misses it. */
-const EXPIRY_SECONDS = 3;
-
-interface Node {
-  process: ServerProcess;
-  url: string;
-  dataDir: string;
-}
-
-async function startNode(redis: TestRedis, extra: string[] = []): Promise<Node> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ttyroom-scale-'));
-  const process = await startServerProcess(['serve', '--port', '0', '--data-dir', dataDir, '--command', TEST_SHELL_LINE, '--redis', redis.url, '--redis-expiry', String(EXPIRY_SECONDS), '--metrics-allow', 'loopback', ...extra]);
-  return { process, url: process.url, dataDir };
-}
-
 /** A path in a node's data directory (the describe block's `join` joins rooms). */
 function inDataDir(node: Node, name: string): string {
   return join(node.dataDir, name);
 }
 
-function stopNode(node: Node): void {
-  node.process.stop();
-  rmSync(node.dataDir, { recursive: true, force: true });
-}
-
 async function readyz(url: string): Promise<{ status: number; body: { ready: boolean; reasons: string[]; degraded?: string[] } }> {
   const response = await fetch(`${url}/readyz`);
   return { status: response.status, body: (await response.json()) as { ready: boolean; reasons: string[]; degraded?: string[] } };
-}
-
-async function roomsAt(url: string): Promise<RoomSummary[]> {
-  const response = await fetch(`${url}/api/rooms`);
-  assert.equal(response.status, 200);
-  return (await response.json()) as RoomSummary[];
 }
 
 /** Types a line into the room and waits until `member` saw the shell's answer (the sum, never the echo). */
@@ -335,7 +309,7 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
     const tookMs = Date.now() - killedAt;
     assert.equal(viewer.exits[0]!.reason, 'node-lost');
     // Expiry plus one renewal interval (a third of it), plus slack for a loaded machine.
-    assert.ok(tookMs < EXPIRY_SECONDS * 1000 * 4, `node-lost took ${tookMs} ms`);
+    assert.ok(tookMs < TEST_EXPIRY_SECONDS * 1000 * 4, `node-lost took ${tookMs} ms`);
     await waitFor(async () => !(await roomsAt(b.url)).some((listed) => listed.id === room.id), 'B to drop the room of A');
   });
 
@@ -353,7 +327,7 @@ describe('scale-out on Redis: two nodes', { skip }, () => {
       const killedAt = Date.now();
       await waitFor(async () => (await membersOnB()) === 0, 'B to drop the member of the dead node', 20_000);
       const tookMs = Date.now() - killedAt;
-      assert.ok(tookMs < EXPIRY_SECONDS * 1000 * 4, `dropping took ${tookMs} ms`);
+      assert.ok(tookMs < TEST_EXPIRY_SECONDS * 1000 * 4, `dropping took ${tookMs} ms`);
     } finally {
       stopNode(c);
     }
