@@ -118,8 +118,11 @@ export class Forwarding extends Disposable {
         res.destroy();
       });
     });
+    let clientGone = false;
     upstream.once('error', (error) => {
       clearTimeout(connectTimer);
+      // Destroyed below because the client left: nothing failed on the other node's side.
+      if (clientGone) return;
       log.warn({ node: home }, `forwarding ${req.method} to ${home}: ${error.message}`);
       if (!res.headersSent) {
         this.outcomes.unavailable++;
@@ -130,7 +133,9 @@ export class Forwarding extends Disposable {
     });
     // The client gave up: so does the forwarded request.
     res.once('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      clientGone = true;
+      upstream.destroy();
     });
     pipeline(req, upstream).catch(() => undefined);
   }
