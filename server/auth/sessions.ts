@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { Disposable, type IDisposable } from '../shared/disposable.js';
 import type { Event } from '../shared/emitter.js';
 import { log } from '../util/logger.js';
+import { agreeOnSecret } from '../util/sharedSecret.js';
 import { RedisSessionStore, SessionKeys, type SessionRedisClient } from './redisSessionStore.js';
 import { SqliteSessionStore } from './sessionStore.js';
 
@@ -107,11 +108,8 @@ export interface SessionRedis {
  * and every node reads back the one that won. It lives next to the sessions it protects, which are bearer credentials
  * already, so it asks no more of Redis (private, or rediss://) than they do.
  */
-export async function agreeSessionSecret(redis: SessionRedis['commands'], proposal: string): Promise<string> {
-  await redis.set(SessionKeys.secret, proposal, 'NX');
-  const secret = await redis.get(SessionKeys.secret);
-  if (secret === null || secret.length < SessionCookie.SecretBytes) throw new Error(`Redis key ${SessionKeys.secret} is missing or too short to be a session secret; delete it and restart the nodes (everyone signs in again)`);
-  return secret;
+export function agreeSessionSecret(redis: SessionRedis['commands'], proposal: string): Promise<string> {
+  return agreeOnSecret(redis, SessionKeys.secret, proposal, SessionCookie.SecretBytes);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { SocketServer } from '../realtime/socketServer.js';
 import type { RoomRegistry } from '../rooms/roomRegistry.js';
 import type { Clock } from '../util/clock.js';
 import { log } from '../util/logger.js';
+import { agreeOnSecret } from '../util/sharedSecret.js';
 import type { RedisLink } from './redisLink.js';
 import { Relay } from './relay.js';
 import { RoomDirectory } from './roomDirectory.js';
@@ -77,15 +78,14 @@ export class Cluster extends Disposable {
     log.info({ node: this.nodeId }, `redis: this is node ${this.nodeId}`);
   }
 
-  /** The shared node key: made by the first node (SET NX), read by every one. */
+  /** The shared node key: made by the first node, read by every one (agreeOnSecret). */
   private async readNodeKey(): Promise<void> {
     try {
-      await this.link.commands.set(NODE_KEY, randomBytes(ClusterSizes.NodeKeyBytes).toString('base64url'), 'NX');
-      const key = await this.link.commands.get(NODE_KEY);
-      if (key) this.nodes.setKey(key);
+      const proposal = this.nodes.currentKey() ?? randomBytes(ClusterSizes.NodeKeyBytes).toString('base64url');
+      this.nodes.setKey(await agreeOnSecret(this.link.commands, NODE_KEY, proposal, ClusterSizes.NodeKeyBytes));
     } catch (error) {
-      // Redis went down again: the next connection reads it.
-      log.debug({}, `redis: cannot read the node key: ${String(error)}`);
+      // Redis went down again (the next connection reads it), or the key is damaged (forwarding waits for a good one).
+      log.warn({}, `redis: cannot read the node key: ${String(error)}`);
     }
   }
 
