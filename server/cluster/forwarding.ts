@@ -78,12 +78,15 @@ export class Forwarding extends Disposable {
     return { ...this.outcomes };
   }
 
+  /** The room's node cannot be reached (or not proven to, before the node key was read): the caller may retry. */
+  private unavailable(res: Response): void {
+    this.outcomes.unavailable++;
+    sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
+  }
+
   private forward(req: Request, res: Response, home: string): void {
     const key = this.options.nodes.currentKey();
-    if (key === undefined) {
-      this.outcomes.unavailable++;
-      return sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
-    }
+    if (key === undefined) return this.unavailable(res);
     const target = new URL(req.originalUrl, home);
     const secure = target.protocol === 'https:';
     const headers: IncomingHttpHeaders = {
@@ -124,12 +127,8 @@ export class Forwarding extends Disposable {
       // Destroyed below because the client left: nothing failed on the other node's side.
       if (clientGone) return;
       log.warn({ node: home }, `forwarding ${req.method} to ${home}: ${error.message}`);
-      if (!res.headersSent) {
-        this.outcomes.unavailable++;
-        sendError(res, 'unavailable', 'this room is on another node, which cannot be reached now; try again shortly');
-      } else {
-        res.destroy();
-      }
+      if (!res.headersSent) this.unavailable(res);
+      else res.destroy();
     });
     // The client gave up: so does the forwarded request.
     res.once('close', () => {

@@ -62,9 +62,8 @@ export function loginRouter(signIn: SignIn): Router {
     next();
   };
 
-  router.get('/login', (req, res, next) => {
+  router.get('/login', needsSessions, (req, res, next) => {
     const returnTo = safeReturnPath(req.query.next);
-    if (signIn.sessionsUnavailable(req)) return sendSessionsUnavailable(res);
     switch (signIn.mode) {
       case 'none':
         return res.redirect(303, returnTo);

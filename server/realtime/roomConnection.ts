@@ -1,7 +1,7 @@
 // RoomConnection: one per socket. Rate-limits each event, validates it, checks the role table, then calls the Room.
 
 import type { Socket } from 'socket.io';
-import type { ClientToServerEvents, ErrorCode, JoinReply, RewindTicketReply, ServerToClientEvents } from '../shared/events.js';
+import type { ClientToServerEvents, ErrorCode, JoinReply, JoinRequest, RewindTicketReply, ServerToClientEvents } from '../shared/events.js';
 import { roleAtLeast } from '../shared/events.js';
 import {
   parseAck,
@@ -296,16 +296,16 @@ export class RoomConnection extends Disposable {
       return;
     }
     if (this.policy.remote && !this.registry.get(request.roomId)) {
-      void this.joinElsewhere(this.policy.remote, raw, reply, request.roomId, request.token);
+      void this.joinElsewhere(this.policy.remote, raw, request, reply);
       return;
     }
     this.joinHere(request, reply);
   }
 
   /** The room is not here: if another node owns it, the join and everything after it go there. */
-  private async joinElsewhere(remote: RemoteRooms, raw: unknown, reply: (reply: JoinReply) => void, roomId: string, token: string | undefined): Promise<void> {
+  private async joinElsewhere(remote: RemoteRooms, raw: unknown, request: JoinRequest, reply: (reply: JoinReply) => void): Promise<void> {
     this.relayPending = true;
-    const owner = await remote.ownerOf(roomId);
+    const owner = await remote.ownerOf(request.roomId);
     this.relayPending = false;
     if (this.isDisposed) return;
     if (owner === 'unavailable') {
@@ -313,14 +313,11 @@ export class RoomConnection extends Disposable {
       return;
     }
     // No node has it: the answer a single node gives (not found, with its audit).
-    const request = parseJoin(raw);
-    if (owner === undefined) return this.joinHere(request!, reply);
+    if (owner === undefined) return this.joinHere(request, reply);
     const user = this.user();
-    const link = remote.open(this.socket, owner, {
-      address: this.address(),
-      ...(user ? { user } : {}),
-      ...((token ?? handshakeToken(this.socket)) !== undefined ? { token: token ?? handshakeToken(this.socket) } : {}),
-    });
+    // The raw payload goes to the owner, which parses it itself; the credential rides along as on a local join.
+    const token = request.token ?? handshakeToken(this.socket);
+    const link = remote.open(this.socket, owner, { address: this.address(), ...(user ? { user } : {}), ...(token !== undefined ? { token } : {}) });
     this.relay = link;
     link.onEnded(() => {
       if (this.relay === link) this.relay = undefined;
@@ -335,7 +332,7 @@ export class RoomConnection extends Disposable {
     }]);
   }
 
-  private joinHere(request: NonNullable<ReturnType<typeof parseJoin>>, reply: (reply: JoinReply) => void): void {
+  private joinHere(request: JoinRequest, reply: (reply: JoinReply) => void): void {
     // Only the verified credential counts: a role claimed anywhere in the payload was dropped by parseJoin.
     // Under sign-in, a connection without a user was admitted for its handshake token: that token is its
     // credential unless room:join names another, so it cannot enter a public room as a tokenless viewer.
@@ -422,7 +419,7 @@ export class RoomConnection extends Disposable {
       this.refuse('bad-request', 'transfer:data wants binary data of 1 byte to 64 KiB');
       return;
     }
-    const written = typeof ack === 'function' ? () => (ack as () => void)() : undefined;
+    const written = typeof ack === 'function' ? (ack as () => void) : undefined;
     this.room!.transferData(this.memberId!, bytes, written);
   }
 
