@@ -198,8 +198,8 @@ export class FileTransfers extends Disposable {
   programEnded(): void {
     const running = this.running;
     if (running) running.cancelReason ??= 'room-ended';
+    // settle() also abandons a cancel that was waiting for the program's last bytes.
     this.route(this.gate.settle());
-    this.route(this.gate.abandon());
     if (this.running) this.finish('cancelled', this.running.cancelReason);
   }
 
@@ -276,7 +276,7 @@ export class FileTransfers extends Disposable {
     const running: Running = { id, member, direction, bytes: 0, lastActivity: this.room.clock.now() };
     this.running = running;
     member.port.send('transfer:start', { id, direction, maxBytes: this.room.maxBytes });
-    this.room.announce({ active: true, id, memberId: member.id, name: member.name, direction });
+    this.room.announce(this.state!);
     this.recordEmitter.fire({ kind: 'started', id, memberId: member.id, direction });
     this.armIdle(running);
   }

@@ -258,9 +258,8 @@ export class Room extends Disposable {
   private readonly holds = new Set<'mirror' | 'transfer'>();
   /** The member whose input the room accepted last: the current writer a transfer goes to (README, File transfer). */
   private lastTyper: string | undefined;
-  private readonly transferEmitter = this.register(new Emitter<TransferRecord>());
   /** File transfers starting and ending, for the audit (never their bytes). */
-  readonly onTransfer = this.transferEmitter.event;
+  readonly onTransfer: Event<TransferRecord>;
 
   constructor(options: RoomOptions) {
     super();
@@ -336,7 +335,7 @@ export class Room extends Disposable {
       announce: (payload) => this.transport.everyone.send('room:transfer', payload),
       refused: (message) => this.notifyMembers({ code: 'transfer-refused', message }),
     }));
-    this.register(this.transfers.onRecord((record) => this.transferEmitter.fire(record)));
+    this.onTransfer = this.transfers.onRecord;
     this.session = this.register(options.openSession({ cols: options.cols, rows: options.rows }));
     this.register(this.session.onData((bytes) => this.takeOutput(bytes)));
     this.register(this.session.onExit((exit) => this.handleSessionExit(exit)));
@@ -694,11 +693,6 @@ export class Room extends Disposable {
   /** The transfer's member cancels it; false when it has none running. */
   cancelTransfer(memberId: string): boolean {
     return this.transfers.cancelBy(memberId);
-  }
-
-  /** A file transfer runs: the terminal is paused for everyone and keystrokes are refused. */
-  get transferring(): boolean {
-    return this.transfers.busy;
   }
 
   /** The member's role; undefined for one unknown or still waiting for approval (it may send nothing). */

@@ -241,7 +241,7 @@ const TRANSFER_END_REASONS: readonly TransferEndReason[] = [
 ];
 
 function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return parseOffset(value) !== undefined;
 }
 
 function isOneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
