@@ -3,8 +3,6 @@
 
 import type { TransferDirection } from '../shared/events.js';
 
-export type { TransferDirection };
-
 /** How the byte stream itself ended a transfer: the protocol's goodbye, or a run of CAN from either side. */
 export type StreamEnd = 'completed' | 'cancelled';
 
@@ -103,6 +101,13 @@ function fitsAt(at: number, byte: number): boolean {
 /** Whether `bytes` could be the beginning of a hex header. */
 function couldStartHeader(bytes: readonly number[]): boolean {
   return bytes.length <= HEADER_LENGTH && bytes.every((byte, at) => fitsAt(at, byte));
+}
+
+/** Whether the bytes of `read` from `at` on (as many as it has) agree with a hex header's start. */
+function startsHeaderWithin(read: Uint8Array, at: number): boolean {
+  const start = Zmodem.HexHeaderStart;
+  for (let k = 0; k < start.length && at + k < read.length; k++) if (read[at + k] !== start[k]) return false;
+  return true;
 }
 
 /** What one byte did to a HexHeaderMatcher. */
@@ -210,6 +215,12 @@ export class ZmodemGate {
             const star = bytes.indexOf(Zmodem.HexHeaderStart[0]!, i);
             if (star === -1) {
               i = bytes.length;
+              break;
+            }
+            // A star this read already shows is not the start of "**\x18B" stays in the terminal span (a progress bar
+            // of stars costs no pieces); one that is, or may be in the next read, goes to the matcher.
+            if (!startsHeaderWithin(bytes, star)) {
+              i = star + 1;
               break;
             }
             flush('terminal', star);

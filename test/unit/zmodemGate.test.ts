@@ -48,6 +48,16 @@ describe('ZmodemGate', () => {
     assert.equal(gate.holding, false);
   });
 
+  test('stars that this read shows begin no header cost nothing: the read stays one terminal piece', () => {
+    const gate = new ZmodemGate();
+    const bar = `[${'*'.repeat(60)}      ] 90% /* done */\r\n`;
+    assert.deepEqual(gate.scanOutput(bytes(bar)).map((piece) => piece.kind), ['terminal']);
+    // A star at the end of a read may begin a header in the next one: it is held, as before.
+    const tail = gate.scanOutput(bytes('progress **'));
+    assert.deepEqual(tail.map((piece) => piece.kind), ['terminal']);
+    assert.equal(gate.holding, true);
+  });
+
   test('sz: text before ZRQINIT is output, the header on is the transfer, split at every byte', () => {
     const stream = `$ sz f\r\nrz\r${ZRQINIT}DATA`;
     for (const [first, second] of splits(stream)) {
