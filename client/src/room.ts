@@ -419,23 +419,13 @@ function main(): void {
   const client = new RoomClient(socket, view, { roomId, token, name: loadName(), transfers: true });
   // sz and rz in the room: offered to us when we typed them and hold the keyboard (README, File transfer).
   let transfers: ZmodemTransfers | undefined;
-  const transferPanel = new TransferPanel(ui.transfer, () => transfers?.cancel());
-  transfers = new ZmodemTransfers(socket, {
-    started: (start) => transferPanel.started(start),
-    offer: (file) => transferPanel.offer(file),
-    chooseFiles: () => transferPanel.chooseFiles(),
-    progress: (progress) => transferPanel.progress(progress),
-    received: (name, parts) => transferPanel.received(name, parts),
-    ended: (end) => {
-      transferPanel.ended(end);
-      const said = TransferPanel.describeEnd(end);
-      if (said !== undefined) showNotice(said);
-    },
-  });
+  const transferPanel = new TransferPanel(ui.transfer, () => transfers?.cancel(), showNotice);
+  transfers = new ZmodemTransfers(socket, transferPanel);
   socket.on('room:transfer', (payload: unknown) => {
     const state = parseTransferState(payload);
     if (state) transferPanel.roomTransfer(state, client.memberId);
   });
+  socket.on('disconnect', () => transferPanel.disconnected());
   const chat = new ChatPanel({
     log: ui.chatLog,
     empty: ui.chatEmpty,

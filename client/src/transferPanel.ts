@@ -2,7 +2,7 @@
 // file picker, progress and a cancel button, and the browser download of what arrived; for everyone else, a line
 // saying a transfer is running (from `room:transfer`).
 
-import type { TransferEndPayload, TransferStartPayload, TransferStatePayload } from '../../server/shared/events.js';
+import type { TransferEndPayload, TransferEndReason, TransferStartPayload, TransferStatePayload } from '../../server/shared/events.js';
 import type { TransferProgress, TransferUi, UploadFile } from './zmodemTransfer.js';
 import { formatMemory } from './telemetry.js';
 
@@ -19,13 +19,13 @@ export interface TransferElements {
 }
 
 /** Why a cancelled transfer ended, in words for its member. */
-const REASONS: Readonly<Record<string, string>> = {
+const REASONS: Readonly<Partial<Record<TransferEndReason, string>>> = {
   member: 'you cancelled it',
   program: 'the program cancelled it',
   'too-large': 'it passed this server\'s size limit for a transfer',
   idle: 'nothing moved for too long',
   keyboard: 'you no longer have the keyboard',
-  left: 'you left',
+  left: 'you left the room or lost the connection',
   overrun: 'the program did not keep up',
   'room-ended': 'the program ended',
 };
@@ -39,7 +39,12 @@ export class TransferPanel implements TransferUi {
   private answerOffer: ((save: boolean) => void) | undefined;
   private answerFiles: ((files: UploadFile[]) => void) | undefined;
 
-  constructor(private readonly ui: TransferElements, private readonly cancel: () => void) {
+  constructor(
+    private readonly ui: TransferElements,
+    private readonly cancel: () => void,
+    /** Tells the member, outside the card (which closes), why its transfer was cancelled. */
+    private readonly notify: (text: string) => void,
+  ) {
     ui.save.addEventListener('click', () => this.settleOffer(true));
     ui.skip.addEventListener('click', () => this.settleOffer(false));
     ui.choose.addEventListener('click', () => ui.files.click());
@@ -109,6 +114,8 @@ export class TransferPanel implements TransferUi {
   }
 
   ended(end: TransferEndPayload): void {
+    const said = TransferPanel.describeEnd(end);
+    if (said !== undefined) this.notify(said);
     this.mine = false;
     this.answerOffer?.(false);
     this.answerOffer = undefined;
@@ -116,6 +123,11 @@ export class TransferPanel implements TransferUi {
     this.answerFiles = undefined;
     this.ui.panel.hidden = true;
     this.ui.panel.dataset.state = end.outcome;
+  }
+
+  /** The connection dropped: a `room:transfer` saying another member's transfer ended may never come, so its line goes. */
+  disconnected(): void {
+    if (!this.mine) this.ui.panel.hidden = true;
   }
 
   /** `room:transfer`: another member's transfer runs or ended (ours has its own card). */
@@ -129,7 +141,7 @@ export class TransferPanel implements TransferUi {
   }
 
   /** What the member is told when its transfer ended, or undefined for a plain completion. */
-  static describeEnd(end: TransferEndPayload): string | undefined {
+  private static describeEnd(end: TransferEndPayload): string | undefined {
     if (end.outcome === 'completed') return undefined;
     return `The file transfer was cancelled: ${REASONS[end.reason ?? 'member'] ?? 'it was stopped'}.`;
   }

@@ -52,7 +52,9 @@ export const UploadPacing = {
 
 /** Our ZMODEM output to the server, in chunks of at most MaxChunkBytes, with at most ClientInFlightBytes unacknowledged. */
 class Outbox {
-  private pending: number[] = [];
+  /** What zmodem.js said since the last flush, one array per call. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private flushQueued = false;
   private inFlight = 0;
   private waiters: Array<() => void> = [];
@@ -62,7 +64,8 @@ class Outbox {
 
   push(octets: number[]): void {
     if (this.closed) return;
-    for (const octet of octets) this.pending.push(octet);
+    this.pending.push(Uint8Array.from(octets));
+    this.pendingBytes += octets.length;
     if (this.flushQueued) return;
     this.flushQueued = true;
     // Everything zmodem.js says in one go (a header and its subpackets) leaves as one message.
@@ -78,16 +81,24 @@ class Outbox {
   close(): void {
     this.closed = true;
     this.pending = [];
+    this.pendingBytes = 0;
     for (const waiter of this.waiters.splice(0)) waiter();
   }
 
   private flush(): void {
     this.flushQueued = false;
     if (this.closed) return;
-    const all = this.pending;
+    const all = new Uint8Array(this.pendingBytes);
+    let filled = 0;
+    for (const part of this.pending) {
+      all.set(part, filled);
+      filled += part.byteLength;
+    }
     this.pending = [];
-    for (let at = 0; at < all.length; at += TransferLimits.MaxChunkBytes) {
-      const chunk = Uint8Array.from(all.slice(at, at + TransferLimits.MaxChunkBytes));
+    this.pendingBytes = 0;
+    for (let at = 0; at < all.byteLength; at += TransferLimits.MaxChunkBytes) {
+      // A copy, not a view: what socket.io puts on the wire is then exactly the chunk, whatever the transport.
+      const chunk = all.slice(at, at + TransferLimits.MaxChunkBytes);
       this.inFlight += chunk.byteLength;
       this.socket.emit('transfer:data', chunk, () => {
         this.inFlight -= chunk.byteLength;
@@ -216,13 +227,24 @@ export class ZmodemTransfers extends Disposable {
       this.active = undefined;
       ui.ended(end);
     };
+    // The server cancels a transfer whose member's connection dropped, but its transfer:end goes to that connection:
+    // the page ends the transfer itself, or its card would stay up and hide every later one.
+    const onDisconnect = (): void => {
+      const active = this.active;
+      if (!active) return;
+      active.end();
+      this.active = undefined;
+      ui.ended({ id: active.start.id, outcome: 'cancelled', reason: 'left', bytes: 0 });
+    };
     socket.on('transfer:start', onStart);
     socket.on('transfer:data', onData);
     socket.on('transfer:end', onEnd);
+    socket.on('disconnect', onDisconnect);
     this.register(toDisposable(() => {
       socket.off('transfer:start', onStart);
       socket.off('transfer:data', onData);
       socket.off('transfer:end', onEnd);
+      socket.off('disconnect', onDisconnect);
       this.active?.end();
     }));
   }

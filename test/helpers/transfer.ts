@@ -45,10 +45,8 @@ export class TransferSide {
   readonly ends: TransferEndPayload[] = [];
   readonly offers: Array<{ name: string; size: number | undefined }> = [];
   readonly received = new Map<string, Buffer>();
-  progressReports = 0;
   /** Bytes of transfer:data this member's socket received. */
   dataBytes = 0;
-  private dataSeen = Buffer.alloc(0);
 
   constructor(readonly member: Member, private readonly options: TransferSideOptions = {}) {
     const ui: TransferUi = {
@@ -61,25 +59,14 @@ export class TransferSide {
         const files = options.files;
         return typeof files === 'function' ? files() : files ?? [];
       },
-      progress: (progress) => {
-        this.progressReports++;
-        options.onProgress?.(progress, this);
-      },
+      progress: (progress) => options.onProgress?.(progress, this),
       received: (name, parts) => void this.received.set(name, Buffer.concat(parts)),
       ended: (end) => void this.ends.push(end),
     };
     this.transfers = new ZmodemTransfers(member.socket, ui);
     member.socket.on('transfer:data', (data: unknown) => {
-      const bytes = Buffer.from(data as Uint8Array);
-      this.dataBytes += bytes.length;
-      // The last 64 KiB only: enough for a test to see a marker went by, without keeping a whole file.
-      this.dataSeen = Buffer.concat([this.dataSeen, bytes]).subarray(-64 * 1024);
+      this.dataBytes += (data as Uint8Array).byteLength;
     });
-  }
-
-  /** Whether `text` went by in the transfer bytes (within the last 64 KiB received). */
-  sawInData(text: string): boolean {
-    return this.dataSeen.includes(Buffer.from(text, 'latin1'));
   }
 
   dispose(): void {

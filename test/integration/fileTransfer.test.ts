@@ -4,7 +4,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -153,6 +152,27 @@ test('cancel from the member mid-download: sz stops, nothing more reaches anyone
   await runAndSee(server, room.id, writer, 'usable');
   const audit = storedAuditEvents(server.dataDir).filter((event) => event.event === 'transfer.ended');
   assert.deepEqual(audit.map((event) => [event.detail?.outcome, event.detail?.reason]), [['cancelled', 'member']]);
+});
+
+test('a member whose connection drops mid-transfer: its side ends the transfer itself (the server\'s transfer:end cannot reach it), and the server cancels it', { skip }, async (t) => {
+  const server = await startServer();
+  const joiner = joinerFor(t, server);
+  const room = await server.createRoom();
+  writeFileSync(join(server.dataDir, 'big.bin'), markedFile(FIVE_MB, 'DROP-MARKER'));
+  const writer = await joiner(server.url, room.id, { token: room.writeToken, name: 'ada', extra: { transfers: true } });
+  // The offer is never answered: the connection drops while the member decides.
+  const side = new TransferSide(writer, { answer: () => new Promise<boolean>(() => undefined) });
+  t.after(() => side.dispose());
+
+  writer.socket.emit('term:input', 'sz big.bin\r');
+  await waitFor(() => side.offers.length > 0, 'sz\'s offer', TRANSFER_DEADLINE_MS);
+  assert.equal(side.transfers.running, true);
+  writer.socket.disconnect();
+  assert.deepEqual(side.ends.map((end) => [end.outcome, end.reason]), [['cancelled', 'left']], 'ended on the member\'s side at once');
+  assert.equal(side.transfers.running, false, 'a later transfer would be taken');
+  await waitFor(() => storedAuditEvents(server.dataDir).some((event) => event.event === 'transfer.ended'), 'the server to end the transfer', TRANSFER_DEADLINE_MS);
+  const audit = storedAuditEvents(server.dataDir).filter((event) => event.event === 'transfer.ended');
+  assert.deepEqual(audit.map((event) => [event.detail?.outcome, event.detail?.reason]), [['cancelled', 'left']]);
 });
 
 test('cancel from the program: a sender that answers with the cancel sequence ends the transfer; what it prints after is shown', { skip }, async (t) => {
