@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { CreatedRoom } from '../../server/shared/events.js';
 import type { Room } from '../../server/rooms/room.js';
-import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, watchPageErrors } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, watchPageErrors, typeLine } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
@@ -92,16 +92,6 @@ async function openRoom(url: string): Promise<OpenedPage> {
   await waitConnected(opened.page);
   await opened.page.waitForFunction(() => (window as HookedWindow).ttyroom?.role !== undefined);
   return opened;
-}
-
-/** Clicks into the terminal and types a command line the way a person would. */
-async function typeLine(page: Page, line: string): Promise<void> {
-  // A person switches to the tab first. Without it the click's stability check waits on the animation
-  // frames of a tab that is not in front, which Chromium throttles (over a second per click here).
-  await page.bringToFront();
-  await page.locator('#terminal-host .xterm').click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
 }
 
 async function pageScreen(page: Page): Promise<string> {

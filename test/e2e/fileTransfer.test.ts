@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, Viewports, typeLine } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 import { lrzszMissing, markedFile } from '../helpers/transfer.js';
@@ -45,13 +45,6 @@ async function open(url: string, viewport: { width: number; height: number }, na
   await page.locator('body[data-connection="connected"]').waitFor({ state: 'attached' });
   await page.waitForFunction(() => (window as Hooked).ttyroom?.role !== undefined);
   return page;
-}
-
-async function typeLine(page: Page, line: string): Promise<void> {
-  await page.bringToFront();
-  await page.locator('#terminal-host .xterm').click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
 }
 
 test('sz: a 5 MB file downloads byte-identical for the writer; the viewer sees "file transfer in progress"', { skip, timeout: E2eTiming.TestMs }, async (t) => {

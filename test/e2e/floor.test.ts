@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, newE2eContext } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, typeLine } from '../helpers/browser.js';
 import { ManualClock } from '../helpers/manualClock.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -75,13 +75,6 @@ async function openAs(url: string, name: string): Promise<{ page: Page; errors: 
   await page.locator('body[data-connection="connected"]').waitFor({ state: 'attached' });
   await page.waitForFunction(() => (window as Hooked).ttyroom?.role !== undefined);
   return { page, errors };
-}
-
-async function typeLine(page: Page, line: string): Promise<void> {
-  await page.bringToFront();
-  await page.locator('#terminal-host .xterm').click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
 }
 
 function roleOf(page: Page): Promise<string | undefined> {

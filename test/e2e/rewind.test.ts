@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, Viewports } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, newE2eContext, saveScreenshot, Viewports, typeLine } from '../helpers/browser.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -55,13 +55,6 @@ async function openAs(url: string, name: string, viewport?: { width: number; hei
   await page.locator('body[data-connection="connected"]').waitFor({ state: 'attached' });
   await page.waitForFunction(() => (window as Hooked).ttyroom?.role !== undefined);
   return { page, errors };
-}
-
-async function typeLine(page: Page, line: string): Promise<void> {
-  await page.bringToFront();
-  await page.locator('#terminal-host .xterm').click();
-  await page.keyboard.type(line);
-  await page.keyboard.press('Enter');
 }
 
 /** The live terminal's screen (the page's own xterm, under the overlay). */

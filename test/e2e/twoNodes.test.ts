@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { closeInOrder, launchChromium, saveScreenshot, Viewports, watchPageErrors } from '../helpers/browser.js';
+import { closeInOrder, launchChromium, saveScreenshot, typeLine, Viewports, watchPageErrors } from '../helpers/browser.js';
 import { createRoomAt } from '../helpers/serverProcess.js';
 import { redisMissing } from '../helpers/redis.js';
 import { twoNodesPerSuite } from '../helpers/clusterNodes.js';
@@ -59,10 +59,7 @@ describe('two nodes on one Redis, in a browser', { skip }, () => {
     assert.equal(await owner.page.evaluate(() => (window as HookedWindow).ttyroom?.role), 'owner');
 
     const viewer = await openRoom(`${a.url}/r/${room.id}`, Viewports.Phone);
-    await owner.page.bringToFront();
-    await owner.page.locator('#terminal-host .xterm').click();
-    await owner.page.keyboard.type('echo typed-on-b-$((6*7))');
-    await owner.page.keyboard.press('Enter');
+    await typeLine(owner.page, 'echo typed-on-b-$((6*7))');
     await waitForLine(owner.page, 'typed-on-b-42');
     await waitForLine(viewer.page, 'typed-on-b-42');
     await saveScreenshot(t, owner.page, 'two-nodes-owner-on-b-desktop');

@@ -83,3 +83,13 @@ export function watchPageErrors(page: Page, provoked?: RegExp): string[] {
   });
   return errors;
 }
+
+/** Clicks into the room page's terminal and types a command line the way a person would. */
+export async function typeLine(page: Page, line: string): Promise<void> {
+  // A person switches to the tab first. Without it the click's stability check waits on the animation
+  // frames of a tab that is not in front, which Chromium throttles (over a second per click here).
+  await page.bringToFront();
+  await page.locator('#terminal-host .xterm').click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
